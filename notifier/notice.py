@@ -1,0 +1,328 @@
+"""Parse a notice file: YAML front matter plus a tree of sections with stable ids and line numbers.
+
+Parsing is lenient (any Markdown file parses, so `notices diff` works on files without our front
+matter); `check.py` decides what is acceptable for a published notice.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import PurePosixPath
+from typing import Any
+
+import yaml
+from markdown_it import MarkdownIt
+
+from notifier.errors import NoticeFileError
+
+BOM = "\ufeff"
+PREAMBLE_ID = "preamble"
+_ATTR_LIST = re.compile(r"\s*\{:?\s*([^{}]*)\}\s*$")
+_ATTR_ID = re.compile(r"(?:^|\s)#([A-Za-z0-9_][\w.-]*)")
+_ATTR_SERVICES = re.compile(r"""(?:^|\s)(?:data-)?services=(?:"([^"]*)"|'([^']*)'|(\S+))""")
+_FRONT_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
+_markdown = MarkdownIt("commonmark")
+
+
+@dataclass(frozen=True, slots=True)
+class FrontMatter:
+    """The release metadata of a notice; a field is None when absent or not of its type."""
+
+    raw: Mapping[str, Any]
+    lines: Mapping[str, int]
+    title: str | None = None
+    version: str | None = None
+    last_updated: date | None = None
+    effective: date | None = None
+    published: date | None = None
+    services: tuple[str, ...] = ()
+    material: bool | None = None
+    material_reason: str | None = None
+    summary: str | None = None
+
+    def line_of(self, key: str) -> int | None:
+        return self.lines.get(key)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One heading and its own text (not its subsections'). `path` joins ancestor titles with ' > '."""
+
+    id: str
+    title: str
+    level: int
+    path: str
+    parent_id: str | None
+    line: int
+    body: str
+    body_line: int
+    explicit_id: bool
+    services: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A decoded notice file. `text` has LF line ends and no BOM; `source` is what was on disk."""
+
+    path: str
+    text: str
+    front: FrontMatter | None
+    sections: tuple[Section, ...]
+    body_start_line: int
+    has_bom: bool = False
+    has_crlf: bool = False
+    headings_by_id: Mapping[str, Section] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        if self.front and self.front.title:
+            return self.front.title
+        headed = [s for s in self.sections if s.level > 0]
+        return min(headed, key=lambda s: s.level).title if headed else PurePosixPath(self.path).stem
+
+    @property
+    def name(self) -> str:
+        """The notice a file belongs to: `notices/privacy/zh-CN.md` → `privacy`."""
+        return PurePosixPath(self.path).parent.name or PurePosixPath(self.path).stem
+
+    @property
+    def locale(self) -> str:
+        """The locale a file is written in: `notices/privacy/zh-CN.md` → `zh-CN`."""
+        return PurePosixPath(self.path).stem
+
+    @property
+    def body(self) -> str:
+        """The Markdown after the front matter."""
+        return "\n".join(self.text.split("\n")[self.body_start_line - 1 :])
+
+    def section(self, section_id: str) -> Section | None:
+        return self.headings_by_id.get(section_id)
+
+
+def decode(data: bytes, path: str) -> tuple[str, bool, bool]:
+    """Bytes → (text with LF line ends, had a BOM, had CRLF). Only UTF-8 is accepted."""
+    has_bom = data.startswith(BOM.encode())
+    if has_bom:
+        data = data[len(BOM.encode()) :]
+    if b"\x00" in data[:8192]:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise NoticeFileError(
+            "binary data, not a Markdown text file",
+            path=path,
+            line=line,
+            hint="notices must be UTF-8 Markdown",
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        hint = "save the file as UTF-8"
+        try:
+            data.decode("gb18030")
+            hint = "the file looks GBK/GB18030-encoded; save it as UTF-8"
+        except UnicodeDecodeError:
+            pass
+        raise NoticeFileError("not valid UTF-8 text", path=path, line=line, hint=hint) from error
+    has_crlf = "\r\n" in text
+    return text.replace("\r\n", "\n").replace("\r", "\n"), has_bom, has_crlf
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None or isinstance(value, bool | dict | list):
+        return None
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _as_material(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _front_matter(text: str, path: str) -> tuple[FrontMatter | None, int]:
+    """Parse `---` front matter; return it and the 1-based line where the body starts."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return None, 1
+    for end in range(1, len(lines)):
+        if lines[end].strip() in ("---", "..."):
+            break
+    else:
+        raise NoticeFileError(
+            "front matter is not closed",
+            path=path,
+            line=1,
+            hint="end the front matter with a line of three dashes: ---",
+        )
+    source = "\n".join(lines[1:end])
+    try:
+        raw = yaml.safe_load(source) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise NoticeFileError(
+            f"front matter is not valid YAML: {problem}", path=path, line=line
+        ) from error
+    if not isinstance(raw, dict):
+        raise NoticeFileError(
+            "front matter must be a mapping of keys to values",
+            path=path,
+            line=2,
+            hint="write it as lines of `key: value`",
+        )
+    key_lines = {}
+    for number, line in enumerate(lines[1:end], start=2):
+        match = _FRONT_KEY.match(line)
+        if match and match.group(1) not in key_lines:
+            key_lines[match.group(1)] = number
+    services = raw.get("services")
+    front = FrontMatter(
+        raw={str(k): v for k, v in raw.items()},
+        lines=key_lines,
+        title=_as_text(raw.get("title")),
+        version=_as_text(raw.get("version")),
+        last_updated=_as_date(raw.get("last_updated")),
+        effective=_as_date(raw.get("effective")),
+        published=_as_date(raw.get("published")),
+        services=tuple(str(s) for s in services) if isinstance(services, list) else (),
+        material=_as_material(raw.get("material")),
+        material_reason=_as_text(raw.get("material_reason")),
+        summary=_as_text(raw.get("summary")),
+    )
+    return front, end + 2
+
+
+def slugify(title: str) -> str:
+    """An id for a heading that has none: ASCII words joined by '-', else the NFKC title itself."""
+    text = unicodedata.normalize("NFKC", title).strip().lower()
+    ascii_slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    if ascii_slug and text.isascii():
+        return ascii_slug
+    return re.sub(r"\s+", "-", re.sub(r"[^\w\s-]", "", text)).strip("-") or "section"
+
+
+def _split_heading(content: str) -> tuple[str, str | None, tuple[str, ...]]:
+    """`范围 {#scope}` → ('范围', 'scope', ()); also reads `{: #id }` and `services="a b"`."""
+    match = _ATTR_LIST.search(content)
+    if not match:
+        return content.strip(), None, ()
+    attributes = match.group(1)
+    id_match = _ATTR_ID.search(attributes)
+    services_match = _ATTR_SERVICES.search(attributes)
+    services: tuple[str, ...] = ()
+    if services_match:
+        value = next(g for g in services_match.groups() if g is not None)
+        services = tuple(s for s in re.split(r"[\s,;]+", value) if s)
+    return content[: match.start()].strip(), id_match.group(1) if id_match else None, services
+
+
+@dataclass(slots=True)
+class _Heading:
+    level: int
+    title: str
+    id: str
+    explicit: bool
+    services: tuple[str, ...]
+    start: int  # 0-based line of the heading in the body
+    end: int  # 0-based line after the heading block
+
+
+def _headings(body: str) -> list[_Heading]:
+    tokens = _markdown.parse(body)
+    found: list[_Heading] = []
+    for index, token in enumerate(tokens):
+        if token.type != "heading_open" or token.level != 0 or token.map is None:
+            continue
+        title, explicit_id, services = _split_heading(tokens[index + 1].content)
+        found.append(
+            _Heading(
+                level=int(token.tag[1]),
+                title=title,
+                id=explicit_id or slugify(title),
+                explicit=explicit_id is not None,
+                services=services,
+                start=token.map[0],
+                end=token.map[1],
+            )
+        )
+    return found
+
+
+def _unique_ids(headings: list[_Heading]) -> None:
+    """Give generated ids a numeric suffix when they collide; explicit ids are left for check."""
+    seen: set[str] = {h.id for h in headings if h.explicit}
+    for heading in headings:
+        if heading.explicit:
+            continue
+        candidate, number = heading.id, 2
+        while candidate in seen:
+            candidate, number = f"{heading.id}-{number}", number + 1
+        heading.id = candidate
+        seen.add(candidate)
+
+
+def _sections(body: str, offset: int) -> tuple[Section, ...]:
+    lines = body.split("\n")
+    headings = _headings(body)
+    _unique_ids(headings)
+    sections: list[Section] = []
+    first = headings[0].start if headings else len(lines)
+    preamble = "\n".join(lines[:first]).strip("\n")
+    if preamble.strip():
+        sections.append(
+            Section(PREAMBLE_ID, "", 0, "", None, offset, preamble, offset, explicit_id=False)
+        )
+    stack: list[_Heading] = []
+    for position, heading in enumerate(headings):
+        while stack and stack[-1].level >= heading.level:
+            stack.pop()
+        parent = stack[-1] if stack else None
+        titles = [h.title for h in stack if h.level > 1] + [heading.title]
+        stack.append(heading)
+        stop = headings[position + 1].start if position + 1 < len(headings) else len(lines)
+        sections.append(
+            Section(
+                id=heading.id,
+                title=heading.title,
+                level=heading.level,
+                path=" > ".join(titles),
+                parent_id=parent.id if parent else None,
+                line=offset + heading.start,
+                body="\n".join(lines[heading.end : stop]).strip("\n"),
+                body_line=offset + heading.end,
+                explicit_id=heading.explicit,
+                services=heading.services,
+            )
+        )
+    return tuple(sections)
+
+
+def parse_text(text: str, path: str, *, has_bom: bool = False, has_crlf: bool = False) -> Notice:
+    """Parse decoded text (LF line ends) into a `Notice`."""
+    front, body_start = _front_matter(text, path)
+    body = "\n".join(text.split("\n")[body_start - 1 :])
+    sections = _sections(body, body_start)
+    by_id: dict[str, Section] = {}
+    for section in sections:
+        by_id.setdefault(section.id, section)
+    return Notice(path, text, front, sections, body_start, has_bom, has_crlf, by_id)
+
+
+def parse_notice(data: bytes, path: str) -> Notice:
+    """Decode and parse a notice file's bytes; `path` is used in every error message."""
+    text, has_bom, has_crlf = decode(data, path)
+    return parse_text(text, path, has_bom=has_bom, has_crlf=has_crlf)
