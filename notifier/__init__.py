@@ -1,4 +1,4 @@
-"""notices: a privacy statement kept as versioned Markdown in git, with advance notice of material changes."""
+"""notices: a privacy statement as versioned Markdown in git, with advance notice of changes."""
 
 from notifier.config import Settings, load_settings
 from notifier.errors import NoticeError

@@ -6,6 +6,7 @@ because a misspelt `notice_period_days` must never silently fall back to a defau
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -143,7 +144,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
-        line = getattr(error, "lineno", None)
+        found = re.search(r"at line (\d+)", str(error))
+        line = int(found.group(1)) if found else None
         raise ConfigError(f"invalid TOML: {error}", path=path, line=line) from error
     except UnicodeDecodeError as error:
         raise ConfigError("not UTF-8 text", path=path, hint="save it as UTF-8") from error
@@ -156,7 +158,9 @@ def _validated(raw: Mapping[str, Any], path: Path) -> dict[str, dict[str, Any]]:
             known = ", ".join(sorted([*_SCHEMA, *_FREE_TABLES]))
             raise ConfigError(f"unknown table [{table}]", path=path, hint=f"known tables: {known}")
         if not isinstance(value, dict):
-            raise ConfigError(f"'{table}' must be a table", path=path, hint=f"write it as [{table}]")
+            raise ConfigError(
+                f"'{table}' must be a table", path=path, hint=f"write it as [{table}]"
+            )
     for table, spec in _SCHEMA.items():
         given = dict(raw.get(table, {}))
         for key in given:

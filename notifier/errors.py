@@ -1,16 +1,16 @@
 """One exception tree for everything a user can get wrong, each error saying where and what to do.
 
-    NoticeError                 base: message, path, line, row, hint
-     ├── ConfigError            notices.toml or the environment
-     ├── NoticeFileError        a notice file cannot be read or parsed
-     ├── CheckFailed            `notices check` found problems (carries them all)
-     ├── HistoryError           git history is missing, shallow or rewritten
-     ├── VersionNotFound        a release or revision that does not exist
-     ├── CustomerImportError    a customers CSV has bad rows (carries them all)
-     ├── NotifyError            a notice cannot be sent as asked (late, unknown release)
-     ├── MailError              a transport failed for a whole batch
-     ├── ScheduleError          the scheduler or its job store
-     └── SiteError              the site build failed; the previous site is kept
+NoticeError                 base: message, path, line, row, hint
+ ├── ConfigError            notices.toml or the environment
+ ├── NoticeFileError        a notice file cannot be read or parsed
+ ├── CheckFailed            `notices check` found problems (carries them all)
+ ├── HistoryError           git history is missing, shallow or rewritten
+ ├── VersionNotFound        a release or revision that does not exist
+ ├── CustomerImportError    a customers CSV has bad rows (carries them all)
+ ├── NotifyError            a notice cannot be sent as asked (late, unknown release)
+ ├── MailError              a transport failed for a whole batch
+ ├── ScheduleError          the scheduler or its job store
+ └── SiteError              the site build failed; the previous site is kept
 """
 
 from __future__ import annotations

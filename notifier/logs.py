@@ -8,7 +8,7 @@ _NOISY_LOGGERS = ("python_http_client", "urllib3", "sendgrid", "jieba", "apsched
 
 
 def mask_email(address: str) -> str:
-    """`zhang.wei@example.cn` → `z***@e***.cn`: enough to tell recipients apart, not to mail them."""
+    """`zhang.wei@example.cn` → `z***@e***.cn`: enough to tell people apart, not to mail them."""
     local, sep, domain = address.partition("@")
     if not sep:
         return (address[:1] + "***") if address else "***"

@@ -50,7 +50,7 @@ class FrontMatter:
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """One heading and its own text (not its subsections'). `path` joins ancestor titles with ' > '."""
+    """A heading and its own text (not its subsections'); `path` joins ancestor titles by ' > '."""
 
     id: str
     title: str
