@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from notifier import logs
+from notifier.check import problem_to_json, run_check
 from notifier.config import Settings, load_settings
 from notifier.errors import CheckFailed, NoticeError
 
@@ -86,3 +87,21 @@ def main(ctx: click.Context, repo: Path | None, verbose: int, quiet: bool, debug
     """Keep a privacy statement in git, redline it, and notify customers of material changes."""
     logs.configure(-1 if quiet else verbose)
     ctx.obj = Context((repo or _find_repo(Path.cwd())).resolve(), debug)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as one JSON object.")
+@pass_context
+@reports_errors
+def check(ctx: Context, as_json: bool) -> None:
+    """Validate every notice in the working tree and the release rules."""
+    problems = run_check(ctx.settings)
+    errors = [p for p in problems if p.severity == "error"]
+    if as_json:
+        print_json({"ok": not errors, "problems": [problem_to_json(p) for p in problems]})
+    else:
+        for problem in problems:
+            click.echo(str(problem))
+        click.echo(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s)")
+    if errors:
+        sys.exit(1)

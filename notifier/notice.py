@@ -28,6 +28,16 @@ _FRONT_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
 _markdown = MarkdownIt("commonmark")
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML without implicit timestamps: `2018-11-31` stays text so check can name it, not crash."""
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 @dataclass(frozen=True, slots=True)
 class FrontMatter:
     """The release metadata of a notice; a field is None when absent or not of its type."""
@@ -169,7 +179,7 @@ def _front_matter(text: str, path: str) -> tuple[FrontMatter | None, int]:
         )
     source = "\n".join(lines[1:end])
     try:
-        raw = yaml.safe_load(source) or {}
+        raw = yaml.load(source, Loader=_FrontMatterLoader) or {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
