@@ -51,7 +51,7 @@ def with_front(text: str, **fields: object) -> str:
 def release_text(
     base: str, version: str, *, effective: str | None = None, **fields: object
 ) -> str:
-    """A new release of `base`: version, last_updated, the body's 最后更新时间 line and effective."""
+    """A new release of `base`: version, dates and the body's 最后更新时间 line."""
     year, month, day = (int(part) for part in version[:10].split("-"))
     text = re.sub(
         r"最后更新时间：\d+ 年 \d+ 月 \d+ 日", f"最后更新时间：{year} 年 {month} 月 {day} 日", base

@@ -133,7 +133,7 @@ def test_heading_ids(tmp_path: Path) -> None:
     ],
 )
 def test_unsafe_html(tmp_path: Path, snippet: str) -> None:
-    """When the body carries script, iframe, event handler or javascript: link, then it is refused."""
+    """When the body has script, iframe, event handler or javascript: link, then it is refused."""
     text = seed_text().replace("## 范围 {#scope}\n", f"## 范围 {{#scope}}\n\n{snippet}\n")
     line = text.split("\n").index(snippet) + 1
     assert ("unsafe-html", line) in _errors(_problems(tmp_path, text))
