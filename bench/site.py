@@ -1,0 +1,174 @@
+"""Benchmark `notices site build` against a plain `mkdocs build` of the same pages.
+
+A temporary repo gets 200 releases (synthetic edits of the seed statement). Ours: the real
+command, reading git history, diffing and assessing every pair, generating and rendering. Peer:
+the same pages already written as Markdown (generated once by pages.py) and built by `mkdocs
+build` with the same theme and extensions but without our plugin. Target: ratio ≤ 1.5, < 60 s.
+
+    .venv/bin/python bench/site.py [--releases 200] [--runs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import yaml
+
+PROJECT = Path(__file__).resolve().parents[1]
+SEED = PROJECT / "notices" / "privacy" / "zh-CN.md"
+NOTICE = "notices/privacy/zh-CN.md"
+BIN = Path(sys.executable).parent
+START = date(2019, 1, 1)
+STEP = timedelta(days=10)
+
+# Rotating synthetic edits: numbers, inserted and deleted sentences in different sections.
+SENTENCES = [
+    "我们会定期审查数据的保存期限。",
+    "如需了解更多信息，请联系客户支持。",
+    "我们可能会使用自动化工具检测异常访问。",
+    "您可以随时在门户中查看您的账户信息。",
+    "我们不会将您的个人信息用于与服务无关的目的。",
+]
+
+
+def _release(text: str, number: int) -> tuple[str, str]:
+    """The `number`-th synthetic release of `text`: a new version, dates and a few edits."""
+    version = (START + STEP * number).isoformat()
+    y, m, d = (int(part) for part in version.split("-"))
+    text = re.sub(r"^version: .*$", f"version: {version}", text, count=1, flags=re.M)
+    text = re.sub(r"^last_updated: .*$", f"last_updated: {version}", text, count=1, flags=re.M)
+    text = re.sub(r"^effective: .*$", f"effective: {version}", text, count=1, flags=re.M)
+    text = re.sub(r"^published: .*\n", "", text, flags=re.M)
+    text = re.sub(r"^summary: .*$", f"summary: 第 {number} 次修订", text, count=1, flags=re.M)
+    dated = f"最后更新时间：{y} 年 {m} 月 {d} 日"
+    text = re.sub(r"最后更新时间：\d+ 年 \d+ 月 \d+ 日", dated, text)
+    text = re.sub(r"身份后 \d+ 天内", f"身份后 {15 + number % 20} 天内", text)
+    paragraphs = text.split("\n\n")
+    body = [i for i, p in enumerate(paragraphs) if p and not p.startswith(("#", "---", "-"))]
+    target = body[(number * 7) % len(body)]
+    sentence = SENTENCES[number % len(SENTENCES)]
+    if sentence in paragraphs[target]:
+        paragraphs[target] = paragraphs[target].replace(sentence, "")
+    else:
+        paragraphs[target] += sentence
+    return "\n\n".join(paragraphs), version
+
+
+def _git(repo: Path, *args: str, when: str | None = None) -> None:
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+           "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
+    if when:
+        env |= {"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
+    subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
+
+
+def make_repo(root: Path, releases: int) -> date:
+    """A repo with the seed plus `releases - 1` synthetic releases; returns a 'today' before the
+    last one takes effect (so there is an upcoming version too)."""
+    root.mkdir(parents=True)
+    _git(root, "init", "-q", "-b", "main")
+    shutil.copy2(PROJECT / "notices.toml", root / "notices.toml")
+    shutil.copy2(PROJECT / "mkdocs.yml", root / "mkdocs.yml")
+    shutil.copytree(PROJECT / "site", root / "site")
+    path = root / NOTICE
+    path.parent.mkdir(parents=True)
+    text = SEED.read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "seed", when="2018-12-01T10:00:00+08:00")
+    version = START.isoformat()
+    for number in range(1, releases):
+        text, version = _release(text, number)
+        path.write_text(text, encoding="utf-8")
+        published = date.fromisoformat(version) - timedelta(days=5)
+        _git(root, "commit", "-q", "-am", f"Release {version}",
+             when=f"{published.isoformat()}T10:00:00+08:00")
+    return date.fromisoformat(version) - timedelta(days=1)
+
+
+def write_plain(repo: Path, today: date, out: Path) -> tuple[Path, int]:
+    """The same pages as Markdown files plus a mkdocs.yml without our plugin."""
+    sys.path.insert(0, str(PROJECT))
+    from notifier.config import load_settings
+    from notifier.publish import Request, generate
+
+    site = generate(Request(load_settings(repo, {}), today, strict=False))
+    docs = out / "docs"
+    shutil.copytree(repo / "site" / "pages", docs)
+    for page in site.pages:
+        target = docs / page.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        front = yaml.safe_dump(dict(page.meta), allow_unicode=True, sort_keys=False)
+        target.write_text(f"---\n{front}---\n\n{page.markdown}", encoding="utf-8")
+    for asset in site.assets:
+        target = docs / asset.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(asset.content)
+    config = yaml.load((repo / "mkdocs.yml").read_text(encoding="utf-8"), Loader=yaml.Loader)
+    config["plugins"] = [p for p in config["plugins"] if p != "notices"]
+    config |= {
+        "site_name": site.title,
+        "site_url": site.url,
+        "docs_dir": str(docs),
+        "site_dir": str(out / "site"),
+        "nav": [{i.title: i.path} for i in site.nav] + ["about.md"],
+        "not_in_nav": "/archive/\n/compare/\n",
+    }
+    config["theme"]["custom_dir"] = str(repo / "site" / "overrides")
+    # The full dumper writes the toc slugify function back as `!!python/name:`.
+    text = yaml.dump(config, Dumper=yaml.Dumper, allow_unicode=True, sort_keys=False)
+    path = out / "mkdocs.yml"
+    path.write_text(text, encoding="utf-8")
+    return path, len(site.pages)
+
+
+def timed(command: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{result.stderr[-2000:]}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--releases", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="notices-bench-site-") as temp:
+        root = Path(temp)
+        repo = root / "repo"
+        made = time.perf_counter()
+        today = make_repo(repo, args.releases)
+        print(f"repo: {args.releases} releases in {time.perf_counter() - made:.1f} s")
+        config, pages = write_plain(repo, today, root / "plain")
+        ours_cmd = [sys.executable, "-m", "notifier", "site", "build", "--today", today.isoformat()]
+        plain_cmd = [str(BIN / "mkdocs"), "build", "-q", "-f", str(config)]
+        ours, plain = [], []
+        for _ in range(args.runs):
+            plain.append(timed(plain_cmd, root / "plain"))
+            ours.append(timed(ours_cmd, repo))
+        ours_s, plain_s = statistics.median(ours), statistics.median(plain)
+        ratio = ours_s / plain_s
+        verdict = "OK" if ratio <= 1.5 and ours_s < 60 else "MISSED"
+        print(
+            f"site: {args.releases} releases, {pages} pages  ours {ours_s:.1f} s  "
+            f"plain mkdocs build {plain_s:.1f} s  ratio {ratio:.2f}x  "
+            f"(target ≤ 1.5x and < 60 s: {verdict})"
+        )
+
+
+if __name__ == "__main__":
+    main()

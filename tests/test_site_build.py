@@ -1,0 +1,283 @@
+"""`notices site build` and `site serve`: the real command on a real repo with three releases."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import NoticeRepo, release_text, run_notices
+from support_site import (
+    NOTICE,
+    SECTION_IDS,
+    TODAY,
+    VERSIONS,
+    add_releases,
+    install_site,
+    third_text,
+    tree_digest,
+)
+
+V1, V2, V3 = VERSIONS
+
+pytestmark = pytest.mark.slow
+
+# Every file the build writes besides the theme's assets and the search index.
+SITE_FILES = [
+    "404.html",
+    "about/index.html",
+    f"archive/{V1}/index.html",
+    f"archive/{V1}/source.txt",
+    f"archive/{V2}/changes/index.html",
+    f"archive/{V2}/index.html",
+    f"archive/{V2}/source.txt",
+    f"archive/{V3}/changes/index.html",
+    f"archive/{V3}/index.html",
+    f"archive/{V3}/source.txt",
+    "archive/index.html",
+    "assets/notices.css",
+    f"compare/{V1}/index.html",
+    f"compare/{V3}/index.html",
+    "compare/index.html",
+    "feed.xml",
+    "index.html",
+    "releases.json",
+    "search/search_index.json",
+    "sitemap.xml",
+    "sitemap.xml.gz",
+    "upcoming/index.html",
+]
+
+
+@pytest.fixture
+def site_repo(seeded_repo: NoticeRepo) -> NoticeRepo:
+    add_releases(seeded_repo)
+    install_site(seeded_repo)
+    return seeded_repo
+
+
+def _build(repo: NoticeRepo, *args: str) -> Path:
+    result = run_notices("site", "build", "--today", TODAY, *args, cwd=repo.path)
+    assert (result.code, result.err) == (0, "")
+    assert result.out.startswith("built 12 pages (")
+    return repo.path / "build" / "site"
+
+
+def _own_files(site: Path) -> list[str]:
+    return [
+        name
+        for name in tree_digest(site)
+        if not name.startswith(("assets/javascripts/", "assets/stylesheets/", "assets/images/"))
+    ]
+
+
+def test_build_writes_every_page(site_repo: NoticeRepo) -> None:
+    """When the site is built, then it has every page and file, and nothing else of ours."""
+    site = _build(site_repo)
+    assert _own_files(site) == SITE_FILES
+    assert not list(site_repo.path.glob("build/.site.*")), "no staging folder is left behind"
+    html = (site / "index.html").read_text(encoding="utf-8")
+    for section_id in SECTION_IDS:
+        assert re.search(rf'<h[1-6] id="{section_id}">', html), section_id
+        assert f'href="#{section_id}"' in html
+    assert "14 岁以下的未成年人" in html
+    assert "2024 年 3 月 1 日" in html
+    assert 'rel="alternate" type="application/atom+xml"' in html
+    assert 'href="feed.xml"' in html and 'href="releases.json"' in html
+    assert "fonts.googleapis.com" not in html
+
+
+def test_no_numbered_anchors(site_repo: NoticeRepo) -> None:
+    """When any page is built, then no heading id is a numbered `_1` fallback."""
+    site = _build(site_repo)
+    for page in site.rglob("*.html"):
+        ids = re.findall(r'id="([^"]*)"', page.read_text(encoding="utf-8"))
+        assert not [i for i in ids if re.fullmatch(r"_\d+|.*_\d+", i)], page
+
+
+def test_redline_and_archive_in_html(site_repo: NoticeRepo) -> None:
+    """When the redline is built, then its sections carry ids, ins/del and the verdict."""
+    site = _build(site_repo)
+    redline = (site / f"archive/{V2}/changes/index.html").read_text(encoding="utf-8")
+    assert '<h2 id="retention">' in redline and '<h2 id="minors">' in redline
+    assert "<ins>" in redline and "<del>" in redline
+    assert "notices-change--material" in redline
+    archived = (site / f"archive/{V1}/index.html").read_text(encoding="utf-8")
+    assert "此版本（2018-11-01）已存档：2018 年 11 月 1 日至 2024 年 3 月 1 日有效。" in archived
+    assert '<a href="../../">查看当前版本</a>' in archived
+    releases = json.loads((site / "releases.json").read_text(encoding="utf-8"))
+    assert [(r["version"], r["status"]) for r in releases["releases"]] == [
+        (V1, "archived"), (V2, "current"), (V3, "upcoming"),
+    ]
+    source = (site / f"archive/{V3}/source.txt").read_bytes()
+    assert source == (site_repo.path / "notices/privacy/zh-CN.md").read_bytes()
+
+
+def test_search_index_has_the_current_statement_segmented(site_repo: NoticeRepo) -> None:
+    """When the search index is written, then Chinese is segmented and archives are left out."""
+    site = _build(site_repo)
+    index = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))
+    locations = {doc["location"] for doc in index["docs"]}
+    assert "#minors" in locations
+    assert not [loc for loc in locations if loc.startswith("archive/20")]
+    minors = next(doc for doc in index["docs"] if doc["location"] == "#minors")
+    assert minors["title"] == "未成年人\u200b保护"
+    assert "\\u200b" in index["config"]["separator"]  # the regex escape, for the browser
+
+
+def test_build_is_deterministic(site_repo: NoticeRepo, tmp_path: Path) -> None:
+    """When the same history is built twice, then every byte is the same, sitemap.gz included."""
+    first = tree_digest(_build(site_repo))
+    time.sleep(1.1)  # a build timestamp would show up as a different gzip header
+    second = tree_digest(_build(site_repo))
+    assert first == second
+    other = tmp_path / "elsewhere"
+    _build(site_repo, "--out", str(other))
+    assert tree_digest(other) == first
+    sitemap = gzip.decompress((other / "sitemap.xml.gz").read_bytes()).decode("utf-8")
+    assert "<lastmod>2024-02-01</lastmod>" in sitemap
+
+
+def test_failed_build_keeps_the_previous_site(site_repo: NoticeRepo) -> None:
+    """When a theme override is broken, then the build fails in one line and the old site stays."""
+    site = _build(site_repo)
+    before = tree_digest(site)
+    override = site_repo.path / "site/overrides/main.html"
+    override.write_text(override.read_text(encoding="utf-8") + "{% block broken %}\n")
+    result = run_notices("site", "build", "--today", TODAY, cwd=site_repo.path)
+    assert result.code == 1
+    errors = [line for line in result.err.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1
+    assert errors[0].startswith(f"error: {site_repo.path / 'mkdocs.yml'}: the site build failed: ")
+    assert "TemplateSyntaxError" in errors[0]
+    assert "(hint: fix it and build again; the previous site in" in errors[0]
+    assert tree_digest(site) == before
+    assert sorted(p.name for p in (site_repo.path / "build").iterdir()) == ["site"]
+
+
+def test_broken_config_keeps_the_previous_site(site_repo: NoticeRepo) -> None:
+    """When mkdocs.yml names an unknown plugin, then nothing is replaced and the error says why."""
+    site = _build(site_repo)
+    before = tree_digest(site)
+    config = site_repo.path / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("  - notices\n", "  - notice\n"))
+    result = run_notices("site", "build", "--today", TODAY, cwd=site_repo.path)
+    assert result.code == 1
+    assert "The \"notice\" plugin is not installed" in result.err
+    assert tree_digest(site) == before
+
+
+def test_refuses_to_replace_a_foreign_folder(site_repo: NoticeRepo, tmp_path: Path) -> None:
+    """When --out names a folder that is not a built site, then nothing in it is touched."""
+    foreign = tmp_path / "documents"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me", encoding="utf-8")
+    result = run_notices("site", "build", "--out", str(foreign), cwd=site_repo.path)
+    assert result.code == 1
+    assert result.err == (
+        f"error: {foreign}: refusing to replace a folder that is not a site built by notices "
+        "(hint: choose a new or empty folder with --out)\n"
+    )
+    assert [p.name for p in foreign.iterdir()] == ["notes.txt"]
+
+
+def test_json_output(site_repo: NoticeRepo) -> None:
+    """When --json is given, then the build reports its folder and counts as one object."""
+    result = run_notices("site", "build", "--today", TODAY, "--json", cwd=site_repo.path)
+    assert result.code == 0
+    report = json.loads(result.out)
+    assert {k: report[k] for k in ("path", "pages")} == {
+        "path": str(site_repo.path / "build" / "site"),
+        "pages": 12,
+    }
+    assert report["files"] > len(SITE_FILES) and report["seconds"] >= 0
+
+
+def test_no_release_is_an_error(notice_repo: NoticeRepo) -> None:
+    """When main has no notice yet, then the build fails with a one-line error."""
+    notice_repo.commit("Empty", files={"README.md": "notices\n"})
+    install_site(notice_repo)
+    result = run_notices("site", "build", cwd=notice_repo.path)
+    assert result.code == 1
+    assert result.err == (
+        f"error: {notice_repo.path / 'notices'}: there is no release on main to publish "
+        "(hint: commit a notice with a `version:` in its front matter to main)\n"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _fetch(url: str, deadline: float) -> str:
+    """The page at `url` once it answers 200, or '' when `deadline` passes."""
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return str(response.read().decode("utf-8"))
+        except OSError:
+            time.sleep(0.3)
+    return ""
+
+
+def test_serve_previews_the_site(site_repo: NoticeRepo, tmp_path: Path) -> None:
+    """When an editor runs `site serve` and commits a release, then the preview shows it."""
+    port = _free_port()
+    log = (tmp_path / "serve.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "notifier", "site", "serve", "--today", TODAY,
+         "--dev-addr", f"127.0.0.1:{port}"],
+        cwd=site_repo.path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}/"
+        body = _fetch(base + "upcoming/", time.monotonic() + 60)
+        served = (tmp_path / "serve.log").read_text(encoding="utf-8", errors="replace")
+        assert "此版本（2025-01-01）尚未生效，将于 2025 年 1 月 1 日生效。" in body, served
+        fourth = release_text(third_text(), "2025-02-01")
+        site_repo.commit("Release 2025-02-01", "2024-11-20T10:00:00+08:00", {NOTICE: fourth})
+        body = _fetch(base + "archive/2025-02-01/", time.monotonic() + 60)
+        assert "此版本（2025-02-01）尚未生效，将于 2025 年 2 月 1 日生效。" in body
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def test_rewritten_history_is_not_published(site_repo: NoticeRepo) -> None:
+    """When a published version comes back with another text, then nothing is published."""
+    site = _build(site_repo)
+    before = tree_digest(site)
+    seed = (site_repo.path / NOTICE).read_text(encoding="utf-8")
+    comeback = release_text(seed, V1).replace("30 天内", "15 天内")
+    site_repo.commit("Rewrite 2018-11-01", "2024-11-10T10:00:00+08:00", {NOTICE: comeback})
+    result = run_notices("site", "build", "--today", TODAY, cwd=site_repo.path)
+    assert result.code == 1
+    error = result.err.splitlines()[-1]
+    assert error.startswith(f"error: published history was rewritten: privacy/zh-CN/{V1}: ")
+    assert error.endswith("(hint: restore the published text; published history is append-only)")
+    assert tree_digest(site) == before
+
+
+def test_hand_written_page_cannot_hide_a_generated_one(site_repo: NoticeRepo) -> None:
+    """When site/pages holds an index.md, then the build refuses instead of publishing it."""
+    (site_repo.path / "site/pages/index.md").write_text("# 假的声明\n", encoding="utf-8")
+    result = run_notices("site", "build", "--today", TODAY, cwd=site_repo.path)
+    assert result.code == 1
+    assert result.err.splitlines()[-1] == (
+        f"error: {site_repo.path / 'site/pages/index.md'}: a hand-written page has the address "
+        "of a generated one (hint: remove or rename it: this page is generated from the "
+        "notices' git history)"
+    )
+    assert not (site_repo.path / "build" / "site").exists()
