@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -105,3 +107,175 @@ def check(ctx: Context, as_json: bool) -> None:
         click.echo(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s)")
     if errors:
         sys.exit(1)
+
+
+@main.command()
+@click.argument("old", metavar="[A]", required=False)
+@click.argument("new", metavar="[B]", required=False)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html", "md"]),
+              default="text", show_default=True, help="text: coloured redline; json: the "
+              "contract; html: an <ins>/<del> fragment; md: a summary for a pull request.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--notice", default=None, help="Which notice (a folder of notices/), if several.")
+@click.option("--locale", default=None, help="Which locale (default: the project's default).")
+@click.option("--color/--no-color", default=None,
+              help="Colour the text format (default: when stdout is a terminal).")
+@pass_context
+@reports_errors
+def diff(ctx: Context, old: str | None, new: str | None, fmt: str, as_json: bool,
+         notice: str | None, locale: str | None, color: bool | None) -> None:
+    """Show what changed from A to B and whether it is material.
+
+    A and B are a release version, any git revision, or a path to a .md file; by default A is
+    the release before B and B is the working tree."""
+    from notifier import compare
+
+    result = compare.diff_versions(ctx.settings, old, new, notice=notice, locale=locale)
+    if as_json or fmt == "json":
+        print_json(compare.to_json(result))
+        return
+    colour = sys.stdout.isatty() if color is None else color
+    click.echo(compare.render(result, fmt, color=colour), color=colour)
+
+
+@main.command()
+@click.argument("notice", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as one JSON object.")
+@pass_context
+@reports_errors
+def lint(ctx: Context, notice: str | None, as_json: bool) -> None:
+    """Check that a statement is complete and clear (PIPL 17, GB/T 35273, WP260).
+
+    NOTICE is a notice name (every locale) or a path to a .md file; default: every notice."""
+    from notifier import lint as linting
+
+    reports = linting.lint_paths(ctx.settings, notice, Path.cwd())
+    counts = linting.counts(reports)
+    if as_json:
+        print_json(linting.reports_to_json(reports))
+    else:
+        for line in linting.report_lines(reports):
+            click.echo(line)
+        errors, warnings, infos = counts["error"], counts["warning"], counts["info"]
+        click.echo(f"{errors} error(s), {warnings} warning(s), {infos} info")
+    if counts["error"]:
+        sys.exit(1)
+
+
+@contextlib.contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr when it is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+_TODAY_HELP = "Treat DATE (YYYY-MM-DD) as today when deciding which version is current."
+
+
+@main.group()
+def site() -> None:
+    """Build or preview the published site: current, upcoming, archive, redlines, feed."""
+
+
+@site.command("build")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to build into (default: build/site); replaced only on success.")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None, help=_TODAY_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@pass_context
+@reports_errors
+def site_build(ctx: Context, out: Path | None, today: datetime | None, as_json: bool) -> None:
+    """Build the site from the releases on main into a temporary folder, then swap it in."""
+    from notifier import publish  # the renderer's imports are heavy; only site commands pay
+
+    with _progress("Building the site") as progress:
+        built = publish.build(
+            ctx.settings, out=out, today=today.date() if today else None, progress=progress
+        )
+    summary = {"path": str(built.path), "pages": built.pages, "files": built.files}
+    if as_json:
+        print_json({**summary, "seconds": round(built.seconds, 2)})
+    else:
+        click.echo(f"built {built.pages} pages ({built.files} files) in {built.path}")
+
+
+@site.command("serve")
+@click.option("--dev-addr", default="127.0.0.1:8000", show_default=True,
+              help="HOST:PORT to serve the preview on.")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None, help=_TODAY_HELP)
+@pass_context
+@reports_errors
+def site_serve(ctx: Context, dev_addr: str, today: datetime | None) -> None:
+    """Preview the site for editors; it rebuilds after commits and edits to site/."""
+    from notifier import publish
+
+    publish.serve(ctx.settings, dev_addr=dev_addr, today=today.date() if today else None)
+
+
+@main.group()
+def schedule() -> None:
+    """Plan notify/publish jobs from the releases, list them, and run the scheduler."""
+
+
+def _schedule_now(ctx: Context) -> datetime:
+    return datetime.now(ctx.settings.timezone)
+
+
+@schedule.command("sync")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@pass_context
+@reports_errors
+def schedule_sync(ctx: Context, as_json: bool) -> None:
+    """Plan jobs from the releases on main; drop those of releases removed or rewritten."""
+    from notifier import schedule as scheduling
+
+    report = scheduling.sync(ctx.settings, now=_schedule_now(ctx))
+    if as_json:
+        print_json({"changes": [scheduling.change_to_json(c) for c in report.changes]})
+        return
+    for change in report.changes:
+        when = change.run_at.isoformat() if change.run_at else "-"
+        click.echo(f"{change.action:<10} {change.id}  {when}  {change.detail}".rstrip())
+    if not report.of("added", "updated", "dropped", "reconciled"):
+        click.echo("no change")
+
+
+@schedule.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@pass_context
+@reports_errors
+def schedule_list(ctx: Context, as_json: bool) -> None:
+    """Every job: id, kind, release, next run time and state (late releases are marked)."""
+    from notifier import schedule as scheduling
+
+    jobs = scheduling.list_jobs(ctx.settings, now=_schedule_now(ctx))
+    if as_json:
+        print_json({"jobs": [scheduling.to_json(job) for job in jobs]})
+        return
+    for job in jobs:
+        when = job.next_run.isoformat() if job.next_run else "-"
+        flag = "  LATE: " + job.detail if job.state == "late" else ""
+        click.echo(f"{job.id:<40} {job.kind:<8} {job.state:<10} {when}{flag}")
+    if not jobs:
+        click.echo("no jobs (run `notices schedule sync`)")
+
+
+@schedule.command("run")
+@click.option("--resync-minutes", type=click.FloatRange(min=0.01), default=10.0,
+              show_default=True, help="Minutes between re-reading the releases from git.")
+@pass_context
+@reports_errors
+def schedule_run(ctx: Context, resync_minutes: float) -> None:
+    """Run the scheduler in the foreground until SIGTERM or Ctrl-C (see the systemd example)."""
+    from datetime import timedelta
+
+    from notifier import schedule as scheduling
+
+    scheduling.run(ctx.settings, resync_every=timedelta(minutes=resync_minutes))
