@@ -14,8 +14,12 @@ from datetime import date
 from pathlib import Path
 
 from notifier.config import Settings
-from notifier.errors import NoticeError, Problem
+from notifier.errors import HistoryError, NoticeError, Problem
+from notifier.history import read_history, record_path, rewritten
+from notifier.lint import lint_errors
+from notifier.materiality import rules_for
 from notifier.notice import PREAMBLE_ID, Notice, parse_notice
+from notifier.release_rules import release_problems
 
 REQUIRED_FIELDS = ("title", "version", "last_updated", "effective", "services", "summary")
 DATE_FIELDS = ("last_updated", "effective", "published")
@@ -359,7 +363,51 @@ def run_check(settings: Settings) -> list[Problem]:
         if notice is not None:
             notices.append(notice)
     problems.extend(translation_problems(notices))
+    problems.extend(history_problems(notices, settings))
+    problems.extend(lint_errors(settings))
     return problems
+
+
+def _release_path(release_id: str, settings: Settings) -> str:
+    """`privacy/zh-CN/2018-11-01` → `notices/privacy/zh-CN.md`."""
+    notice, locale, _ = release_id.split("/", 2)
+    folder = settings.notices_dir.relative_to(settings.repo).as_posix()
+    return f"{folder}/{notice}/{locale}.md"
+
+
+def history_problems(notices: Iterable[Notice], settings: Settings) -> list[Problem]:
+    """Rules that need `main`: versions only go up, published texts are never rewritten."""
+    try:
+        history = read_history(settings.repo, settings)
+    except HistoryError as error:
+        return [
+            Problem("error", "history", error.message, error.path or ".", error.line, error.hint)
+        ]
+    problems = [
+        Problem(
+            "error",
+            "rewritten",
+            str(found),
+            _release_path(found.release_id, settings),
+            None,
+            "restore the published text; published history is append-only",
+        )
+        for found in (*history.rewrites, *rewritten(history, record_path(settings)))
+    ]
+    for notice in notices:
+        latest = history.latest(notice.name, notice.locale)
+        version = notice.front.version if notice.front else None
+        if latest and version and version_key(version) < version_key(latest.version):
+            problems.append(
+                _error(
+                    notice,
+                    "version-order",
+                    f"version {version} is older than the released {latest.version}",
+                    notice.front.line_of("version") if notice.front else None,
+                    "versions only go up: give this release a newer version",
+                )
+            )
+    return problems + release_problems(history, settings, rules_for(settings))
 
 
 def problem_to_json(problem: Problem) -> dict[str, object]:

@@ -279,3 +279,32 @@ def schedule_run(ctx: Context, resync_minutes: float) -> None:
     from notifier import schedule as scheduling
 
     scheduling.run(ctx.settings, resync_every=timedelta(minutes=resync_minutes))
+
+
+@main.command("log")
+@click.argument("notice", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the releases as one JSON object.")
+@pass_context
+@reports_errors
+def log_command(ctx: Context, notice: str | None, as_json: bool) -> None:
+    """List releases: version, published, effective, material, summary, sha256."""
+    from notifier.history import read_history
+    from notifier.materiality import rules_for
+    from notifier.releases import assessed_releases, log_json
+
+    history = read_history(ctx.repo, ctx.settings)
+    entries = assessed_releases(history, rules_for(ctx.settings), notice)
+    if as_json:
+        print_json({"releases": [log_json(entry) for entry in entries]})
+        return
+    for entry in entries:
+        release, verdict = entry.release, entry.verdict
+        material = f"material {verdict.tier}" if verdict and verdict.material else "not material"
+        click.echo(
+            f"{release.id}  published {release.published.date().isoformat()}  "
+            f"effective {release.effective.isoformat()}  {material}  sha256 {release.sha256[:12]}"
+        )
+        if release.summary:
+            click.echo(f"    {release.summary}")
+        for revision in release.revisions:
+            click.echo(f"    revised {revision.committed.date()} {revision.commit[:10]}")
