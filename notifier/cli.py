@@ -112,18 +112,35 @@ def check(ctx: Context, as_json: bool) -> None:
 @main.command()
 @click.argument("old", metavar="[A]", required=False)
 @click.argument("new", metavar="[B]", required=False)
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "html", "md"]),
-              default="text", show_default=True, help="text: coloured redline; json: the "
-              "contract; html: an <ins>/<del> fragment; md: a summary for a pull request.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html", "md"]),
+    default="text",
+    show_default=True,
+    help="text: coloured redline; json: the "
+    "contract; html: an <ins>/<del> fragment; md: a summary for a pull request.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--notice", default=None, help="Which notice (a folder of notices/), if several.")
 @click.option("--locale", default=None, help="Which locale (default: the project's default).")
-@click.option("--color/--no-color", default=None,
-              help="Colour the text format (default: when stdout is a terminal).")
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour the text format (default: when stdout is a terminal).",
+)
 @pass_context
 @reports_errors
-def diff(ctx: Context, old: str | None, new: str | None, fmt: str, as_json: bool,
-         notice: str | None, locale: str | None, color: bool | None) -> None:
+def diff(
+    ctx: Context,
+    old: str | None,
+    new: str | None,
+    fmt: str,
+    as_json: bool,
+    notice: str | None,
+    locale: str | None,
+    color: bool | None,
+) -> None:
     """Show what changed from A to B and whether it is material.
 
     A and B are a release version, any git revision, or a path to a .md file; by default A is
@@ -185,8 +202,12 @@ def site() -> None:
 
 
 @site.command("build")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder to build into (default: build/site); replaced only on success.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to build into (default: build/site); replaced only on success.",
+)
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None, help=_TODAY_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @pass_context
@@ -207,8 +228,12 @@ def site_build(ctx: Context, out: Path | None, today: datetime | None, as_json: 
 
 
 @site.command("serve")
-@click.option("--dev-addr", default="127.0.0.1:8000", show_default=True,
-              help="HOST:PORT to serve the preview on.")
+@click.option(
+    "--dev-addr",
+    default="127.0.0.1:8000",
+    show_default=True,
+    help="HOST:PORT to serve the preview on.",
+)
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None, help=_TODAY_HELP)
 @pass_context
 @reports_errors
@@ -268,8 +293,13 @@ def schedule_list(ctx: Context, as_json: bool) -> None:
 
 
 @schedule.command("run")
-@click.option("--resync-minutes", type=click.FloatRange(min=0.01), default=10.0,
-              show_default=True, help="Minutes between re-reading the releases from git.")
+@click.option(
+    "--resync-minutes",
+    type=click.FloatRange(min=0.01),
+    default=10.0,
+    show_default=True,
+    help="Minutes between re-reading the releases from git.",
+)
 @pass_context
 @reports_errors
 def schedule_run(ctx: Context, resync_minutes: float) -> None:
@@ -308,3 +338,209 @@ def log_command(ctx: Context, notice: str | None, as_json: bool) -> None:
             click.echo(f"    {release.summary}")
         for revision in release.revisions:
             click.echo(f"    revised {revision.committed.date()} {revision.commit[:10]}")
+
+
+@main.group()
+def customers() -> None:
+    """The customer directory: import a CSV, mark customers not to be mailed."""
+
+
+@customers.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--skip-invalid", is_flag=True, help="Import the valid rows and report the rest.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@pass_context
+@reports_errors
+def customers_import(ctx: Context, file: Path, skip_invalid: bool, as_json: bool) -> None:
+    """Import FILE.csv (columns email,name,locale,services; services ';'-separated)."""
+    from notifier.customers import import_csv
+    from notifier.errors import CustomerImportError
+
+    try:
+        result = import_csv(file, ctx.settings, skip_invalid=skip_invalid)
+    except CustomerImportError as failed:
+        for problem in failed.problems:
+            click.echo(f"error: {problem}", err=True)
+        raise
+    if as_json:
+        print_json({"imported": result.imported, "skipped": [str(p) for p in result.skipped]})
+        return
+    for problem in result.skipped:
+        click.echo(f"skipped: {problem}", err=True)
+    click.echo(f"imported {result.imported} customer(s), skipped {len(result.skipped)} row(s)")
+
+
+@customers.command("suppress")
+@click.argument("email")
+@click.option("--reason", required=True, help="Why: bounced, account closed, …")
+@pass_context
+@reports_errors
+def customers_suppress(ctx: Context, email: str, reason: str) -> None:
+    """Mark a customer as not to be mailed, with a reason."""
+    from notifier.customers import suppress
+    from notifier.errors import NoticeError as Unknown
+
+    if not suppress(ctx.settings, email, reason):
+        raise Unknown(f"no customer {logs.mask_email(email)}", hint="check the address")
+    click.echo(f"suppressed {logs.mask_email(email)}: {reason}")
+
+
+@main.group()
+def notify() -> None:
+    """Tell affected customers of a material release before it takes effect."""
+
+
+def _notice_options(command: F) -> F:
+    command = click.option("--notice", help="The notice, when several share a version.")(command)
+    return click.option("--locale", help="The notice's locale, when several share a version.")(
+        command
+    )
+
+
+@notify.command("plan")
+@click.argument("version")
+@_notice_options
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as one JSON object.")
+@pass_context
+@reports_errors
+def notify_plan(
+    ctx: Context, version: str, notice: str | None, locale: str | None, as_json: bool
+) -> None:
+    """Who is affected, when each mail goes, per-locale counts."""
+    from notifier import notify as notifying
+
+    found = notifying.plan(ctx.settings, version, notice=notice, locale=locale)
+    summary = {
+        "release": found.release.id,
+        "material": found.needed,
+        "tier": found.verdict.tier if found.verdict else "T0",
+        "services": list(found.services),
+        "send_at": found.due_at.isoformat(),
+        "effective": found.effective_at.isoformat(),
+        "recipients": found.audience,
+        "per_locale": found.per_locale,
+    }
+    if as_json:
+        print_json(summary)
+    elif not found.needed:
+        click.echo(f"{found.release.id}: not material, no notice is needed")
+    else:
+        click.echo(
+            f"{found.release.id}: material ({summary['tier']}), services "
+            f"{', '.join(found.services)}"
+        )
+        click.echo(f"send at {summary['send_at']}, effective {summary['effective']}")
+        for name, count in found.per_locale.items():
+            click.echo(f"  {name}: {count} recipient(s)")
+        click.echo(f"  total: {found.audience} recipient(s)")
+
+
+@notify.command("send")
+@click.argument("version")
+@_notice_options
+@click.option("--early", is_flag=True, help="Send now even if the notice is not due yet.")
+@click.option("--test-to", metavar="ADDRESS", help="Send one test mail there; no ledger change.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@pass_context
+@reports_errors
+def notify_send(
+    ctx: Context,
+    version: str,
+    notice: str | None,
+    locale: str | None,
+    early: bool,
+    test_to: str | None,
+    as_json: bool,
+) -> None:
+    """Send what is due (idempotent; resumes after a crash)."""
+    from notifier import notify as notifying
+
+    if test_to:
+        message_id = notifying.send_test(ctx.settings, version, test_to, locale=locale)
+        click.echo(f"test mail sent to {logs.mask_email(test_to)} ({message_id})")
+        return
+    with _progress("sending") as progress:
+        report = notifying.send(
+            ctx.settings, version, notice=notice, locale=locale, early=early, progress=progress
+        )
+    if as_json:
+        print_json(
+            {
+                "release": report.release_id,
+                "sent": report.sent,
+                "failed": report.failed,
+                "batches": report.batches,
+                "reclaimed": report.reclaimed,
+                "not_due": report.not_due,
+                "counts": report.counts,
+            }
+        )
+    elif report.not_due:
+        click.echo(f"{report.release_id}: not due yet; nothing sent (see `notices notify plan`)")
+    else:
+        if report.reclaimed:
+            click.echo(
+                f"resumed: {report.reclaimed} delivery(ies) were in flight when an earlier "
+                "send stopped; they were sent again and may arrive twice"
+            )
+        click.echo(
+            f"{report.release_id}: sent {report.sent}, failed {report.failed} "
+            f"in {report.batches} batch(es)"
+        )
+    if report.failed:
+        sys.exit(1)
+
+
+@notify.command("status")
+@click.argument("version")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
+@pass_context
+@reports_errors
+def notify_status(ctx: Context, version: str, as_json: bool) -> None:
+    """Ledger counts: planned, sending, sent, failed, bounced."""
+    from notifier import notify as notifying
+
+    counts = notifying.status(ctx.settings, version)
+    if as_json:
+        print_json({"version": version, "counts": counts})
+    else:
+        click.echo("  ".join(f"{name} {count}" for name, count in counts.items()))
+
+
+@notify.command("proof")
+@click.argument("version")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write the proof-of-notice CSV.",
+)
+@pass_context
+@reports_errors
+def notify_proof(ctx: Context, version: str, out: Path) -> None:
+    """Write the proof-of-notice CSV (masked addresses)."""
+    from notifier import notify as notifying
+
+    rows = notifying.proof(ctx.settings, version, out)
+    click.echo(f"wrote {rows} row(s) to {out}")
+
+
+@notify.command("preview")
+@click.argument("version")
+@click.option("--locale", help="Only this locale (zh-CN or en).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the rendered mail (default var/preview).",
+)
+@pass_context
+@reports_errors
+def notify_preview(ctx: Context, version: str, locale: str | None, out: Path | None) -> None:
+    """Write the rendered mail to files for legal review."""
+    from notifier import notify as notifying
+
+    for path in notifying.preview(
+        ctx.settings, version, out or ctx.settings.var_dir / "preview", locale=locale
+    ):
+        click.echo(str(path))

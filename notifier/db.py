@@ -1,0 +1,134 @@
+"""The database: one place that builds the SQLAlchemy engine and defines every table.
+
+SQLite (a 0600 file under var/) by default, PostgreSQL through NOTICES_DATABASE_URL. Our tables
+are the source of truth for who was told what and when; the scheduler's job store lives beside
+them in the same database.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import make_url
+
+from notifier.config import Settings
+
+metadata = MetaData()
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("locale", String(16), nullable=False),
+    # ';azure;powerbi;' so that one service matches with LIKE '%;azure;%'
+    Column("services", String(1000), nullable=False),
+    Column("suppressed_reason", String(500), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("release_id", String(200), nullable=False),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("locale", String(16), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),  # planned | sending | sent | failed | bounced
+    Column("batch_id", String(64), nullable=True),
+    Column("claimed_at", DateTime(timezone=True), nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("message_id", String(200), nullable=True),
+    Column("error", Text, nullable=True),
+    UniqueConstraint("release_id", "customer_id", name="one_delivery_per_release_customer"),
+    Index("deliveries_by_release_status", "release_id", "status"),
+)
+
+schedule_runs = Table(
+    "schedule_runs",
+    metadata,
+    Column("job_id", String(300), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("release", String(200), nullable=False),
+    Column("release_commit", String(64), nullable=False, default=""),
+    Column("state", String(32), nullable=False),
+    Column("run_at", DateTime(timezone=True), nullable=True),
+    Column("runs", Integer, nullable=False, default=0),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("detail", Text, nullable=False, default=""),
+)
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    return None if parsed.database == ":memory:" else Path(parsed.database)
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    """Create the database file readable by its owner only: it holds customer addresses."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(descriptor)
+    os.chmod(path, 0o600)
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def engine(settings: Settings) -> Engine:
+    """The engine for the settings' database, created (with its tables) once per process."""
+    url = settings.database_url
+    with _lock:
+        if url in _engines:
+            return _engines[url]
+        sqlite_file = _sqlite_file(url)
+        if sqlite_file is not None:
+            _prepare_sqlite_file(sqlite_file)
+            built = create_engine(url, connect_args={"timeout": 30})
+            event.listen(built, "connect", _sqlite_pragmas)
+        else:
+            built = create_engine(url, pool_pre_ping=True)
+        metadata.create_all(built)
+        _engines[url] = built
+        return built
+
+
+def dispose_all() -> None:
+    """Close every pooled connection (tests, and before a process forks)."""
+    with _lock:
+        for built in _engines.values():
+            built.dispose()
+        _engines.clear()

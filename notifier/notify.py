@@ -1,0 +1,340 @@
+"""Notify affected customers of a material release before it takes effect.
+
+Planning decides who and when: active customers of the services the change touches, at
+`effective - notice period`, at once when the release was published later than that, never on or
+after the effective date. Sending claims batches from the ledger, hands each to a transport and
+marks the outcome, so a rerun sends only what is still due and a crash resends at most one batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from notifier import db, ledger
+from notifier.config import Settings
+from notifier.errors import NotifyError
+from notifier.history import Release, ensure_not_rewritten, read_history, record_path
+from notifier.logs import mask_email
+from notifier.mail import Message, Recipient, Transport
+from notifier.mail.outbox import OutboxTransport
+from notifier.mail.render import LOCALES, ChangeNote, NoticeContent, mail_locale, render
+from notifier.materiality import Verdict, rules_for
+from notifier.releases import assess_release
+
+log = logging.getLogger(__name__)
+FALLBACK_NAME = {"zh-CN": "尊敬的客户", "en": "customer"}
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Who is told of a release, and when."""
+
+    release: Release
+    verdict: Verdict | None
+    needed: bool
+    services: tuple[str, ...]
+    due_at: datetime
+    effective_at: datetime
+    per_locale: dict[str, int]
+
+    @property
+    def audience(self) -> int:
+        return sum(self.per_locale.values())
+
+
+@dataclass(frozen=True, slots=True)
+class SendReport:
+    release_id: str
+    sent: int
+    failed: int
+    batches: int
+    reclaimed: int
+    not_due: bool
+    counts: dict[str, int]
+
+
+def _now(settings: Settings, now: datetime | None) -> datetime:
+    return now or datetime.now(settings.timezone)
+
+
+def _release(settings: Settings, version: str, notice: str | None, locale: str | None) -> Release:
+    history = read_history(settings.repo, settings)
+    return history.find(version, notice, locale)
+
+
+def _services(release: Release, verdict: Verdict | None) -> tuple[str, ...]:
+    """The services of the changed sections where sections declare them, else the release's."""
+    if verdict is not None:
+        declared: set[str] = set()
+        for judged in verdict.changes:
+            if judged.material:
+                section = release.notice_doc.section(judged.change.section_id)
+                while section is not None:
+                    declared.update(section.services)
+                    section = release.notice_doc.section(section.parent_id or "")
+        if declared:
+            return tuple(sorted(declared))
+    return release.services
+
+
+def plan(
+    settings: Settings,
+    version: str,
+    *,
+    notice: str | None = None,
+    locale: str | None = None,
+    now: datetime | None = None,
+) -> Plan:
+    """Work out the audience and the send time; refuse when it is too late to give notice."""
+    history = read_history(settings.repo, settings)
+    release = history.find(version, notice, locale)
+    assessed = assess_release(history, release, rules_for(settings))
+    verdict = assessed.verdict
+    effective_at = release.effective_at(settings.timezone)
+    due_at = max(effective_at - settings.notice_period, release.published)
+    services = _services(release, verdict)
+    needed = verdict is not None and verdict.material
+    current = _now(settings, now)
+    if needed and current >= effective_at:
+        raise NotifyError(
+            f"release {release.version} takes effect on {release.effective.isoformat()}: "
+            "it is too late to give notice",
+            hint="move the effective date: publish a new version with a later effective date",
+        )
+    per_locale = ledger.locale_counts(db.engine(settings), services) if needed else {}
+    return Plan(release, verdict, needed, services, due_at, effective_at, per_locale)
+
+
+def content_for(settings: Settings, plan_: Plan, locale: str) -> NoticeContent:
+    release = plan_.release
+    prefix = "" if release.locale == settings.default_locale else f"{release.locale}/"
+    base = settings.site_url.rstrip("/") + "/"
+    version_url = f"{base}{prefix}archive/{release.version}/"
+    zh = locale == "zh-CN"
+    changes = tuple(
+        ChangeNote(
+            judged.change.section or release.title,
+            "；".join(r.explanation_zh for r in judged.reasons)
+            if zh
+            else " ".join(r.explanation_en for r in judged.reasons),
+        )
+        for judged in (plan_.verdict.changes if plan_.verdict else ())
+        if judged.material
+    )
+    return NoticeContent(
+        title=release.title,
+        version=release.version,
+        summary=release.summary,
+        effective=release.effective,
+        sha256=release.sha256,
+        version_url=version_url,
+        redline_url=f"{version_url}changes/",
+        changes=changes,
+        services=plan_.services,
+    )
+
+
+def transport_for(settings: Settings, release: Release) -> Transport:
+    """The transport NOTICES_MAIL_BACKEND names (outbox unless a SendGrid key is set)."""
+    sender, name, reply_to = settings.sender_email, settings.sender_name, settings.reply_to
+    fallback = FALLBACK_NAME["zh-CN"]
+    if settings.mail_backend == "sendgrid":
+        if settings.sendgrid_api_key is None:
+            raise NotifyError(
+                "NOTICES_MAIL_BACKEND=sendgrid but SENDGRID_API_KEY is not set",
+                hint="set SENDGRID_API_KEY in the environment",
+            )
+        from notifier.mail.sendgrid import SendGridTransport
+
+        return SendGridTransport(
+            settings.sendgrid_api_key,
+            settings.sendgrid_api_host,
+            sender=sender,
+            sender_name=name,
+            reply_to=reply_to,
+            fallback_name=fallback,
+            timeout=settings.mail_timeout,
+            max_retries=settings.mail_max_retries,
+        )
+    if settings.mail_backend == "smtp":
+        from notifier.mail.smtp import SmtpTransport
+
+        return SmtpTransport(
+            settings.smtp_host,
+            settings.smtp_port,
+            starttls=settings.smtp_starttls,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            sender=sender,
+            sender_name=name,
+            reply_to=reply_to,
+            fallback_name=fallback,
+            timeout=settings.mail_timeout,
+        )
+    return OutboxTransport(
+        settings.outbox_dir / release.version,
+        sender=sender,
+        sender_name=name,
+        reply_to=reply_to,
+        fallback_name=fallback,
+    )
+
+
+def _messages(settings: Settings, plan_: Plan) -> dict[str, Message]:
+    return {loc: render(content_for(settings, plan_, loc), loc, settings) for loc in LOCALES}
+
+
+def send(
+    settings: Settings,
+    version: str,
+    *,
+    notice: str | None = None,
+    locale: str | None = None,
+    now: datetime | None = None,
+    early: bool = False,
+    progress: Progress | None = None,
+    transport: Transport | None = None,
+) -> SendReport:
+    """Send what is due; safe to rerun at any time, and it resumes after a crash."""
+    current = _now(settings, now)
+    plan_ = plan(settings, version, notice=notice, locale=locale, now=current)
+    release = plan_.release
+    engine = db.engine(settings)
+    if not plan_.needed:
+        raise NotifyError(
+            f"release {release.version} is not material: no notice is needed",
+            hint="`notices diff` shows why; nothing was sent",
+        )
+    ensure_not_rewritten(read_history(settings.repo, settings), record_path(settings))
+    if current < plan_.due_at and not early:
+        return SendReport(release.id, 0, 0, 0, 0, True, ledger.counts(engine, release.id))
+    ledger.plan(engine, release.id, plan_.services, plan_.due_at)
+    lease = timedelta(0) if engine.dialect.name == "sqlite" else timedelta(minutes=10)
+    reclaimed = ledger.reclaim(engine, release.id, current - lease + timedelta(microseconds=1))
+    if reclaimed:
+        log.warning(
+            "%d deliveries were in flight when a send stopped; they are sent again "
+            "and may arrive twice",
+            reclaimed,
+        )
+    messages = _messages(settings, plan_)
+    transport = transport or transport_for(settings, release)
+    total = sum(ledger.counts(engine, release.id)[s] for s in ("planned", "failed"))
+    sent = failed = batches = 0
+    while batch := ledger.claim(
+        engine, release.id, settings.mail_batch_size, datetime.now(settings.timezone)
+    ):
+        for group_locale in sorted({d.locale for d in batch.deliveries}):
+            group = [d for d in batch.deliveries if d.locale == group_locale]
+            message = messages[mail_locale(group_locale, settings.default_locale)]
+            recipients = [Recipient(d.id, d.email, d.name) for d in group]
+            outcome = transport.send(message, recipients, release_id=release.id)
+            if outcome.ok:
+                sent += len(group)
+            else:
+                failed += len(group)
+                log.error(
+                    "batch %s (%d recipients, first %s) failed: %s",
+                    batch.id[:8],
+                    len(group),
+                    mask_email(group[0].email),
+                    outcome.error,
+                )
+            ledger.mark(
+                engine, batch.id, [d.id for d in group], outcome, datetime.now(settings.timezone)
+            )
+        batches += 1
+        if progress:
+            progress(sent + failed, total)
+    return SendReport(
+        release.id, sent, failed, batches, reclaimed, False, ledger.counts(engine, release.id)
+    )
+
+
+def send_test(settings: Settings, version: str, address: str, *, locale: str | None = None) -> str:
+    """One real mail to `address` through the configured transport; the ledger is not touched."""
+    plan_ = plan(settings, version, now=datetime.now(settings.timezone))
+    chosen = mail_locale(locale or settings.default_locale, settings.default_locale)
+    message = render(content_for(settings, plan_, chosen), chosen, settings)
+    outcome = transport_for(settings, plan_.release).send(
+        message, [Recipient(0, address, "")], release_id=plan_.release.id
+    )
+    if not outcome.ok:
+        raise NotifyError(f"the test mail to {mask_email(address)} failed: {outcome.error}")
+    return outcome.message_id
+
+
+def status(settings: Settings, version: str) -> dict[str, int]:
+    release = _release(settings, version, None, None)
+    return ledger.counts(db.engine(settings), release.id)
+
+
+def preview(
+    settings: Settings, version: str, out: Path, *, locale: str | None = None
+) -> list[Path]:
+    """Write the rendered mail (subject, text, HTML per locale) for legal review."""
+    plan_ = plan(settings, version, now=datetime.now(settings.timezone))
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for chosen in [locale] if locale else list(LOCALES):
+        message = render(content_for(settings, plan_, chosen), chosen, settings)
+        fallback = FALLBACK_NAME.get(chosen, "")
+        for suffix, body in (("txt", message.text), ("html", message.html)):
+            target = out / f"{plan_.release.version}.{chosen}.{suffix}"
+            body = body.replace("-name-", fallback).replace("-name_html-", fallback)
+            header = f"Subject: {message.subject}\n\n" if suffix == "txt" else ""
+            target.write_text(header + body, encoding="utf-8")
+            written.append(target)
+    return written
+
+
+PROOF_COLUMNS = (
+    "version",
+    "sha256",
+    "customer_id",
+    "email",
+    "locale",
+    "status",
+    "sent_at",
+    "message_id",
+)
+
+
+def proof(settings: Settings, version: str, out: Path) -> int:
+    """Write the proof-of-notice CSV (masked addresses) atomically; return the row count."""
+    release = _release(settings, version, None, None)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
+    rows = 0
+    try:
+        with os.fdopen(handle, "w", newline="", encoding="utf-8") as stream:
+            writer = csv.writer(stream)
+            writer.writerow(PROOF_COLUMNS)
+            for row in ledger.proof_rows(db.engine(settings), release.id):
+                writer.writerow(
+                    [
+                        release.version,
+                        release.sha256,
+                        row.customer_id,
+                        mask_email(row.email),
+                        row.locale,
+                        row.status,
+                        row.sent_at.isoformat() if row.sent_at else "",
+                        row.message_id or "",
+                    ]
+                )
+                rows += 1
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return rows
