@@ -82,42 +82,38 @@ def _validated(
     return Customer(email, name, locale, tuple(sorted(set(services))))
 
 
+def _rows(path: Path, settings: Settings) -> Iterator[tuple[int, Customer | NoticeError]]:
+    seen: set[bytes] = set()
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            problem = _row_error(
+                path,
+                1,
+                f"missing column(s): {', '.join(missing)}",
+                f"the header must be {','.join(COLUMNS)}",
+            )
+            raise CustomerImportError(path, [problem])
+        for row, record in enumerate(reader, start=2):
+            found = _validated(record, row, path, settings)
+            if isinstance(found, Customer):
+                key = hashlib.blake2b(found.email.lower().encode(), digest_size=8).digest()
+                if key in seen:
+                    found = _row_error(path, row, f"duplicate email {mask_email(found.email)}")
+                seen.add(key)
+            yield row, found
+
+
 def read_csv(path: Path, settings: Settings) -> Iterator[Customer | NoticeError]:
     """Stream validated rows (row 1 is the header); duplicates within the file are errors."""
-    seen: set[bytes] = set()
+    row = 1
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = reader.fieldnames or []
-            missing = [c for c in COLUMNS if c not in header]
-            if missing:
-                raise CustomerImportError(
-                    path,
-                    [
-                        _row_error(
-                            path,
-                            1,
-                            f"missing column(s): {', '.join(missing)}",
-                            f"the header must be {','.join(COLUMNS)}",
-                        )
-                    ],
-                )
-            row = 1
-            try:
-                for row, record in enumerate(reader, start=2):
-                    found = _validated(record, row, path, settings)
-                    if isinstance(found, Customer):
-                        key = hashlib.blake2b(found.email.lower().encode(), digest_size=8).digest()
-                        if key in seen:
-                            found = _row_error(
-                                path, row, f"duplicate email {mask_email(found.email)}"
-                            )
-                        seen.add(key)
-                    yield found
-            except UnicodeDecodeError as error:
-                raise CustomerImportError(
-                    path, [_row_error(path, row + 1, "not UTF-8 text", "save the CSV as UTF-8")]
-                ) from error
+        for row, found in _rows(path, settings):  # noqa: B007 (row names a decode error)
+            yield found
+    except UnicodeDecodeError as error:
+        problem = _row_error(path, row + 1, "not UTF-8 text", "save the CSV as UTF-8")
+        raise CustomerImportError(path, [problem]) from error
     except FileNotFoundError as error:
         raise NoticeError("file not found", path=path) from error
 

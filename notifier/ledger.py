@@ -84,11 +84,12 @@ def plan(engine: Engine, release_id: str, services: Sequence[str], due_at: datet
     return int(result.rowcount or 0)
 
 
-def reclaim(engine: Engine, release_id: str, stale_before: datetime) -> int:
-    """Return batches left in `sending` by a crashed sender to `planned`; how many deliveries."""
+def requeue(engine: Engine, release_id: str, stale_before: datetime) -> tuple[int, int]:
+    """Before a run: batches a crashed sender left in `sending`, and failed deliveries with
+    attempts left, go back to `planned`. Returns (reclaimed in-flight, failed requeued)."""
     table = db.deliveries
     with engine.begin() as connection:
-        result = connection.execute(
+        reclaimed = connection.execute(
             update(table)
             .where(
                 table.c.release_id == release_id,
@@ -96,22 +97,28 @@ def reclaim(engine: Engine, release_id: str, stale_before: datetime) -> int:
                 table.c.claimed_at < _utc(stale_before),
             )
             .values(status="planned", batch_id=None)
-        )
-    return int(result.rowcount or 0)
+        ).rowcount
+        retried = connection.execute(
+            update(table)
+            .where(
+                table.c.release_id == release_id,
+                table.c.status == "failed",
+                table.c.attempts < MAX_ATTEMPTS,
+            )
+            .values(status="planned", batch_id=None)
+        ).rowcount
+    return int(reclaimed or 0), int(retried or 0)
 
 
 def claim(engine: Engine, release_id: str, size: int, now: datetime) -> Batch | None:
-    """Mark up to `size` planned (or retryable failed) deliveries as sending, in one transaction."""
+    """Mark up to `size` planned deliveries as sending, in one transaction."""
     table, customers = db.deliveries, db.customers
     batch_id = uuid.uuid4().hex
     due = (
         select(table.c.id)
         .where(
             table.c.release_id == release_id,
-            or_(
-                table.c.status == "planned",
-                and_(table.c.status == "failed", table.c.attempts < MAX_ATTEMPTS),
-            ),
+            table.c.status == "planned",
         )
         .order_by(table.c.id)
         .limit(size)

@@ -218,7 +218,7 @@ def send(
         return SendReport(release.id, 0, 0, 0, 0, True, ledger.counts(engine, release.id))
     ledger.plan(engine, release.id, plan_.services, plan_.due_at)
     lease = timedelta(0) if engine.dialect.name == "sqlite" else timedelta(minutes=10)
-    reclaimed = ledger.reclaim(engine, release.id, current - lease + timedelta(microseconds=1))
+    reclaimed, _ = ledger.requeue(engine, release.id, current - lease + timedelta(microseconds=1))
     if reclaimed:
         log.warning(
             "%d deliveries were in flight when a send stopped; they are sent again "

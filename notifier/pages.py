@@ -610,7 +610,12 @@ class _Group:
         elif url == self.prefix:
             meta["search"] = {"boost": 2}  # the current statement before the upcoming one
         return Page(
-            path, url, title, body, meta, _release_updated(release, self.options.timezone),
+            path,
+            url,
+            title,
+            body,
+            meta,
+            _release_updated(release, self.options.timezone),
             in_nav=in_nav,
         )
 
@@ -686,8 +691,10 @@ class _Group:
         text, release = self.text, entry.release
         tz = self.options.timezone
         rows = [
-            (text["version"], f'<a href="{_esc(relative_url(url, entry.url))}">'
-             f"{_esc(release.version)}</a>"),
+            (
+                text["version"],
+                f'<a href="{_esc(relative_url(url, entry.url))}">{_esc(release.version)}</a>',
+            ),
             (text["published"], _esc(self.date(release.published.astimezone(tz).date()))),
             (text["effective"], _esc(self.date(release.effective))),
             (text["last_updated"], _esc(self.date(release.last_updated))),
@@ -717,8 +724,13 @@ class _Group:
         text = self.text
         path = f"{self.prefix}archive/index.md"
         header = [
-            text["version"], text["published"], text["effective"], text["material"],
-            text["summary"], text["status"], text["changes"],
+            text["version"],
+            text["published"],
+            text["effective"],
+            text["material"],
+            text["summary"],
+            text["status"],
+            text["changes"],
         ]
         lines = [
             f"# {text['archive']} {{#notices-archive}}",
@@ -755,8 +767,13 @@ class _Group:
             )
         meta = self.meta(text["archive"], kind="archive")
         return Page(
-            path, f"{self.prefix}archive/", text["archive"], "\n".join(lines) + "\n", meta,
-            self.updated, in_nav=True,
+            path,
+            f"{self.prefix}archive/",
+            text["archive"],
+            "\n".join(lines) + "\n",
+            meta,
+            self.updated,
+            in_nav=True,
         )
 
     def redline(self, entry: Entry) -> Page:
@@ -812,7 +829,7 @@ class _Group:
         if options:
             lines += [
                 '<form class="notices-compare-form" '
-                "onsubmit=\"location.href=this.elements.v.value;return false\">",
+                'onsubmit="location.href=this.elements.v.value;return false">',
                 f'<select name="v" aria-label="{_esc(text["version"])}">',
                 options,
                 "</select>",
@@ -820,8 +837,10 @@ class _Group:
                 "</form>",
                 "",
             ]
-        lines += [f"| {text['version']} | {text['effective']} | {text['compare_with_current']} |",
-                  "|---|---|---|"]
+        lines += [
+            f"| {text['version']} | {text['effective']} | {text['compare_with_current']} |",
+            "|---|---|---|",
+        ]
         for entry in reversed(self.entries):
             release = entry.release
             link = (
@@ -835,8 +854,9 @@ class _Group:
                 f"{_md_text(self.date(release.effective))} | {link} |"
             )
         meta = self.meta(text["compare"], kind="compare-index")
-        return Page(path, url, text["compare"], "\n".join(lines) + "\n", meta, self.updated,
-                    in_nav=True)
+        return Page(
+            path, url, text["compare"], "\n".join(lines) + "\n", meta, self.updated, in_nav=True
+        )
 
     def releases_between(self, url: str, entries: Sequence[Entry]) -> list[str]:
         """Markdown lines listing the releases a comparison spans, with their verdicts."""
@@ -887,8 +907,9 @@ class _Group:
             heading = _md_text(items[0][0].section or section_id)
             anchor = section_id if section_id not in seen else ""
             seen.add(section_id)
-            lines.append(f"## {heading} {{#{anchor}}}" if anchor and _ID.match(anchor)
-                         else f"## {heading}")
+            lines.append(
+                f"## {heading} {{#{anchor}}}" if anchor and _ID.match(anchor) else f"## {heading}"
+            )
             lines.append("")
             for change, change_verdict in items:
                 lines.append(_change_html(change, change_verdict, self.locale))
@@ -969,9 +990,11 @@ def _change_html(change: Change, verdict: ChangeVerdict | None, locale: str) -> 
         notes.append(text["moved_to"].format(section=change.moved_to))
     if change.labels:
         notes.append(", ".join(change.labels))
-    head = f'<p class="notices-kind">{_esc(label)}' + (
-        f" <small>({_esc('; '.join(notes))})</small>" if notes else ""
-    ) + "</p>"
+    head = (
+        f'<p class="notices-kind">{_esc(label)}'
+        + (f" <small>({_esc('; '.join(notes))})</small>" if notes else "")
+        + "</p>"
+    )
     parts = [f'<div class="{classes}">', head]
     if verdict is not None and verdict.reasons:
         parts.append(f'<div class="notices-{"why" if material else "quiet"}">')

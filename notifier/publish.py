@@ -207,9 +207,7 @@ def serve(settings: Settings, *, dev_addr: str, today: date | None = None) -> No
     watch = [str(heads)] if heads.is_dir() else []
     _request = Request(settings, today, strict=False)
     try:
-        mkdocs_serve(
-            config_file=str(config_file), dev_addr=dev_addr, livereload=True, watch=watch
-        )
+        mkdocs_serve(config_file=str(config_file), dev_addr=dev_addr, livereload=True, watch=watch)
     except NoticeError:
         raise
     except Exception as error:

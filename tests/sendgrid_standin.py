@@ -1,0 +1,165 @@
+"""A SendGrid v3 Mail Send stand-in: a real HTTP server on 127.0.0.1 that validates requests.
+
+It checks what the API documents (tsg_mail_v3.json plus SendGrid's documented limits): a bearer
+key, 1-1000 personalizations and at most 1000 recipients, a from address, a subject, content
+with text/plain before text/html, custom_args as an object; it answers 202 with X-Message-Id.
+Faults can be queued: 429 with X-RateLimit-Reset, 5xx, a dropped connection, a slow answer.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class StandIn:
+    api_key: str
+    server: ThreadingHTTPServer | None = None
+    accepted: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    faults: deque[str] = field(default_factory=deque)
+    delay: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def recipients(self) -> list[str]:
+        with self.lock:
+            return [
+                to["email"]
+                for body in self.accepted
+                for p in body["personalizations"]
+                for to in p["to"]
+            ]
+
+
+def validate(body: Any) -> str | None:
+    """The first problem SendGrid would report for this request body, or None."""
+    if not isinstance(body, dict):
+        return "request body must be a JSON object"
+    personalizations = body.get("personalizations")
+    if not isinstance(personalizations, list) or not 1 <= len(personalizations) <= 1000:
+        return "personalizations must hold 1 to 1000 items"
+    total = 0
+    for item in personalizations:
+        to = item.get("to")
+        if not isinstance(to, list) or not to:
+            return "each personalization needs at least one 'to' address"
+        total += len(to) + len(item.get("cc", [])) + len(item.get("bcc", []))
+        if any("@" not in str(r.get("email", "")) for r in to):
+            return "invalid recipient email"
+        if "custom_args" in item and not isinstance(item["custom_args"], dict):
+            return "personalization custom_args must be an object"
+        subs = item.get("substitutions", {})
+        if not isinstance(subs, dict) or not all(isinstance(v, str) for v in subs.values()):
+            return "substitutions must map strings to strings"
+    if total > 1000:
+        return "at most 1000 recipients per request"
+    sender = body.get("from")
+    if not isinstance(sender, dict) or "@" not in str(sender.get("email", "")):
+        return "from.email is required"
+    if not body.get("subject") and not all(p.get("subject") for p in personalizations):
+        return "subject is required"
+    content = body.get("content")
+    if not isinstance(content, list) or not content:
+        return "content is required"
+    types = [c.get("type") for c in content]
+    if (
+        "text/plain" in types
+        and "text/html" in types
+        and types.index("text/plain") > types.index("text/html")
+    ):
+        return "text/plain must come before text/html"
+    if any(not isinstance(c.get("value"), str) or not c["value"] for c in content):
+        return "content values must be non-empty strings"
+    if "custom_args" in body and not isinstance(body["custom_args"], dict):
+        return "custom_args must be an object"
+    if body.get("mail_settings", {}).get("bypass_list_management"):
+        return "bypass_list_management is not allowed here"
+    return None
+
+
+def start(api_key: str = "SG.standin-test-key") -> StandIn:
+    stand_in = StandIn(api_key)
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            return
+
+        def _answer(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            length = int(self.headers.get("Content-Length", "0"))
+            raw = self.rfile.read(length)
+            with stand_in.lock:
+                fault = stand_in.faults.popleft() if stand_in.faults else ""
+            if stand_in.delay:
+                time.sleep(stand_in.delay)
+            if fault == "drop":
+                self.close_connection = True
+                self.connection.close()
+                return
+            if fault == "429":
+                reset = str(int(time.time()) + 1)
+                self._answer(
+                    429,
+                    {"errors": [{"message": "too many requests"}]},
+                    {"X-RateLimit-Reset": reset, "X-RateLimit-Remaining": "0"},
+                )
+                return
+            if fault in ("500", "502", "503"):
+                self._answer(int(fault), {"errors": [{"message": "server error"}]}, {})
+                return
+            if self.path != "/v3/mail/send":
+                self._answer(404, {"errors": [{"message": "not found"}]}, {})
+                return
+            if self.headers.get("Authorization") != f"Bearer {stand_in.api_key}":
+                self._answer(401, {"errors": [{"message": "authorization required"}]}, {})
+                return
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = None
+            problem = "forced bad request" if fault == "400" else validate(body)
+            if problem:
+                with stand_in.lock:
+                    stand_in.rejected.append((400, problem))
+                self._answer(400, {"errors": [{"message": problem}]}, {})
+                return
+            with stand_in.lock:
+                stand_in.accepted.append(body)
+            self.send_response(202)
+            self.send_header("X-Message-Id", uuid.uuid4().hex[:22])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    stand_in.server = server
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return stand_in
+
+
+def stop(stand_in: StandIn) -> None:
+    if stand_in.server is not None:
+        stand_in.server.shutdown()
+        stand_in.server.server_close()

@@ -1,0 +1,75 @@
+"""Importing the customer directory: every row validated, nothing half-imported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import NoticeRepo, run_notices
+from support_notify import write_customers
+
+HEADER = "email,name,locale,services\n"
+
+
+def test_import_valid_rows(notice_repo: NoticeRepo) -> None:
+    """When every row is valid, then all are imported and the database is owner-only."""
+    write_customers(notice_repo.path / "c.csv", 30)
+    result = run_notices("customers", "import", "c.csv", cwd=notice_repo.path)
+    assert result.code == 0, result.err
+    assert result.out == "imported 30 customer(s), skipped 0 row(s)\n"
+    assert (notice_repo.path / "var" / "notices.db").stat().st_mode & 0o777 == 0o600
+
+
+def test_bad_rows_are_all_reported_and_nothing_imported(notice_repo: NoticeRepo) -> None:
+    """When rows are bad, then each is named by row and nothing is imported."""
+    rows = [
+        "wang.wei@example.com,王伟,zh-CN,azure",
+        "not-an-address,李娜,zh-CN,azure",
+        "li.na@example.com,李娜,fr,azure",
+        "zhao@example.com,赵敏,zh-CN,dynamics",
+        "wang.wei@example.com,王伟,zh-CN,powerbi",
+        "evil@example.com,=cmd|' /C calc'!A0,en,azure",
+    ]
+    (notice_repo.path / "c.csv").write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    result = run_notices("customers", "import", "c.csv", cwd=notice_repo.path)
+    assert result.code == 1
+    lines = result.err.splitlines()
+    assert [line.split(":")[2].strip() for line in lines[:-1]] == [
+        "row 3",
+        "row 4",
+        "row 5",
+        "row 6",
+        "row 7",
+    ]
+    assert "not-an-address" not in result.err and "wang.wei@example.com" not in result.err
+    assert lines[-1].startswith("error: c.csv: 5 invalid row(s); nothing imported")
+    again = run_notices("customers", "import", "c.csv", "--skip-invalid", cwd=notice_repo.path)
+    assert again.out.endswith("imported 1 customer(s), skipped 5 row(s)\n")
+
+
+def test_missing_column(notice_repo: NoticeRepo) -> None:
+    """When a column is missing, then the header row is named."""
+    (notice_repo.path / "c.csv").write_text("email,name\na@example.com,甲\n", encoding="utf-8")
+    result = run_notices("customers", "import", "c.csv", cwd=notice_repo.path)
+    assert result.code == 1
+    assert "c.csv: row 1: missing column(s): locale, services" in result.err
+
+
+def test_gbk_csv(notice_repo: NoticeRepo) -> None:
+    """When the CSV is GBK, then the error says to save it as UTF-8."""
+    data = (HEADER + "a@example.com,王伟,zh-CN,azure\n").encode("gbk")
+    (notice_repo.path / "c.csv").write_bytes(data)
+    result = run_notices("customers", "import", "c.csv", cwd=notice_repo.path)
+    assert result.code == 1 and "not UTF-8 text" in result.err
+
+
+def test_bom_is_accepted_and_upsert_by_email(notice_repo: NoticeRepo, tmp_path: Path) -> None:
+    """When a CSV has a BOM and a customer is imported twice, then one row is updated."""
+    path = notice_repo.path / "c.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (HEADER + "a@example.com,王伟,zh-CN,azure\n").encode())
+    assert run_notices("customers", "import", "c.csv", cwd=notice_repo.path).code == 0
+    path.write_text(HEADER + "a@example.com,王伟,en,powerbi\n", encoding="utf-8")
+    assert run_notices("customers", "import", "c.csv", cwd=notice_repo.path).code == 0
+    from notifier.config import load_settings
+    from notifier.customers import counts
+
+    assert counts(load_settings(notice_repo.path, {})) == {"total": 1, "active": 1, "suppressed": 0}

@@ -1,0 +1,193 @@
+"""Notifying customers: timing, audience, SendGrid batches, faults, resumption and privacy."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import sendgrid_standin
+from conftest import NoticeRepo, run_notices
+from support_notify import (
+    API_KEY,
+    VERSION,
+    material_repo,
+    sendgrid_env,
+    standin,
+    write_customers,
+)
+
+from notifier import notify
+from notifier.config import load_settings
+from notifier.errors import NotifyError
+from notifier.mail.render import NoticeContent, render
+
+__all__ = ["standin"]
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _settings(repo: NoticeRepo, server: sendgrid_standin.StandIn | None = None):  # type: ignore[no-untyped-def]
+    env = sendgrid_env(server, repo) if server else {}
+    return load_settings(repo.path, env)
+
+
+def test_plan_timing_and_audience(seeded_repo: NoticeRepo) -> None:
+    """When a release is material, then mail goes 30 days before it takes effect, per locale."""
+    material_repo(seeded_repo)
+    write_customers(seeded_repo.path / "c.csv", 50)
+    assert run_notices("customers", "import", "c.csv", cwd=seeded_repo.path).code == 0
+    result = run_notices("notify", "plan", VERSION, "--json", cwd=seeded_repo.path)
+    assert result.code == 0, result.err
+    assert json.loads(result.out) == {
+        "release": f"privacy/zh-CN/{VERSION}",
+        "material": True,
+        "tier": "T3",
+        "services": ["azure", "office365", "powerbi"],
+        "send_at": "2029-12-02T00:00:00+08:00",
+        "effective": "2030-01-01T00:00:00+08:00",
+        "recipients": 50,
+        "per_locale": {"en": 10, "zh-CN": 40},
+    }
+
+
+def test_published_late_sends_at_once(seeded_repo: NoticeRepo) -> None:
+    """When a release is published under 30 days before it takes effect, then mail goes at once."""
+    material_repo(seeded_repo, published="2029-12-20T09:30:00+08:00")
+    plan = notify.plan(
+        _settings(seeded_repo), VERSION, now=datetime(2029, 12, 20, 10, tzinfo=SHANGHAI)
+    )
+    assert plan.due_at.isoformat() == "2029-12-20T09:30:00+08:00"
+
+
+def test_refuses_on_or_after_the_effective_date(seeded_repo: NoticeRepo) -> None:
+    """When the effective date has come, then notifying is refused with what to do."""
+    material_repo(seeded_repo)
+    with pytest.raises(NotifyError) as raised:
+        notify.plan(_settings(seeded_repo), VERSION, now=datetime(2030, 1, 1, tzinfo=SHANGHAI))
+    assert "too late to give notice" in str(raised.value)
+    assert "move the effective date" in str(raised.value)
+
+
+def test_not_due_yet_sends_nothing(seeded_repo: NoticeRepo) -> None:
+    """When the send time has not come, then send sends nothing and says so."""
+    material_repo(seeded_repo)
+    write_customers(seeded_repo.path / "c.csv", 5)
+    run_notices("customers", "import", "c.csv", cwd=seeded_repo.path)
+    report = notify.send(
+        _settings(seeded_repo), VERSION, now=datetime(2029, 11, 5, tzinfo=SHANGHAI)
+    )
+    assert report.not_due and report.sent == 0
+
+
+def test_sendgrid_batches_everyone_once(
+    seeded_repo: NoticeRepo, standin: sendgrid_standin.StandIn
+) -> None:
+    """When 2,300 customers are mailed, then batches of at most 1000 reach each exactly once."""
+    material_repo(seeded_repo)
+    write_customers(seeded_repo.path / "c.csv", 2300)
+    env = sendgrid_env(standin, seeded_repo)
+    assert run_notices("customers", "import", "c.csv", cwd=seeded_repo.path, env=env).code == 0
+    result = run_notices("-vv", "notify", "send", VERSION, "--early", cwd=seeded_repo.path, env=env)
+    assert result.code == 0, result.err
+    recipients = standin.recipients()
+    assert len(recipients) == 2300 and len(set(recipients)) == 2300
+    assert standin.rejected == []
+    assert all(len(body["personalizations"]) <= 1000 for body in standin.accepted)
+    first = standin.accepted[0]
+    assert first["custom_args"] == {"release": f"privacy/zh-CN/{VERSION}"}
+    assert set(first["personalizations"][0]["custom_args"]) == {"delivery_id"}
+    again = run_notices("notify", "send", VERSION, "--early", cwd=seeded_repo.path, env=env)
+    assert again.out.endswith("sent 0, failed 0 in 0 batch(es)\n")
+    assert len(standin.recipients()) == 2300
+    status = run_notices("notify", "status", VERSION, "--json", cwd=seeded_repo.path, env=env)
+    assert json.loads(status.out) == {
+        "version": VERSION,
+        "counts": {"planned": 0, "sending": 0, "sent": 2300, "failed": 0, "bounced": 0},
+    }
+    output = result.out + result.err + again.out + again.err + status.out
+    assert API_KEY not in output and "@example.com" not in output
+
+
+def test_faults_are_retried(seeded_repo: NoticeRepo, standin: sendgrid_standin.StandIn) -> None:
+    """When SendGrid answers 429, 5xx or drops the connection, then the batch is retried."""
+    material_repo(seeded_repo)
+    write_customers(seeded_repo.path / "c.csv", 10)
+    settings = _settings(seeded_repo, standin)
+    run_notices(
+        "customers", "import", "c.csv", cwd=seeded_repo.path, env=sendgrid_env(standin, seeded_repo)
+    )
+    standin.faults.extend(["429", "503", "drop"])
+    waits: list[float] = []
+    from notifier.mail.sendgrid import SendGridTransport
+
+    assert settings.sendgrid_api_key is not None
+    transport = SendGridTransport(
+        settings.sendgrid_api_key,
+        standin.url,
+        sender="a@example.com",
+        sender_name="甲",
+        reply_to="",
+        fallback_name="客户",
+        timeout=5,
+        max_retries=5,
+        sleep=waits.append,
+    )
+    report = notify.send(settings, VERSION, early=True, transport=transport)
+    assert report.sent == 10 and report.failed == 0
+    assert len(waits) == 3 and 0 <= waits[0] <= 2
+    assert len(standin.recipients()) == 10
+
+
+def test_a_rejected_batch_fails_alone(
+    seeded_repo: NoticeRepo, standin: sendgrid_standin.StandIn
+) -> None:
+    """When SendGrid rejects one batch with 400, then it is recorded failed; the rest go on."""
+    material_repo(seeded_repo)
+    write_customers(seeded_repo.path / "c.csv", 2500)
+    env = sendgrid_env(standin, seeded_repo)
+    run_notices("customers", "import", "c.csv", cwd=seeded_repo.path, env=env)
+    standin.faults.append("400")
+    result = run_notices("notify", "send", VERSION, "--early", cwd=seeded_repo.path, env=env)
+    assert result.code == 1
+    counts = notify.status(_settings(seeded_repo, standin), VERSION)
+    assert counts["failed"] > 0 and counts["sent"] + counts["failed"] == 2500
+    retry = run_notices("notify", "send", VERSION, "--early", cwd=seeded_repo.path, env=env)
+    assert retry.code == 0
+    assert len(set(standin.recipients())) == 2500 == len(standin.recipients())
+
+
+def test_names_cannot_inject_html() -> None:
+    """When a name holds HTML, then the HTML part carries it escaped."""
+    from notifier.mail import Recipient, personalised
+
+    settings = load_settings(__import__("conftest").PROJECT, {})
+    content = NoticeContent(
+        "隐私声明",
+        "v",
+        "摘要",
+        datetime(2030, 1, 1).date(),
+        "0" * 64,
+        "https://x/",
+        "https://x/changes/",
+        (),
+        ("azure",),
+    )
+    message = render(content, "zh-CN", settings)
+    text, html = personalised(message, Recipient(1, "a@example.com", "<b>王</b>"), "客户")
+    assert "&lt;b&gt;王&lt;/b&gt;，您好" in html and "<b>王</b>，您好" in text
+
+
+def test_proof_csv_masks_addresses(seeded_repo: NoticeRepo) -> None:
+    """When proof is written after an outbox send, then every row is there with masked emails."""
+    material_repo(seeded_repo)
+    write_customers(seeded_repo.path / "c.csv", 20)
+    run_notices("customers", "import", "c.csv", cwd=seeded_repo.path)
+    assert run_notices("notify", "send", VERSION, "--early", cwd=seeded_repo.path).code == 0
+    assert len(list((seeded_repo.path / "var" / "outbox" / VERSION).glob("*.eml"))) == 20
+    result = run_notices("notify", "proof", VERSION, "--out", "proof.csv", cwd=seeded_repo.path)
+    assert result.out == "wrote 20 row(s) to proof.csv\n"
+    lines = (seeded_repo.path / "proof.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "version,sha256,customer_id,email,locale,status,sent_at,message_id"
+    assert lines[1].split(",")[3] == "u***@e***.com" and len(lines) == 21
+    assert "@example.com" not in "".join(lines)
