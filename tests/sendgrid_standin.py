@@ -26,6 +26,8 @@ class StandIn:
     rejected: list[tuple[int, str]] = field(default_factory=list)
     faults: deque[str] = field(default_factory=deque)
     delay: float = 0.0
+    record: bool = True  # keep accepted bodies (tests); benchmarks only count recipients
+    recipient_count: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -146,7 +148,9 @@ def start(api_key: str = "SG.standin-test-key") -> StandIn:
                 self._answer(400, {"errors": [{"message": problem}]}, {})
                 return
             with stand_in.lock:
-                stand_in.accepted.append(body)
+                stand_in.recipient_count += sum(len(p["to"]) for p in body["personalizations"])
+                if stand_in.record:
+                    stand_in.accepted.append(body)
             self.send_response(202)
             self.send_header("X-Message-Id", uuid.uuid4().hex[:22])
             self.send_header("Content-Length", "0")
