@@ -544,3 +544,29 @@ def notify_preview(ctx: Context, version: str, locale: str | None, out: Path | N
         ctx.settings, version, out or ctx.settings.var_dir / "preview", locale=locale
     ):
         click.echo(str(path))
+
+
+@main.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("build/demo"),
+    show_default=True,
+    help="Where to build the sandbox (replaced if it holds an earlier demo).",
+)
+@reports_errors
+def demo(directory: Path) -> None:
+    """The whole flow on embedded defaults in a sandbox."""
+    from notifier.demo import run
+
+    report = run(directory, say=click.echo)
+    sandbox = report.sandbox
+    click.echo("\nWhere to look:")
+    click.echo(
+        f"  site:    {sandbox.site}/index.html  "
+        f"(serve it: notices --repo {sandbox.repo} site serve)"
+    )
+    click.echo(f"  outbox:  {sandbox.outbox}  ({report.sent} .eml files)")
+    click.echo(f"  proof:   {sandbox.proof}")
+    click.echo(f"  repo:    {sandbox.repo}  (try: notices --repo {sandbox.repo} log)")
