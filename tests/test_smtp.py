@@ -1,0 +1,135 @@
+"""The SMTP transport against a real aiosmtpd server that requires STARTTLS."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import ssl
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope, Session
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from notifier.mail import Message, Recipient
+from notifier.mail.smtp import SmtpTransport
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_DATA(self, server: object, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        self.messages.append(
+            (
+                str(envelope.mail_from),
+                list(envelope.rcpt_tos),
+                bytes(envelope.original_content or b""),
+            )
+        )
+        return "250 Message accepted for delivery"
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def relay(tmp_path: Path) -> Iterator[tuple[Controller, Inbox, Path]]:
+    cert, key = _certificate(tmp_path)
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=port, tls_context=server_context, require_starttls=True
+    )
+    controller.start()
+    yield controller, inbox, cert
+    controller.stop()
+
+
+def test_smtp_relay_with_starttls(relay: tuple[Controller, Inbox, Path]) -> None:
+    """When mail goes through an SMTP relay, then STARTTLS is used and names stay out of headers."""
+    controller, inbox, cert = relay
+    client_context = ssl.create_default_context(cafile=str(cert))
+    client_context.check_hostname = False
+    transport = SmtpTransport(
+        "127.0.0.1",
+        controller.port,
+        starttls=True,
+        username="",
+        password=None,
+        sender="privacy-notices@example.com",
+        sender_name="隐私声明通知",
+        reply_to="",
+        fallback_name="客户",
+        timeout=10,
+        tls_context=client_context,
+    )
+    message = Message(
+        "zh-CN", "【重要】隐私声明更新", "-name-，您好：\n正文\n", "<p>-name_html-，您好：</p>"
+    )
+    recipients = [
+        Recipient(1, "wang@example.com", "王伟"),
+        Recipient(2, "li@example.com", "李<b>娜</b>\r\nBcc: evil@example.com"),
+    ]
+    sent = transport.send(message, recipients, release_id="privacy/zh-CN/2030-01-01")
+    assert sent.ok, sent.error
+    assert [to for _, to, _ in inbox.messages] == [["wang@example.com"], ["li@example.com"]]
+    second = message_from_bytes(inbox.messages[1][2], policy=policy.default)
+    assert second["Bcc"] is None
+    html = second.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "李&lt;b&gt;娜&lt;/b&gt;" in html
+
+
+def test_plain_connection_is_refused_by_relay(relay: tuple[Controller, Inbox, Path]) -> None:
+    """When STARTTLS is turned off against a relay that requires it, then the batch fails."""
+    controller, inbox, _ = relay
+    transport = SmtpTransport(
+        "127.0.0.1",
+        controller.port,
+        starttls=False,
+        username="",
+        password=None,
+        sender="privacy-notices@example.com",
+        sender_name="通知",
+        reply_to="",
+        fallback_name="客户",
+        timeout=10,
+    )
+    sent = transport.send(
+        Message("en", "s", "t", "<p>h</p>"), [Recipient(1, "a@example.com", "A")], release_id="r"
+    )
+    assert not sent.ok and "SMTP relay failed" in sent.error and inbox.messages == []
