@@ -27,9 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -41,6 +39,7 @@ import git
 
 from notifier.config import Settings
 from notifier.errors import HistoryError, NoticeFileError, VersionNotFound
+from notifier.files import atomic_writer
 from notifier.notice import FrontMatter, Notice, decode, parse_notice, parse_text
 
 log = logging.getLogger(__name__)
@@ -679,17 +678,8 @@ def _load_record(path: Path) -> dict[str, dict[str, str]]:
 
 
 def _write_atomically(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(content)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as stream:
+        stream.write(content.encode("utf-8"))
 
 
 def rewritten(history: History, record: Path) -> tuple[RewrittenRelease, ...]:

@@ -6,14 +6,13 @@ owner only, and each is written whole (temporary file, then rename) or not at al
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 
 from notifier.errors import MailError
+from notifier.files import atomic_writer
 from notifier.mail import Message, Recipient, Sent, personalised
 
 
@@ -67,7 +66,8 @@ class OutboxTransport:
                     fallback_name=self.fallback_name,
                     message_id=make_msgid(domain="outbox.notices"),
                 )
-                self._write(self.folder / f"{recipient.delivery_id}.eml", mail.as_bytes())
+                with atomic_writer(self.folder / f"{recipient.delivery_id}.eml", mode=0o600) as out:
+                    out.write(mail.as_bytes())
         except OSError as error:
             raise MailError(
                 f"cannot write to the outbox: {error.strerror}",
@@ -75,15 +75,3 @@ class OutboxTransport:
                 hint="make the outbox folder writable",
             ) from error
         return Sent(True, message_id=batch_id.strip("<>"))
-
-    @staticmethod
-    def _write(target: Path, data: bytes) -> None:
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".eml-")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.chmod(temporary, 0o600)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
