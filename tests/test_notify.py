@@ -191,3 +191,62 @@ def test_proof_csv_masks_addresses(seeded_repo: NoticeRepo) -> None:
     assert lines[0] == "version,sha256,customer_id,email,locale,status,sent_at,message_id"
     assert lines[1].split(",")[3] == "u***@e***.com" and len(lines) == 21
     assert "@example.com" not in "".join(lines)
+
+
+def test_preview_writes_both_locales(seeded_repo: NoticeRepo) -> None:
+    """When legal asks for a preview, then subject, text and HTML are written per locale."""
+    material_repo(seeded_repo)
+    result = run_notices("notify", "preview", VERSION, "--out", "preview", cwd=seeded_repo.path)
+    assert result.code == 0, result.err
+    folder = seeded_repo.path / "preview"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        f"{VERSION}.en.html",
+        f"{VERSION}.en.txt",
+        f"{VERSION}.zh-CN.html",
+        f"{VERSION}.zh-CN.txt",
+    ]
+    text = (folder / f"{VERSION}.zh-CN.txt").read_text(encoding="utf-8")
+    assert text.startswith(
+        "Subject: 【重要】世纪互联运营的在线服务隐私声明将于 2030 年 1 月 1 日 更新"
+    )
+    assert "尊敬的客户，您好" in text and "2030 年 1 月 1 日" in text
+    assert f"https://privacy.example.com/archive/{VERSION}/changes/" in text
+    assert "如果您不采取任何行动" in text and "SHA-256" in text
+
+
+def test_test_mail_leaves_the_ledger_alone(
+    seeded_repo: NoticeRepo, standin: sendgrid_standin.StandIn
+) -> None:
+    """When a test mail is sent, then it reaches the address and the ledger stays empty."""
+    material_repo(seeded_repo)
+    env = sendgrid_env(standin, seeded_repo)
+    result = run_notices(
+        "notify", "send", VERSION, "--test-to", "legal@example.com", cwd=seeded_repo.path, env=env
+    )
+    assert result.code == 0, result.err
+    assert result.out.startswith("test mail sent to l***@e***.com")
+    assert standin.recipients() == ["legal@example.com"]
+    assert notify.status(_settings(seeded_repo, standin), VERSION)["sent"] == 0
+
+
+def test_section_services_narrow_the_audience(seeded_repo: NoticeRepo) -> None:
+    """When the changed section declares its services, then only their customers are told."""
+    text = material_repo(seeded_repo).path / "notices" / "privacy" / "zh-CN.md"
+    content = text.read_text(encoding="utf-8")
+    content = (
+        content.replace("{#sharing}", '{#sharing services="powerbi"}')
+        .replace("{#contact}", '{#contact services="powerbi"}')
+        .replace("{#retention}", '{#retention services="powerbi"}')
+    )
+    seeded_repo.commit(
+        "Declare section services",
+        "2029-11-01T11:00:00+08:00",
+        {"notices/privacy/zh-CN.md": content},
+    )
+    (seeded_repo.path / "c.csv").write_text(
+        "email,name,locale,services\na@example.com,甲,zh-CN,azure\nb@example.com,乙,en,powerbi\n",
+        encoding="utf-8",
+    )
+    run_notices("customers", "import", "c.csv", cwd=seeded_repo.path)
+    plan = notify.plan(_settings(seeded_repo), VERSION, now=datetime(2029, 11, 2, tzinfo=SHANGHAI))
+    assert plan.services == ("powerbi",) and plan.per_locale == {"en": 1}
