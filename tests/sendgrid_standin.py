@@ -92,7 +92,7 @@ def validate(body: Any) -> str | None:
     return None
 
 
-def start(api_key: str = "SG.standin-test-key") -> StandIn:
+def start(api_key: str = "SG.not.a.real.key") -> StandIn:
     stand_in = StandIn(api_key)
 
     class Handler(BaseHTTPRequestHandler):

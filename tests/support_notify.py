@@ -14,7 +14,7 @@ from notifier.demo import AMENDMENT
 
 NOTICE = "notices/privacy/zh-CN.md"
 VERSION = "2029-11-01"
-API_KEY = "SG.standin-secret-key-0123456789abcdef"
+API_KEY = "SG.not.a.real.key.standin-0123456789"
 
 
 def amended(version: str = VERSION, effective: str = "2030-01-01") -> str:
