@@ -357,7 +357,8 @@ def customers_import(ctx: Context, file: Path, skip_invalid: bool, as_json: bool
     from notifier.errors import CustomerImportError
 
     try:
-        result = import_csv(file, ctx.settings, skip_invalid=skip_invalid)
+        with _progress("importing") as progress:
+            result = import_csv(file, ctx.settings, skip_invalid=skip_invalid, progress=progress)
     except CustomerImportError as failed:
         for problem in failed.problems:
             click.echo(f"error: {problem}", err=True)
@@ -383,6 +384,21 @@ def customers_suppress(ctx: Context, email: str, reason: str) -> None:
     if not suppress(ctx.settings, email, reason):
         raise Unknown(f"no customer {logs.mask_email(email)}", hint="check the address")
     click.echo(f"suppressed {logs.mask_email(email)}: {reason}")
+
+
+@customers.command("count")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
+@pass_context
+@reports_errors
+def customers_count(ctx: Context, as_json: bool) -> None:
+    """How many customers there are, active and suppressed (never who they are)."""
+    from notifier.customers import counts
+
+    found = counts(ctx.settings)
+    if as_json:
+        print_json(found)
+    else:
+        click.echo("  ".join(f"{name} {count}" for name, count in found.items()))
 
 
 @main.group()
@@ -471,6 +487,8 @@ def notify_send(
                 "failed": report.failed,
                 "batches": report.batches,
                 "reclaimed": report.reclaimed,
+                "bounced": report.bounced,
+                "in_flight": report.in_flight,
                 "not_due": report.not_due,
                 "counts": report.counts,
             }
@@ -483,6 +501,13 @@ def notify_send(
                 f"resumed: {report.reclaimed} delivery(ies) were in flight when an earlier "
                 "send stopped; they were sent again and may arrive twice"
             )
+        if report.in_flight:
+            click.echo(
+                f"{report.in_flight} delivery(ies) are claimed by another worker (or one that "
+                "died: rerun after its lease ends to send them)"
+            )
+        if report.bounced:
+            click.echo(f"{report.bounced} delivery(ies) withdrawn: customer suppressed")
         click.echo(
             f"{report.release_id}: sent {report.sent}, failed {report.failed} "
             f"in {report.batches} batch(es)"
@@ -501,10 +526,16 @@ def notify_status(ctx: Context, version: str, as_json: bool) -> None:
     from notifier import notify as notifying
 
     counts = notifying.status(ctx.settings, version)
+    held = [
+        {"customer_id": s.customer_id, "email": logs.mask_email(s.email), "reason": s.reason}
+        for s in notifying.suppressed(ctx.settings, version)
+    ]
     if as_json:
-        print_json({"version": version, "counts": counts})
-    else:
-        click.echo("  ".join(f"{name} {count}" for name, count in counts.items()))
+        print_json({"version": version, "counts": counts, "suppressed": held})
+        return
+    click.echo("  ".join(f"{name} {count}" for name, count in counts.items()))
+    for item in held:
+        click.echo(f"suppressed {item['customer_id']} {item['email']}: {item['reason']}")
 
 
 @notify.command("proof")
@@ -523,6 +554,38 @@ def notify_proof(ctx: Context, version: str, out: Path) -> None:
 
     rows = notifying.proof(ctx.settings, version, out)
     click.echo(f"wrote {rows} row(s) to {out}")
+
+
+@notify.command("verify-proof")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_context
+@reports_errors
+def notify_verify_proof(ctx: Context, file: Path) -> None:
+    """Check the hash chain of a proof-of-notice CSV; name the first edited row."""
+    from notifier import notify as notifying
+
+    verified = notifying.verify_proof(file)
+    click.echo(f"OK: {verified.rows} row(s), chain head {verified.head}")
+
+
+@main.group()
+def events() -> None:
+    """Receive SendGrid's signed Event Webhook: delivered, bounced, dropped, …"""
+
+
+@events.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8025, show_default=True, type=int, help="Port to listen on.")
+@pass_context
+@reports_errors
+def events_serve(ctx: Context, host: str, port: int) -> None:
+    """Serve the Event Webhook endpoint until interrupted."""
+    from notifier import events_server
+
+    server = events_server.start(ctx.settings, host, port)
+    click.echo(f"listening for SendGrid events on {server.url}/ (Ctrl+C to stop)")
+    with contextlib.suppress(KeyboardInterrupt), server:
+        server.serve_forever()
 
 
 @notify.command("preview")

@@ -1,20 +1,23 @@
 """The customer directory: who uses which service, in which language, and who must not be mailed.
 
-A CSV import validates every row before anything is written: one bad row reported with its row
-number is better than a million customers half-imported.
+A CSV import validates every row and writes in one transaction: one bad row reported with its row
+number is better than a million customers half-imported. Rows stream through in chunks, so a
+million-row file imports with flat memory.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from notifier import db
@@ -25,11 +28,17 @@ from notifier.logs import mask_email
 COLUMNS = ("email", "name", "locale", "services")
 LOCALES = ("zh-CN", "en")
 CHUNK = 5000
+MAX_NAME = 200
+# A cell starting with one of these is run as a formula by spreadsheets (CSV injection), and the
+# name comes back in exports: such rows are refused, not silently rewritten.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
 class Customer:
+    """A row of the directory as imported; `email` is stored lower-cased (one customer, one row)."""
+
     email: str
     name: str
     locale: str
@@ -38,6 +47,8 @@ class Customer:
 
 @dataclass(frozen=True, slots=True)
 class ImportResult:
+    """How many rows were written, and the rows left out (only with --skip-invalid)."""
+
     imported: int
     skipped: tuple[NoticeError, ...]
 
@@ -51,7 +62,7 @@ def _validated(
 ) -> Customer | NoticeError:
     raw_email = (record.get("email") or "").strip()
     try:
-        email = validate_email(raw_email, check_deliverability=False).normalized
+        email = validate_email(raw_email, check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
         shown = mask_email(raw_email) if raw_email else "(empty)"
         return _row_error(path, row, f"invalid email {shown}: {error}")
@@ -63,6 +74,8 @@ def _validated(
             "the name starts like a spreadsheet formula or holds a line break",
             "remove the leading =, +, -, @ or the line break",
         )
+    if len(name) > MAX_NAME:
+        return _row_error(path, row, f"the name is longer than {MAX_NAME} characters")
     locale = (record.get("locale") or "").strip() or settings.default_locale
     if locale not in LOCALES:
         return _row_error(
@@ -82,43 +95,83 @@ def _validated(
     return Customer(email, name, locale, tuple(sorted(set(services))))
 
 
-def _rows(path: Path, settings: Settings) -> Iterator[tuple[int, Customer | NoticeError]]:
-    seen: set[bytes] = set()
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            problem = _row_error(
-                path,
-                1,
-                f"missing column(s): {', '.join(missing)}",
-                f"the header must be {','.join(COLUMNS)}",
+def _lines(handle: BinaryIO, path: Path) -> Iterator[str]:
+    """Decode line by line, so that a file in another encoding is refused at the right line."""
+    for number, raw in enumerate(handle, start=1):
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            guess = "GBK/GB18030" if _decodes_as(raw, "gb18030") else "another encoding"
+            problem = NoticeError(
+                f"not UTF-8 text (it looks like {guess})",
+                path=path,
+                line=number,
+                hint="save the CSV as UTF-8 (in Excel: CSV UTF-8) and import it again",
             )
-            raise CustomerImportError(path, [problem])
-        for row, record in enumerate(reader, start=2):
-            found = _validated(record, row, path, settings)
-            if isinstance(found, Customer):
-                key = hashlib.blake2b(found.email.lower().encode(), digest_size=8).digest()
-                if key in seen:
-                    found = _row_error(path, row, f"duplicate email {mask_email(found.email)}")
-                seen.add(key)
-            yield row, found
+            raise CustomerImportError(path, [problem]) from error
 
 
-def read_csv(path: Path, settings: Settings) -> Iterator[Customer | NoticeError]:
-    """Stream validated rows (row 1 is the header); duplicates within the file are errors."""
-    row = 1
+def _decodes_as(raw: bytes, encoding: str) -> bool:
     try:
-        for row, found in _rows(path, settings):  # noqa: B007 (row names a decode error)
-            yield found
-    except UnicodeDecodeError as error:
-        problem = _row_error(path, row + 1, "not UTF-8 text", "save the CSV as UTF-8")
-        raise CustomerImportError(path, [problem]) from error
+        raw.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _header(reader: csv.DictReader[str], path: Path) -> None:
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        problem = _row_error(
+            path,
+            1,
+            f"missing column(s): {', '.join(missing)}",
+            f"the header must be {','.join(COLUMNS)}",
+        )
+        raise CustomerImportError(path, [problem])
+
+
+def read_csv(
+    path: Path, settings: Settings, progress: Progress | None = None
+) -> Iterator[Customer | NoticeError]:
+    """Stream validated rows (row 1 is the header); duplicates within the file are errors.
+
+    Memory stays flat but for an 8-byte digest per address, which finds duplicates.
+    `progress(bytes read, file size)` is called every CHUNK rows.
+    """
+    seen: set[int] = set()
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            reader = csv.DictReader(_lines(handle, path))
+            _header(reader, path)
+            for row, record in enumerate(reader, start=2):
+                if progress and row % CHUNK == 0:
+                    progress(handle.tell(), size)
+                found = _validated(record, row, path, settings)
+                if isinstance(found, Customer):
+                    digest = hashlib.blake2b(found.email.encode(), digest_size=8).digest()
+                    key = int.from_bytes(digest, "big")
+                    if key in seen:
+                        found = _row_error(
+                            path,
+                            row,
+                            f"duplicate email {mask_email(found.email)}",
+                            "keep one row per customer",
+                        )
+                    seen.add(key)
+                yield found
     except FileNotFoundError as error:
-        raise NoticeError("file not found", path=path) from error
+        raise NoticeError("file not found", path=path, hint="check the path") from error
+    except csv.Error as error:
+        raise CustomerImportError(
+            path, [NoticeError(f"not a valid CSV file: {error}", path=path)]
+        ) from error
 
 
-def _upsert(connection: object, engine: Engine, rows: Sequence[Customer]) -> None:
+def _upsert(connection: Connection, rows: Sequence[Customer]) -> None:
     now = datetime.now(UTC)
     values = [
         {
@@ -130,34 +183,39 @@ def _upsert(connection: object, engine: Engine, rows: Sequence[Customer]) -> Non
         }
         for c in rows
     ]
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(db.customers)
     statement = statement.on_conflict_do_update(
         index_elements=[db.customers.c.email],
         set_={key: statement.excluded[key] for key in ("name", "locale", "services", "updated_at")},
     )
-    connection.execute(statement, values)  # type: ignore[attr-defined]
+    connection.execute(statement, values)
 
 
-def import_csv(path: Path, settings: Settings, *, skip_invalid: bool = False) -> ImportResult:
-    """Validate every row, then upsert by email in one transaction; nothing on any bad row."""
-    problems = [found for found in read_csv(path, settings) if isinstance(found, NoticeError)]
-    if problems and not skip_invalid:
-        raise CustomerImportError(path, problems)
-    bad_rows = {problem.row for problem in problems}
-    engine = db.engine(settings)
+def import_csv(
+    path: Path, settings: Settings, *, skip_invalid: bool = False, progress: Progress | None = None
+) -> ImportResult:
+    """Validate every row and upsert by email, in one pass and one transaction.
+
+    On the first bad row writing stops (unless `skip_invalid`) but validation goes on, so that
+    every bad row is reported; the transaction is then rolled back: nothing is imported.
+    """
+    problems: list[NoticeError] = []
     imported = 0
-    with engine.begin() as connection:
-        chunk: list[Customer] = []
-        for row, found in enumerate(read_csv(path, settings), start=2):
-            if row in bad_rows or not isinstance(found, Customer):
-                continue
-            chunk.append(found)
-            if len(chunk) >= CHUNK:
-                _upsert(connection, engine, chunk)
-                imported, chunk = imported + len(chunk), []
+    chunk: list[Customer] = []
+    with db.engine(settings).begin() as connection:
+        for found in read_csv(path, settings, progress):
+            if isinstance(found, NoticeError):
+                problems.append(found)
+            elif skip_invalid or not problems:
+                chunk.append(found)
+                if len(chunk) >= CHUNK:
+                    _upsert(connection, chunk)
+                    imported, chunk = imported + len(chunk), []
+        if problems and not skip_invalid:
+            raise CustomerImportError(path, problems)  # rolls the transaction back
         if chunk:
-            _upsert(connection, engine, chunk)
+            _upsert(connection, chunk)
             imported += len(chunk)
     return ImportResult(imported, tuple(problems))
 
@@ -167,7 +225,7 @@ def suppress(settings: Settings, email: str, reason: str) -> bool:
     with db.engine(settings).begin() as connection:
         result = connection.execute(
             update(db.customers)
-            .where(func.lower(db.customers.c.email) == email.strip().lower())
+            .where(db.customers.c.email == email.strip().lower())
             .values(suppressed_reason=reason, updated_at=datetime.now(UTC))
         )
     return bool(result.rowcount)

@@ -7,8 +7,12 @@ them in the same database.
 
 from __future__ import annotations
 
+import fcntl
+import logging
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +35,7 @@ from sqlalchemy.engine import make_url
 
 from notifier.config import Settings
 
+log = logging.getLogger(__name__)
 metadata = MetaData()
 
 customers = Table(
@@ -61,8 +66,34 @@ deliveries = Table(
     Column("sent_at", DateTime(timezone=True), nullable=True),
     Column("message_id", String(200), nullable=True),
     Column("error", Text, nullable=True),
+    # what SendGrid's Event Webhook said: processed | deferred | delivered | bounce | dropped
+    Column("delivery_state", String(16), nullable=True),
+    Column("state_at", DateTime(timezone=True), nullable=True),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("release_id", "customer_id", name="one_delivery_per_release_customer"),
-    Index("deliveries_by_release_status", "release_id", "status"),
+    # claims pick the lowest ids of one release, status and locale: this index serves them as is
+    Index("deliveries_by_release_status", "release_id", "status", "locale", "id"),
+)
+
+delivery_events = Table(
+    "delivery_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("delivery_id", Integer, ForeignKey("deliveries.id"), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("sg_event_id", String(200), nullable=False, unique=True),
+    Column("timestamp", DateTime(timezone=True), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Index("delivery_events_by_delivery", "delivery_id"),
+)
+
+# sha256 of each accepted webhook post's signed timestamp + body, so a replay is refused
+webhook_posts = Table(
+    "webhook_posts",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
 )
 
 schedule_runs = Table(
@@ -124,6 +155,31 @@ def engine(settings: Settings) -> Engine:
         metadata.create_all(built)
         _engines[url] = built
         return built
+
+
+@contextmanager
+def sender_lock(settings: Settings) -> Iterator[bool]:
+    """One sender at a time on a SQLite file (its single writer): yields True while held.
+
+    Holding it means any delivery still `sending` was left by a sender that died (the OS drops
+    the lock with the process), so it can be reclaimed at once. Other databases take several
+    workers: it yields False and leases decide what is stale.
+    """
+    sqlite_file = _sqlite_file(settings.database_url)
+    if sqlite_file is None:
+        yield False
+        return
+    _prepare_sqlite_file(sqlite_file)
+    descriptor = os.open(f"{sqlite_file}.send-lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning("another send is running on %s; waiting for it", sqlite_file.name)
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield True
+    finally:
+        os.close(descriptor)  # releases the lock
 
 
 def dispose_all() -> None:

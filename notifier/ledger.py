@@ -2,7 +2,9 @@
 
 SendGrid has no idempotency key, so this table is the guard against mailing anyone twice: a batch
 is claimed (sending), sent, then marked, one transaction each. A crash leaves at most the claimed
-batch in `sending`; the next run reclaims it and says so.
+batch in `sending`; the next run reclaims it and says so. The claim works for one SQLite writer
+and for several PostgreSQL workers (`FOR UPDATE SKIP LOCKED`); `claimed_at` is the lease after
+which a killed worker's batch is taken back.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Engine, and_, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, Engine, and_, func, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from notifier import db
-from notifier.mail import Sent
+from notifier.mail import Sent, scrub
 
 STATUSES = ("planned", "sending", "sent", "failed", "bounced")
 MAX_ATTEMPTS = 5
@@ -47,6 +50,17 @@ class ProofRow:
     sent_at: datetime | None
     message_id: str | None
     error: str | None
+    delivery_state: str | None = None
+    event_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Suppressed:
+    """A customer of a release whose mail bounced or was dropped: tell them another way."""
+
+    customer_id: int
+    email: str
+    reason: str
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -79,23 +93,23 @@ def plan(engine: Engine, release_id: str, services: Sequence[str], due_at: datet
         literal(0),
     ).where(audience_filter(services), ~already.exists())
     columns = ["release_id", "customer_id", "locale", "due_at", "status", "attempts"]
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    # Two workers planning at once: the unique (release, customer) keeps one row, not an error.
+    statement = dialect.insert(deliveries).from_select(columns, chosen).on_conflict_do_nothing()
     with engine.begin() as connection:
-        result = connection.execute(insert(deliveries).from_select(columns, chosen))
+        result = connection.execute(statement)
     return int(result.rowcount or 0)
 
 
-def requeue(engine: Engine, release_id: str, stale_before: datetime) -> tuple[int, int]:
-    """Before a run: batches a crashed sender left in `sending`, and failed deliveries with
-    attempts left, go back to `planned`. Returns (reclaimed in-flight, failed requeued)."""
+def requeue(engine: Engine, release_id: str, stale_before: datetime | None) -> tuple[int, int]:
+    """Before a run: batches claimed before `stale_before` (None: every claimed batch) and failed
+    deliveries with attempts left go back to `planned`. Returns (reclaimed, failed requeued)."""
     table = db.deliveries
+    stale = [] if stale_before is None else [table.c.claimed_at < _utc(stale_before)]
     with engine.begin() as connection:
         reclaimed = connection.execute(
             update(table)
-            .where(
-                table.c.release_id == release_id,
-                table.c.status == "sending",
-                table.c.claimed_at < _utc(stale_before),
-            )
+            .where(table.c.release_id == release_id, table.c.status == "sending", *stale)
             .values(status="planned", batch_id=None)
         ).rowcount
         retried = connection.execute(
@@ -110,62 +124,120 @@ def requeue(engine: Engine, release_id: str, stale_before: datetime) -> tuple[in
     return int(reclaimed or 0), int(retried or 0)
 
 
-def claim(engine: Engine, release_id: str, size: int, now: datetime) -> Batch | None:
-    """Mark up to `size` planned deliveries as sending, in one transaction."""
+def withdraw_suppressed(engine: Engine, release_id: str) -> int:
+    """Deliveries not yet sent to customers suppressed since planning become `bounced`, with
+    the suppression's reason as their error: they are not mailed, and the proof says why."""
+    table, customers = db.deliveries, db.customers
+    reason = (
+        select(literal("suppressed before sending: ") + customers.c.suppressed_reason)
+        .where(customers.c.id == table.c.customer_id)
+        .scalar_subquery()
+    )
+    suppressed = select(customers.c.id).where(customers.c.suppressed_reason.is_not(None))
+    with engine.begin() as connection:
+        result = connection.execute(
+            update(table)
+            .where(
+                table.c.release_id == release_id,
+                table.c.status.in_(("planned", "failed")),
+                table.c.customer_id.in_(suppressed.scalar_subquery()),
+            )
+            .values(status="bounced", error=reason, batch_id=None)
+        )
+    return int(result.rowcount or 0)
+
+
+def planned_locales(engine: Engine, release_id: str) -> list[str]:
+    """The locales that still have planned deliveries (one mail per locale, batched apart)."""
+    table = db.deliveries
+    with engine.connect() as connection:
+        return list(
+            connection.execute(
+                select(table.c.locale)
+                .where(table.c.release_id == release_id, table.c.status == "planned")
+                .distinct()
+                .order_by(table.c.locale)
+            ).scalars()
+        )
+
+
+def claim(
+    engine: Engine, release_id: str, size: int, now: datetime, *, locale: str | None = None
+) -> Batch | None:
+    """Mark up to `size` planned deliveries (of `locale`, if given) as sending, atomically.
+
+    SQLite runs the UPDATE as its one writer; on PostgreSQL the rows are picked `FOR UPDATE SKIP
+    LOCKED` so concurrent workers get disjoint batches, and the outer `status = 'planned'` makes a
+    row claimed meanwhile drop out rather than be claimed twice.
+    """
     table, customers = db.deliveries, db.customers
     batch_id = uuid.uuid4().hex
-    due = (
-        select(table.c.id)
-        .where(
-            table.c.release_id == release_id,
-            table.c.status == "planned",
-        )
-        .order_by(table.c.id)
-        .limit(size)
-    )
+    due = select(table.c.id).where(table.c.release_id == release_id, table.c.status == "planned")
+    if locale is not None:
+        due = due.where(table.c.locale == locale)
+    due = due.order_by(table.c.id).limit(size)
     if engine.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     with engine.begin() as connection:
-        connection.execute(
-            update(table)
-            .where(table.c.id.in_(due.scalar_subquery()))
-            .values(
-                status="sending",
-                batch_id=batch_id,
-                claimed_at=_utc(now),
-                attempts=table.c.attempts + 1,
-                error=None,
+        claimed = (
+            connection.execute(
+                update(table)
+                .where(table.c.id.in_(due.scalar_subquery()), table.c.status == "planned")
+                .values(
+                    status="sending",
+                    batch_id=batch_id,
+                    claimed_at=_utc(now),
+                    attempts=table.c.attempts + 1,
+                    error=None,
+                )
+                .returning(table.c.id)
             )
+            .scalars()
+            .all()
         )
+        if not claimed:
+            return None
         rows = connection.execute(
             select(
                 table.c.id, table.c.customer_id, customers.c.email, customers.c.name, table.c.locale
             )
             .join(customers, customers.c.id == table.c.customer_id)
-            .where(table.c.batch_id == batch_id)
+            .where(table.c.id.in_(claimed))
             .order_by(table.c.id)
         ).all()
-    if not rows:
-        return None
     return Batch(
         batch_id, tuple(Delivery(r.id, r.customer_id, r.email, r.name, r.locale) for r in rows)
     )
 
 
-def mark(engine: Engine, batch_id: str, ids: Sequence[int], sent: Sent, at: datetime) -> None:
-    """Record a transport's answer for some deliveries of a claimed batch."""
+def mark(engine: Engine, batch: Batch, sent: Sent, at: datetime) -> tuple[int, int]:
+    """Record a transport's answer for a claimed batch in one transaction: (sent, failed).
+
+    Only rows still claimed by this batch change: if a lease ran out and another worker took the
+    batch back, its answer wins. Errors are stored with every address in them masked.
+    """
     table = db.deliveries
-    values: dict[str, object] = (
-        {"status": "sent", "message_id": sent.message_id, "sent_at": _utc(at)}
-        if sent.ok
-        else {"status": "failed", "error": sent.error[:2000]}
-    )
+    ids = [d.id for d in batch.deliveries]
+    failed = dict(sent.failures) if sent.ok else dict.fromkeys(ids, sent.error)
+    delivered = [i for i in ids if i not in failed]
+    by_error: dict[str, list[int]] = {}
+    for delivery_id, error in failed.items():
+        by_error.setdefault(scrub(error)[:2000], []).append(delivery_id)
+    claimed = and_(table.c.batch_id == batch.id, table.c.status == "sending")
     with engine.begin() as connection:
-        connection.execute(
-            update(table)
-            .where(table.c.batch_id == batch_id, table.c.id.in_(ids), table.c.status == "sending")
-            .values(**values)
-        )
+        if delivered:
+            connection.execute(
+                update(table)
+                .where(claimed, table.c.id.in_(delivered))
+                .values(status="sent", message_id=sent.message_id, sent_at=_utc(at), error=None)
+            )
+        for error, group in by_error.items():
+            connection.execute(
+                update(table)
+                .where(claimed, table.c.id.in_(group))
+                .values(status="failed", error=error)
+            )
+    return len(delivered), len(failed)
 
 
 def counts(engine: Engine, release_id: str) -> dict[str, int]:
@@ -205,6 +277,8 @@ def proof_rows(engine: Engine, release_id: str) -> Iterator[ProofRow]:
             table.c.sent_at,
             table.c.message_id,
             table.c.error,
+            table.c.delivery_state,
+            table.c.state_at,
         )
         .join(customers, customers.c.id == table.c.customer_id)
         .where(table.c.release_id == release_id)
@@ -220,4 +294,19 @@ def proof_rows(engine: Engine, release_id: str) -> Iterator[ProofRow]:
                 _utc(row.sent_at),
                 row.message_id,
                 row.error,
+                row.delivery_state,
+                _utc(row.state_at),
             )
+
+
+def suppressed(engine: Engine, release_id: str) -> list[Suppressed]:
+    """Customers of a release who are suppressed (bounced, dropped, or by hand), by id."""
+    table, customers = db.deliveries, db.customers
+    query = (
+        select(customers.c.id, customers.c.email, customers.c.suppressed_reason)
+        .join(table, customers.c.id == table.c.customer_id)
+        .where(table.c.release_id == release_id, customers.c.suppressed_reason.is_not(None))
+        .order_by(customers.c.id)
+    )
+    with engine.connect() as connection:
+        return [Suppressed(r.id, r.email, r.suppressed_reason) for r in connection.execute(query)]

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from notifier import db, ledger
+from notifier import db, ledger, proof_chain
 from notifier.config import Settings
 from notifier.errors import NotifyError
+from notifier.files import atomic_writer
 from notifier.history import Release, ensure_not_rewritten, read_history, record_path
 from notifier.logs import mask_email
-from notifier.mail import Message, Recipient, Transport
+from notifier.mail import Message, Recipient, Transport, lease_seconds, scrub
 from notifier.mail.outbox import OutboxTransport
 from notifier.mail.render import LOCALES, ChangeNote, NoticeContent, mail_locale, render
 from notifier.materiality import Verdict, rules_for
@@ -59,6 +60,8 @@ class SendReport:
     reclaimed: int
     not_due: bool
     counts: dict[str, int]
+    bounced: int = 0  # deliveries withdrawn because their customer was suppressed meanwhile
+    in_flight: int = 0  # still claimed by another worker (or one that died, until its lease ends)
 
 
 def _now(settings: Settings, now: datetime | None) -> datetime:
@@ -122,13 +125,16 @@ def content_for(settings: Settings, plan_: Plan, locale: str) -> NoticeContent:
     changes = tuple(
         ChangeNote(
             judged.change.section or release.title,
-            "；".join(r.explanation_zh for r in judged.reasons)
-            if zh
-            else " ".join(r.explanation_en for r in judged.reasons),
+            tuple(
+                dict.fromkeys(r.explanation_zh if zh else r.explanation_en for r in judged.reasons)
+            ),
         )
         for judged in (plan_.verdict.changes if plan_.verdict else ())
         if judged.material
     )
+    if not changes and plan_.verdict is not None and plan_.verdict.override_reason:
+        # material by the editor's decision (`material: true`): their reason is the explanation
+        changes = (ChangeNote(release.title, (plan_.verdict.override_reason,)),)
     return NoticeContent(
         title=release.title,
         version=release.version,
@@ -211,52 +217,67 @@ def send(
     if not plan_.needed:
         raise NotifyError(
             f"release {release.version} is not material: no notice is needed",
-            hint="`notices diff` shows why; nothing was sent",
+            hint="`notices diff` shows why; nothing was sent. To notify anyway, release it "
+            "with `material: true` and a `material_reason:` in its front matter",
         )
     ensure_not_rewritten(read_history(settings.repo, settings), record_path(settings))
     if current < plan_.due_at and not early:
         return SendReport(release.id, 0, 0, 0, 0, True, ledger.counts(engine, release.id))
-    ledger.plan(engine, release.id, plan_.services, plan_.due_at)
-    lease = timedelta(0) if engine.dialect.name == "sqlite" else timedelta(minutes=10)
-    reclaimed, _ = ledger.requeue(engine, release.id, current - lease + timedelta(microseconds=1))
-    if reclaimed:
-        log.warning(
-            "%d deliveries were in flight when a send stopped; they are sent again "
-            "and may arrive twice",
-            reclaimed,
-        )
-    messages = _messages(settings, plan_)
     transport = transport or transport_for(settings, release)
-    total = sum(ledger.counts(engine, release.id)[s] for s in ("planned", "failed"))
-    sent = failed = batches = 0
-    while batch := ledger.claim(
-        engine, release.id, settings.mail_batch_size, datetime.now(settings.timezone)
-    ):
-        for group_locale in sorted({d.locale for d in batch.deliveries}):
-            group = [d for d in batch.deliveries if d.locale == group_locale]
-            message = messages[mail_locale(group_locale, settings.default_locale)]
-            recipients = [Recipient(d.id, d.email, d.name) for d in group]
-            outcome = transport.send(message, recipients, release_id=release.id)
-            if outcome.ok:
-                sent += len(group)
-            else:
-                failed += len(group)
-                log.error(
-                    "batch %s (%d recipients, first %s) failed: %s",
-                    batch.id[:8],
-                    len(group),
-                    mask_email(group[0].email),
-                    outcome.error,
-                )
-            ledger.mark(
-                engine, batch.id, [d.id for d in group], outcome, datetime.now(settings.timezone)
+    with db.sender_lock(settings) as alone:
+        ledger.plan(engine, release.id, plan_.services, plan_.due_at)
+        # Alone on SQLite, whatever is still `sending` was left by a sender that died; with
+        # several workers, only a batch claimed longer ago than any batch can take.
+        lease = timedelta(seconds=lease_seconds(settings.mail_timeout, settings.mail_max_retries))
+        stale_before = None if alone else datetime.now(settings.timezone) - lease
+        reclaimed, _ = ledger.requeue(engine, release.id, stale_before)
+        if reclaimed:
+            log.warning(
+                "%d deliveries were in flight when a send stopped; they are sent again "
+                "and may arrive twice",
+                reclaimed,
             )
-        batches += 1
-        if progress:
-            progress(sent + failed, total)
+        bounced = ledger.withdraw_suppressed(engine, release.id)
+        sent, failed, batches = _send_batches(settings, plan_, transport, progress)
+    counts = ledger.counts(engine, release.id)
     return SendReport(
-        release.id, sent, failed, batches, reclaimed, False, ledger.counts(engine, release.id)
+        release.id, sent, failed, batches, reclaimed, False, counts, bounced, counts["sending"]
     )
+
+
+def _send_batches(
+    settings: Settings, plan_: Plan, transport: Transport, progress: Progress | None
+) -> tuple[int, int, int]:
+    """Claim, send, mark until nothing is planned; one mail per locale, batched apart."""
+    release, engine = plan_.release, db.engine(settings)
+    messages = _messages(settings, plan_)
+    total = ledger.counts(engine, release.id)["planned"]
+    sent = failed = batches = 0
+    for group_locale in ledger.planned_locales(engine, release.id):
+        message = messages[mail_locale(group_locale, release.locale)]
+        while batch := ledger.claim(
+            engine,
+            release.id,
+            settings.mail_batch_size,
+            datetime.now(settings.timezone),
+            locale=group_locale,
+        ):
+            recipients = [Recipient(d.id, d.email, d.name) for d in batch.deliveries]
+            outcome = transport.send(message, recipients, release_id=release.id)
+            done, missed = ledger.mark(engine, batch, outcome, datetime.now(settings.timezone))
+            sent, failed, batches = sent + done, failed + missed, batches + 1
+            if missed:
+                log.error(
+                    "batch %s: %d of %d recipient(s) failed (first %s): %s",
+                    batch.id[:8],
+                    missed,
+                    len(recipients),
+                    mask_email(recipients[0].email),
+                    scrub(outcome.error or outcome.failures[0][1]),
+                )
+            if progress:
+                progress(sent + failed, total)
+    return sent, failed, batches
 
 
 def send_test(settings: Settings, version: str, address: str, *, locale: str | None = None) -> str:
@@ -277,12 +298,25 @@ def status(settings: Settings, version: str) -> dict[str, int]:
     return ledger.counts(db.engine(settings), release.id)
 
 
+def suppressed(settings: Settings, version: str) -> list[ledger.Suppressed]:
+    """Customers of the release who bounced or were dropped: to be told by another channel."""
+    release = _release(settings, version, None, None)
+    return ledger.suppressed(db.engine(settings), release.id)
+
+
+def verify_proof(path: Path) -> proof_chain.Verified:
+    return proof_chain.verify(path)
+
+
 def preview(
     settings: Settings, version: str, out: Path, *, locale: str | None = None
 ) -> list[Path]:
     """Write the rendered mail (subject, text, HTML per locale) for legal review."""
+    if locale is not None and locale not in LOCALES:
+        raise NotifyError(
+            f"no mail template for locale '{locale}'", hint=f"use one of: {', '.join(LOCALES)}"
+        )
     plan_ = plan(settings, version, now=datetime.now(settings.timezone))
-    out.mkdir(parents=True, exist_ok=True)
     written = []
     for chosen in [locale] if locale else list(LOCALES):
         message = render(content_for(settings, plan_, chosen), chosen, settings)
@@ -291,25 +325,18 @@ def preview(
             target = out / f"{plan_.release.version}.{chosen}.{suffix}"
             body = body.replace("-name-", fallback).replace("-name_html-", fallback)
             header = f"Subject: {message.subject}\n\n" if suffix == "txt" else ""
-            target.write_text(header + body, encoding="utf-8")
+            with atomic_writer(target) as stream:
+                stream.write((header + body).encode("utf-8"))
             written.append(target)
     return written
 
 
-PROOF_COLUMNS = (
-    "version",
-    "sha256",
-    "customer_id",
-    "email",
-    "locale",
-    "status",
-    "sent_at",
-    "message_id",
-)
+PROOF_COLUMNS = proof_chain.COLUMNS
 
 
 def proof(settings: Settings, version: str, out: Path) -> int:
-    """Write the proof-of-notice CSV (masked addresses) atomically; return the row count."""
+    """Write the proof-of-notice CSV (masked addresses, delivery state, hash chain) atomically;
+    return the row count."""
     release = _release(settings, version, None, None)
     out.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
@@ -318,19 +345,23 @@ def proof(settings: Settings, version: str, out: Path) -> int:
         with os.fdopen(handle, "w", newline="", encoding="utf-8") as stream:
             writer = csv.writer(stream)
             writer.writerow(PROOF_COLUMNS)
+            previous = proof_chain.seed(release.id, release.sha256)
             for row in ledger.proof_rows(db.engine(settings), release.id):
-                writer.writerow(
-                    [
-                        release.version,
-                        release.sha256,
-                        row.customer_id,
-                        mask_email(row.email),
-                        row.locale,
-                        row.status,
-                        row.sent_at.isoformat() if row.sent_at else "",
-                        row.message_id or "",
-                    ]
-                )
+                fields = [
+                    release.version,
+                    release.sha256,
+                    str(row.customer_id),
+                    mask_email(row.email),
+                    row.locale,
+                    row.status,
+                    row.sent_at.isoformat() if row.sent_at else "",
+                    row.message_id or "",
+                    row.delivery_state or "",
+                    row.event_at.isoformat() if row.event_at else "",
+                    release.id,
+                ]
+                previous = proof_chain.row_hash(previous, fields)
+                writer.writerow([*fields, previous])
                 rows += 1
         os.chmod(temporary, 0o600)
         os.replace(temporary, out)

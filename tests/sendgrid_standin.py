@@ -3,7 +3,9 @@
 It checks what the API documents (tsg_mail_v3.json plus SendGrid's documented limits): a bearer
 key, 1-1000 personalizations and at most 1000 recipients, a from address, a subject, content
 with text/plain before text/html, custom_args as an object; it answers 202 with X-Message-Id.
-Faults can be queued: 429 with X-RateLimit-Reset, 5xx, a dropped connection, a slow answer.
+Faults can be queued: 429 with X-RateLimit-Reset, 5xx, a dropped connection, a slow answer
+("slow", or `delay` for every request), and a 400 whose message quotes a recipient's address, as
+real API errors may.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class StandIn:
     rejected: list[tuple[int, str]] = field(default_factory=list)
     faults: deque[str] = field(default_factory=deque)
     delay: float = 0.0
+    slow_seconds: float = 3.0  # how long a queued "slow" fault keeps its request waiting
+    reset_at: int | None = None  # X-RateLimit-Reset of a 429 (default: one second from now)
     record: bool = True  # keep accepted bodies (tests); benchmarks only count recipients
     recipient_count: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -86,10 +90,52 @@ def validate(body: Any) -> str | None:
     if any(not isinstance(c.get("value"), str) or not c["value"] for c in content):
         return "content values must be non-empty strings"
     if "custom_args" in body and not isinstance(body["custom_args"], dict):
-        return "custom_args must be an object"
+        return "custom_args must be an object"  # the spec says string; the API takes an object
+    reply_to = body.get("reply_to")
+    if reply_to is not None and (
+        not isinstance(reply_to, dict) or "@" not in str(reply_to.get("email", ""))
+    ):
+        return "reply_to.email is required"
+    if reply_to is not None and "reply_to_list" in body:
+        return "use either reply_to or reply_to_list, not both"
+    for where in (body, *personalizations):
+        problem = _headers_problem(where.get("headers"))
+        if problem:
+            return problem
+        custom = {**body.get("custom_args", {}), **where.get("custom_args", {})}
+        if len(json.dumps(custom).encode()) > 10_000:
+            return "custom_args may not exceed 10,000 bytes"
+    categories = body.get("categories", [])
+    if len(categories) > 10 or any(len(str(c)) > 255 for c in categories):
+        return "at most 10 categories of at most 255 characters"
     if body.get("mail_settings", {}).get("bypass_list_management"):
         return "bypass_list_management is not allowed here"
     return None
+
+
+RESERVED_HEADERS = {
+    "x-sg-id",
+    "x-sg-eid",
+    "received",
+    "dkim-signature",
+    "content-type",
+    "content-transfer-encoding",
+    "to",
+    "from",
+    "subject",
+    "reply-to",
+    "cc",
+    "bcc",
+}
+
+
+def _headers_problem(headers: Any) -> str | None:
+    if headers is None:
+        return None
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        return "headers must map header names to strings"
+    reserved = sorted(name for name in headers if name.lower() in RESERVED_HEADERS)
+    return f"headers may not override {', '.join(reserved)}" if reserved else None
 
 
 def start(api_key: str = "SG.not.a.real.key") -> StandIn:
@@ -114,14 +160,14 @@ def start(api_key: str = "SG.not.a.real.key") -> StandIn:
             raw = self.rfile.read(length)
             with stand_in.lock:
                 fault = stand_in.faults.popleft() if stand_in.faults else ""
-            if stand_in.delay:
-                time.sleep(stand_in.delay)
+            if stand_in.delay or fault == "slow":
+                time.sleep(stand_in.slow_seconds if fault == "slow" else stand_in.delay)
             if fault == "drop":
                 self.close_connection = True
                 self.connection.close()
                 return
             if fault == "429":
-                reset = str(int(time.time()) + 1)
+                reset = str(stand_in.reset_at or int(time.time()) + 1)
                 self._answer(
                     429,
                     {"errors": [{"message": "too many requests"}]},
@@ -141,7 +187,10 @@ def start(api_key: str = "SG.not.a.real.key") -> StandIn:
                 body = json.loads(raw)
             except ValueError:
                 body = None
-            problem = "forced bad request" if fault == "400" else validate(body)
+            problem = validate(body)
+            if fault == "400" and not problem:
+                first = body["personalizations"][0]["to"][0]["email"]
+                problem = f"The to email {first} is on a list this account may not mail"
             if problem:
                 with stand_in.lock:
                     stand_in.rejected.append((400, problem))

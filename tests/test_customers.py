@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from conftest import NoticeRepo, run_notices
@@ -73,3 +74,83 @@ def test_bom_is_accepted_and_upsert_by_email(notice_repo: NoticeRepo, tmp_path: 
     from notifier.customers import counts
 
     assert counts(load_settings(notice_repo.path, {})) == {"total": 1, "active": 1, "suppressed": 0}
+
+
+def test_gbk_row_is_named(notice_repo: NoticeRepo) -> None:
+    """When a CSV turns GBK at some line, then the error names that line and the encoding."""
+    data = (HEADER + "a@example.com,Wang Wei,en,azure\n").encode() + (
+        "b@example.com,李娜,zh-CN,azure\n".encode("gbk")
+    )
+    (notice_repo.path / "c.csv").write_bytes(data)
+    result = run_notices("customers", "import", "c.csv", cwd=notice_repo.path)
+    assert result.code == 1
+    assert result.err.splitlines()[0] == (
+        "error: c.csv:3: not UTF-8 text (it looks like GBK/GB18030) "
+        "(hint: save the CSV as UTF-8 (in Excel: CSV UTF-8) and import it again)"
+    )
+
+
+def test_formula_names_and_long_names_are_refused(notice_repo: NoticeRepo) -> None:
+    """When names start like formulas or are too long, then those rows are refused, others kept."""
+    rows = [
+        "a@example.com,+86 王伟,zh-CN,azure",
+        "b@example.com,-李娜,zh-CN,azure",
+        "c@example.com,@SUM(A1),en,azure",
+        "d@example.com,赵敏,zh-CN,azure",
+        f"e@example.com,{'长' * 201},zh-CN,azure",
+        "f@example.com,O'Brien = ok,en,azure",
+    ]
+    (notice_repo.path / "c.csv").write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    result = run_notices(
+        "customers", "import", "c.csv", "--skip-invalid", "--json", cwd=notice_repo.path
+    )
+    assert result.code == 0, result.err
+    assert json.loads(result.out) == {
+        "imported": 2,
+        "skipped": [
+            "c.csv: row 2: the name starts like a spreadsheet formula or holds a line break "
+            "(hint: remove the leading =, +, -, @ or the line break)",
+            "c.csv: row 3: the name starts like a spreadsheet formula or holds a line break "
+            "(hint: remove the leading =, +, -, @ or the line break)",
+            "c.csv: row 4: the name starts like a spreadsheet formula or holds a line break "
+            "(hint: remove the leading =, +, -, @ or the line break)",
+            "c.csv: row 6: the name is longer than 200 characters",
+        ],
+    }
+
+
+def test_addresses_differing_in_case_are_one_customer(notice_repo: NoticeRepo) -> None:
+    """When an address comes back in other letter case, then it updates the same customer."""
+    path = notice_repo.path / "c.csv"
+    path.write_text(HEADER + "Wang.Wei@Example.COM,王伟,zh-CN,azure\n", encoding="utf-8")
+    assert run_notices("customers", "import", "c.csv", cwd=notice_repo.path).code == 0
+    path.write_text(HEADER + "wang.wei@example.com,王伟,en,azure\n", encoding="utf-8")
+    assert run_notices("customers", "import", "c.csv", cwd=notice_repo.path).code == 0
+    path.write_text(
+        HEADER + "li@example.com,李娜,zh-CN,azure\nLI@example.com,李娜,en,azure\n", encoding="utf-8"
+    )
+    duplicate = run_notices("customers", "import", "c.csv", cwd=notice_repo.path)
+    assert "c.csv: row 3: duplicate email l***@e***.com" in duplicate.err
+    counted = run_notices("customers", "count", "--json", cwd=notice_repo.path)
+    assert json.loads(counted.out) == {"total": 1, "active": 1, "suppressed": 0}
+
+
+def test_a_bad_row_late_in_a_big_file_leaves_nothing_imported(notice_repo: NoticeRepo) -> None:
+    """When the last of 12,000 rows is bad, then none of the chunks already written is kept."""
+    path = write_customers(notice_repo.path / "c.csv", 12_000)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("broken,坏行,zh-CN,azure\n")
+    result = run_notices("customers", "import", "c.csv", cwd=notice_repo.path)
+    assert result.code == 1
+    assert result.err.splitlines()[0].startswith("error: c.csv: row 12002: invalid email b***")
+    counted = run_notices("customers", "count", "--json", cwd=notice_repo.path)
+    assert json.loads(counted.out) == {"total": 0, "active": 0, "suppressed": 0}
+
+
+def test_missing_file(notice_repo: NoticeRepo) -> None:
+    """When the CSV does not exist, then the error names it."""
+    result = run_notices("customers", "import", "nope.csv", cwd=notice_repo.path)
+    assert (result.code, result.err) == (
+        1,
+        "error: nope.csv: file not found (hint: check the path)\n",
+    )

@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sendgrid_standin
-from conftest import NoticeRepo, run_notices
+from conftest import NoticeRepo, release_text, run_notices, seed_text
 from support_notify import (
     API_KEY,
+    NOTICE,
     VERSION,
     material_repo,
     sendgrid_env,
@@ -104,6 +105,7 @@ def test_sendgrid_batches_everyone_once(
     assert json.loads(status.out) == {
         "version": VERSION,
         "counts": {"planned": 0, "sending": 0, "sent": 2300, "failed": 0, "bounced": 0},
+        "suppressed": [],
     }
     output = result.out + result.err + again.out + again.err + status.out
     assert API_KEY not in output and "@example.com" not in output
@@ -188,7 +190,10 @@ def test_proof_csv_masks_addresses(seeded_repo: NoticeRepo) -> None:
     result = run_notices("notify", "proof", VERSION, "--out", "proof.csv", cwd=seeded_repo.path)
     assert result.out == "wrote 20 row(s) to proof.csv\n"
     lines = (seeded_repo.path / "proof.csv").read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "version,sha256,customer_id,email,locale,status,sent_at,message_id"
+    assert lines[0] == (
+        "version,sha256,customer_id,email,locale,status,sent_at,message_id,"
+        "delivery_state,event_at,release,row_hash"
+    )
     assert lines[1].split(",")[3] == "u***@e***.com" and len(lines) == 21
     assert "@example.com" not in "".join(lines)
 
@@ -250,3 +255,81 @@ def test_section_services_narrow_the_audience(seeded_repo: NoticeRepo) -> None:
     run_notices("customers", "import", "c.csv", cwd=seeded_repo.path)
     plan = notify.plan(_settings(seeded_repo), VERSION, now=datetime(2029, 11, 2, tzinfo=SHANGHAI))
     assert plan.services == ("powerbi",) and plan.per_locale == {"en": 1}
+
+
+def test_a_release_that_is_not_material_needs_no_notice(seeded_repo: NoticeRepo) -> None:
+    """When a release only reformats, then plan says no notice is needed and send refuses."""
+    text = release_text(seed_text(), VERSION, effective="2030-01-01", summary="仅调整格式。")
+    seeded_repo.commit(
+        "Reformat", "2029-11-01T10:00:00+08:00", {NOTICE: text.replace("。\n", "。 \n", 3)}
+    )
+    planned = run_notices("notify", "plan", VERSION, cwd=seeded_repo.path)
+    assert (planned.code, planned.out) == (
+        0,
+        f"privacy/zh-CN/{VERSION}: not material, no notice is needed\n",
+    )
+    sent = run_notices("notify", "send", VERSION, "--early", cwd=seeded_repo.path)
+    assert sent.code == 1 and sent.out == ""
+    assert "is not material: no notice is needed" in sent.err
+    assert "`material: true` and a `material_reason:`" in sent.err
+
+
+def test_customers_suppressed_after_a_failed_send_are_withdrawn(
+    seeded_repo: NoticeRepo, standin: sendgrid_standin.StandIn
+) -> None:
+    """When a customer is suppressed after their batch failed, then the rerun withdraws them."""
+    material_repo(seeded_repo)
+    write_customers(seeded_repo.path / "c.csv", 4)
+    env = sendgrid_env(standin, seeded_repo)
+    run_notices("customers", "import", "c.csv", cwd=seeded_repo.path, env=env)
+    standin.faults.append("400")
+    failed = run_notices(
+        "notify", "send", VERSION, "--early", "--json", cwd=seeded_repo.path, env=env
+    )
+    assert failed.code == 1 and json.loads(failed.out)["failed"] == 4
+    suppressed = run_notices(
+        "customers",
+        "suppress",
+        "USER000002@example.com",
+        "--reason",
+        "hard bounce",
+        cwd=seeded_repo.path,
+        env=env,
+    )
+    assert suppressed.out == "suppressed U***@e***.com: hard bounce\n"
+    rerun = run_notices("notify", "send", VERSION, "--early", cwd=seeded_repo.path, env=env)
+    assert rerun.code == 0, rerun.err
+    assert "1 delivery(ies) withdrawn: customer suppressed" in rerun.out
+    assert standin.recipients() == [
+        "user000001@example.com",
+        "user000003@example.com",
+        "user000004@example.com",
+    ]
+    counts = notify.status(_settings(seeded_repo, standin), VERSION)
+    assert counts == {"planned": 0, "sending": 0, "sent": 3, "failed": 0, "bounced": 1}
+
+
+def test_customers_count_never_names_anyone(seeded_repo: NoticeRepo) -> None:
+    """When the directory is counted, then only numbers come out."""
+    write_customers(seeded_repo.path / "c.csv", 12)
+    run_notices("customers", "import", "c.csv", cwd=seeded_repo.path)
+    run_notices(
+        "customers",
+        "suppress",
+        "user000007@example.com",
+        "--reason",
+        "account closed",
+        cwd=seeded_repo.path,
+    )
+    result = run_notices("customers", "count", "--json", cwd=seeded_repo.path)
+    assert json.loads(result.out) == {"total": 12, "active": 11, "suppressed": 1}
+
+
+def test_preview_of_an_unknown_locale_is_a_usage_error(seeded_repo: NoticeRepo) -> None:
+    """When a preview asks for a locale without templates, then it is refused with the choices."""
+    material_repo(seeded_repo)
+    result = run_notices("notify", "preview", VERSION, "--locale", "fr", cwd=seeded_repo.path)
+    assert (result.code, result.err) == (
+        1,
+        "error: no mail template for locale 'fr' (hint: use one of: zh-CN, en)\n",
+    )

@@ -24,6 +24,15 @@ from notifier.mail.smtp import SmtpTransport
 class Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], bytes]] = []
+        self.refused: set[str] = set()
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: object, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address in self.refused:
+            return f"550 5.1.1 <{address}>: mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: object, session: Session, envelope: Envelope) -> str:  # noqa: N802
         self.messages.append(
@@ -133,3 +142,38 @@ def test_plain_connection_is_refused_by_relay(relay: tuple[Controller, Inbox, Pa
         Message("en", "s", "t", "<p>h</p>"), [Recipient(1, "a@example.com", "A")], release_id="r"
     )
     assert not sent.ok and "SMTP relay failed" in sent.error and inbox.messages == []
+
+
+def test_a_refused_recipient_fails_alone(relay: tuple[Controller, Inbox, Path]) -> None:
+    """When the relay refuses one recipient, then only that delivery fails, its address masked."""
+    controller, inbox, cert = relay
+    inbox.refused.add("gone@example.com")
+    client_context = ssl.create_default_context(cafile=str(cert))
+    client_context.check_hostname = False
+    transport = SmtpTransport(
+        "127.0.0.1",
+        controller.port,
+        starttls=True,
+        username="",
+        password=None,
+        sender="privacy-notices@example.com",
+        sender_name="隐私声明通知",
+        reply_to="",
+        fallback_name="客户",
+        timeout=10,
+        tls_context=client_context,
+    )
+    recipients = [
+        Recipient(1, "wang@example.com", "王伟"),
+        Recipient(2, "gone@example.com", "赵敏"),
+        Recipient(3, "li@example.com", "李娜"),
+    ]
+    sent = transport.send(
+        Message("zh-CN", "主题", "-name-，您好", "<p>-name_html-</p>"), recipients, release_id="r"
+    )
+    assert sent.ok and sent.failures == ((2, "SMTP relay refused the recipient: 550"),)
+    assert [to for _, to, _ in inbox.messages] == [["wang@example.com"], ["li@example.com"]]
+    ids = [
+        message_from_bytes(raw, policy=policy.default)["Message-ID"] for *_, raw in inbox.messages
+    ]
+    assert ids == [f"<{sent.message_id}.1@example.com>", f"<{sent.message_id}.3@example.com>"]

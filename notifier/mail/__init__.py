@@ -6,13 +6,18 @@ A message carries two placeholders replaced per recipient (`-name-` in the text 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Protocol
 
+from notifier.logs import mask_email
+
 NAME_TEXT = "-name-"
 NAME_HTML = "-name_html-"
+MAX_WAIT_SECONDS = 120.0  # the longest a transport waits between two tries of one batch
+_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,20 +39,41 @@ class Recipient:
     name: str
 
     def substitutions(self, fallback: str) -> dict[str, str]:
-        name = self.name or fallback
+        """The name for the text part (no line breaks) and for the HTML part (escaped)."""
+        name = " ".join((self.name or fallback).split())
         return {NAME_TEXT: name, NAME_HTML: escape(name)}
 
 
 @dataclass(frozen=True, slots=True)
 class Sent:
-    """A transport's answer for a whole batch: accepted (with a message id) or failed."""
+    """A transport's answer for a batch: accepted (with a message id) or failed as a whole.
+
+    `failures` names the deliveries of an accepted batch that failed on their own (an SMTP relay
+    refusing one recipient): (delivery id, error). The others count as sent.
+    """
 
     ok: bool
     message_id: str = ""
     error: str = ""
+    failures: tuple[tuple[int, str], ...] = ()
+
+
+def scrub(text: str) -> str:
+    """An error text fit for logs and the ledger: every address in it masked."""
+    return _ADDRESS.sub(lambda found: mask_email(found.group(0)), text)
+
+
+def lease_seconds(timeout: float, max_retries: int) -> float:
+    """How long one batch can take at worst: every try timing out, every wait at its longest.
+
+    A batch claimed longer ago than this (plus a margin) belongs to a sender that died.
+    """
+    return (max_retries + 1) * timeout + max_retries * MAX_WAIT_SECONDS + 60.0
 
 
 class Transport(Protocol):
+    """Sends one rendered message to a batch of recipients and says how it went."""
+
     name: str
 
     def send(

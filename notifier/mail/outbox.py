@@ -6,14 +6,20 @@ owner only, and each is written whole (temporary file, then rename) or not at al
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formataddr, formatdate
 from pathlib import Path
 
-from notifier.errors import MailError
 from notifier.files import atomic_writer
 from notifier.mail import Message, Recipient, Sent, personalised
+
+
+def message_id(token: str, delivery_id: int, sender: str) -> str:
+    """`<token.delivery-id@sender-domain>`: the ledger keeps the token; each mail is traceable."""
+    domain = sender.rpartition("@")[2] or "notices.invalid"
+    return f"<{token}.{delivery_id}@{domain}>"
 
 
 def build_email(
@@ -36,9 +42,9 @@ def build_email(
         mail["Reply-To"] = reply_to
     mail["Date"] = formatdate(localtime=False)
     mail["Message-ID"] = message_id
-    mail["Content-Language"] = message.locale
     mail.set_content(text)
     mail.add_alternative(html, subtype="html")
+    mail["Content-Language"] = message.locale  # after the parts: they take Content-* headers
     return mail
 
 
@@ -55,7 +61,7 @@ class OutboxTransport:
     def send(self, message: Message, recipients: Sequence[Recipient], *, release_id: str) -> Sent:
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            batch_id = make_msgid(domain="outbox.notices")
+            token = uuid.uuid4().hex[:20]
             for recipient in recipients:
                 mail = build_email(
                     message,
@@ -64,14 +70,11 @@ class OutboxTransport:
                     sender_name=self.sender_name,
                     reply_to=self.reply_to,
                     fallback_name=self.fallback_name,
-                    message_id=make_msgid(domain="outbox.notices"),
+                    message_id=message_id(token, recipient.delivery_id, self.sender),
                 )
                 with atomic_writer(self.folder / f"{recipient.delivery_id}.eml", mode=0o600) as out:
                     out.write(mail.as_bytes())
         except OSError as error:
-            raise MailError(
-                f"cannot write to the outbox: {error.strerror}",
-                path=self.folder,
-                hint="make the outbox folder writable",
-            ) from error
-        return Sent(True, message_id=batch_id.strip("<>"))
+            # Recorded as a failed batch and retried on the next run; files are rewritten whole.
+            return Sent(False, error=f"cannot write to the outbox {self.folder}: {error.strerror}")
+        return Sent(True, message_id=token)

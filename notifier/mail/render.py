@@ -28,10 +28,10 @@ _environment = Environment(
 
 @dataclass(frozen=True, slots=True)
 class ChangeNote:
-    """One material change as the mail states it."""
+    """One material change as the mail states it: the section, and why each rule found it so."""
 
     section: str
-    explanation: str
+    explanations: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +60,18 @@ def _date(value: date, locale: str) -> str:
     return value.strftime("%B %-d, %Y")
 
 
+def _services(content: NoticeContent, locale: str, settings: Settings) -> str:
+    names = [
+        settings.services[s].name(locale) if s in settings.services else s for s in content.services
+    ]
+    return ("、" if locale == "zh-CN" else ", ").join(names)
+
+
 def render(content: NoticeContent, locale: str, settings: Settings) -> Message:
+    """Subject, text and HTML in `locale`, with the name placeholders left for each recipient."""
     context = {
         "content": content,
+        "services": _services(content, locale, settings),
         "effective": _date(content.effective, locale),
         "settings": settings,
         "name_text": NAME_TEXT,

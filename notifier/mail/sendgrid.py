@@ -19,10 +19,9 @@ from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
 from notifier.config import Secret
-from notifier.mail import Message, Recipient, Sent
+from notifier.mail import MAX_WAIT_SECONDS, Message, Recipient, Sent, scrub
 
 log = logging.getLogger(__name__)
-MAX_WAIT_SECONDS = 120.0
 
 
 def request_body(
@@ -35,6 +34,7 @@ def request_body(
     release_id: str,
     fallback_name: str,
 ) -> dict[str, Any]:
+    """One v3 Mail Send body: a personalization per recipient, only opaque ids in custom_args."""
     body: dict[str, Any] = {
         "personalizations": [
             {
@@ -138,4 +138,4 @@ class SendGridTransport:
 def _short(error: HTTPError) -> str:
     body = getattr(error, "body", b"")
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
-    return " ".join(text.split())[:300]
+    return scrub(" ".join(text.split()))[:300]

@@ -1,0 +1,164 @@
+"""Rendering the notice mail: what it must say in zh-CN and en, and what it must never let in."""
+
+from __future__ import annotations
+
+from datetime import date
+from email import message_from_bytes, policy
+from importlib import resources
+
+import pytest
+from conftest import PROJECT
+
+from notifier.config import load_settings
+from notifier.mail import Message, Recipient, personalised, scrub
+from notifier.mail.outbox import build_email
+from notifier.mail.render import LOCALES, ChangeNote, NoticeContent, mail_locale, render
+
+SETTINGS = load_settings(PROJECT, {})
+SHA = "e07fbecebbd2674492ceb1587ccb746c30ba89a40f7558fc5b38e5db7b84a497"
+CONTENT = NoticeContent(
+    title="世纪互联运营的在线服务隐私声明",
+    version="2029-11-01",
+    summary="新增向境外关联方共享，并缩短答复期限。",
+    effective=date(2030, 1, 1),
+    sha256=SHA,
+    version_url="https://privacy.example.com/archive/2029-11-01/",
+    redline_url="https://privacy.example.com/archive/2029-11-01/changes/",
+    changes=(
+        ChangeNote("我们如何共享、转让、公开披露您的信息", ("跨境传输：新增“中国境外”。",)),
+        ChangeNote("如何联系我们", ("答复期限“30天”改为“15个工作日”。", "联系方式变化。")),
+    ),
+    services=("azure", "powerbi"),
+)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_notice_says_everything_the_promise_needs(locale: str) -> None:
+    """When a notice is rendered, then both parts carry every element of a dedicated notice."""
+    message = render(CONTENT, locale, SETTINGS)
+    effective = "2030 年 1 月 1 日" if locale == "zh-CN" else "January 1, 2030"
+    do_nothing = "如果您不采取任何行动" if locale == "zh-CN" else "If you do nothing"
+    services = "Microsoft Azure、Power BI" if locale == "zh-CN" else "Microsoft Azure, Power BI"
+    no_marketing = "不含任何营销内容" if locale == "zh-CN" else "it contains no marketing"
+    assert effective in message.subject
+    for part in (message.text, message.html):
+        for expected in (
+            CONTENT.summary,
+            "跨境传输：新增“中国境外”。",
+            "答复期限“30天”改为“15个工作日”。",
+            "联系方式变化。",
+            effective,
+            CONTENT.version_url,
+            CONTENT.redline_url,
+            SHA,
+            do_nothing,
+            SETTINGS.contact_url,
+            SETTINGS.contact_postal_address,
+            services,
+            no_marketing,
+        ):
+            assert expected in part, expected
+    assert message.text.count("-name-") == 1 and message.html.count("-name_html-") == 1
+    assert "unsubscribe" not in message.html.lower() and "<img" not in message.html
+
+
+def test_zh_cn_subject_and_greeting() -> None:
+    """When the zh-CN notice is rendered, then its subject and greeting are the agreed wording."""
+    message = render(CONTENT, "zh-CN", SETTINGS)
+    assert message.subject == "【重要】世纪互联运营的在线服务隐私声明将于 2030 年 1 月 1 日 更新"
+    assert message.text.startswith("-name-，您好：\n\n我们将更新《世纪互联运营的在线服务隐私声明》")
+    assert '<html lang="zh-CN">' in message.html
+
+
+def test_notice_text_is_escaped_in_html_only() -> None:
+    """When notice text holds markup, then the HTML part escapes it and the text part keeps it."""
+    hostile = NoticeContent(
+        **{
+            **{field: getattr(CONTENT, field) for field in CONTENT.__dataclass_fields__},
+            "summary": '<script>alert("x")</script> & 共享',
+            "changes": (ChangeNote("<b>范围</b>", ("<img src=x onerror=alert(1)>",)),),
+        }
+    )
+    message = render(hostile, "en", SETTINGS)
+    assert "<script>" not in message.html and "<img" not in message.html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; 共享" in message.html
+    assert "&lt;b&gt;范围&lt;/b&gt;" in message.html
+    assert '<script>alert("x")</script> & 共享' in message.text
+
+
+@pytest.mark.parametrize(
+    "name,text_name,html_name",
+    [
+        ("王<b>伟</b>", "王<b>伟</b>", "王&lt;b&gt;伟&lt;/b&gt;"),
+        (
+            "李娜\r\nBcc: evil@example.com",
+            "李娜 Bcc: evil@example.com",
+            "李娜 Bcc: evil@example.com",
+        ),
+        ("", "尊敬的客户", "尊敬的客户"),
+    ],
+)
+def test_names_are_escaped_and_kept_on_one_line(name: str, text_name: str, html_name: str) -> None:
+    """When a customer's name holds HTML or CR/LF, then HTML gets it escaped, both on one line."""
+    message = render(CONTENT, "zh-CN", SETTINGS)
+    text, html = personalised(message, Recipient(1, "a@example.com", name), "尊敬的客户")
+    assert text.startswith(f"{text_name}，您好：\n")
+    assert f"<p>{html_name}，您好：</p>" in html
+
+
+def test_a_name_never_reaches_a_header() -> None:
+    """When a name tries header injection, then the built email has only our headers."""
+    message = render(CONTENT, "en", SETTINGS)
+    recipient = Recipient(9, "a@example.com", "Eve\r\nBcc: evil@example.com\r\nX-Evil: 1")
+    mail = build_email(
+        message,
+        recipient,
+        sender=SETTINGS.sender_email,
+        sender_name=SETTINGS.sender_name,
+        reply_to=SETTINGS.reply_to,
+        fallback_name="customer",
+        message_id="<t.9@example.com>",
+    )
+    parsed = message_from_bytes(mail.as_bytes(), policy=policy.default)
+    assert sorted(parsed.keys()) == sorted(
+        [
+            "Subject",
+            "From",
+            "To",
+            "Reply-To",
+            "Date",
+            "Message-ID",
+            "Content-Language",
+            "MIME-Version",
+            "Content-Type",
+        ]
+    )
+    assert parsed["To"] == "a@example.com" and parsed["Bcc"] is None
+
+
+def test_locale_falls_back_to_the_notice_default() -> None:
+    """When a customer's locale has no template, then the notice's default locale is used."""
+    assert mail_locale("en", "zh-CN") == "en"
+    assert mail_locale("fr", "zh-CN") == "zh-CN"
+    assert mail_locale("fr", "en") == "en"
+
+
+def test_templates_ship_as_package_data() -> None:
+    """When the package is installed, then every template is readable as package data."""
+    folder = resources.files("notifier.mail") / "templates"
+    names = sorted(entry.name for entry in folder.iterdir())
+    assert names == [
+        "notice.en.html",
+        "notice.en.txt",
+        "notice.zh-CN.html",
+        "notice.zh-CN.txt",
+        "subject.en.txt",
+        "subject.zh-CN.txt",
+    ]
+
+
+def test_scrub_masks_every_address() -> None:
+    """When an error text quotes addresses, then scrub leaves only their masked form."""
+    text = 'rejected <wang.wei@example.com>, "li@example.cn" and zhao@sub.example.org.'
+    assert scrub(text) == 'rejected <w***@e***.com>, "l***@e***.cn" and z***@s***.org.'
+    assert Message("en", "s", "t", "h").locale == "en"
