@@ -9,9 +9,8 @@ marks the outcome, so a rerun sends only what is still due and a crash resends a
 from __future__ import annotations
 
 import csv
+import io
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +20,13 @@ from notifier import db, ledger, proof_chain
 from notifier.config import Settings
 from notifier.errors import NotifyError
 from notifier.files import atomic_writer
-from notifier.history import Release, ensure_not_rewritten, read_history, record_path
+from notifier.history import (
+    History,
+    Release,
+    ensure_not_rewritten,
+    read_history,
+    record_path,
+)
 from notifier.logs import mask_email
 from notifier.mail import Message, Recipient, Transport, lease_seconds, scrub
 from notifier.mail.outbox import OutboxTransport
@@ -98,14 +103,16 @@ def plan(
 ) -> Plan:
     """Work out the audience and the send time; refuse when it is too late to give notice."""
     history = read_history(settings.repo, settings)
-    release = history.find(version, notice, locale)
+    return _plan(settings, history, history.find(version, notice, locale), _now(settings, now))
+
+
+def _plan(settings: Settings, history: History, release: Release, current: datetime) -> Plan:
     assessed = assess_release(history, release, rules_for(settings))
     verdict = assessed.verdict
     effective_at = release.effective_at(settings.timezone)
     due_at = max(effective_at - settings.notice_period, release.published)
     services = _services(release, verdict)
     needed = verdict is not None and verdict.material
-    current = _now(settings, now)
     if needed and current >= effective_at:
         raise NotifyError(
             f"release {release.version} takes effect on {release.effective.isoformat()}: "
@@ -211,7 +218,8 @@ def send(
 ) -> SendReport:
     """Send what is due; safe to rerun at any time, and it resumes after a crash."""
     current = _now(settings, now)
-    plan_ = plan(settings, version, notice=notice, locale=locale, now=current)
+    history = read_history(settings.repo, settings)
+    plan_ = _plan(settings, history, history.find(version, notice, locale), current)
     release = plan_.release
     engine = db.engine(settings)
     if not plan_.needed:
@@ -220,7 +228,7 @@ def send(
             hint="`notices diff` shows why; nothing was sent. To notify anyway, release it "
             "with `material: true` and a `material_reason:` in its front matter",
         )
-    ensure_not_rewritten(read_history(settings.repo, settings), record_path(settings))
+    ensure_not_rewritten(history, record_path(settings))
     if current < plan_.due_at and not early:
         return SendReport(release.id, 0, 0, 0, 0, True, ledger.counts(engine, release.id))
     transport = transport or transport_for(settings, release)
@@ -338,34 +346,29 @@ def proof(settings: Settings, version: str, out: Path) -> int:
     """Write the proof-of-notice CSV (masked addresses, delivery state, hash chain) atomically;
     return the row count."""
     release = _release(settings, version, None, None)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
     rows = 0
-    try:
-        with os.fdopen(handle, "w", newline="", encoding="utf-8") as stream:
-            writer = csv.writer(stream)
-            writer.writerow(PROOF_COLUMNS)
-            previous = proof_chain.seed(release.id, release.sha256)
-            for row in ledger.proof_rows(db.engine(settings), release.id):
-                fields = [
-                    release.version,
-                    release.sha256,
-                    str(row.customer_id),
-                    mask_email(row.email),
-                    row.locale,
-                    row.status,
-                    row.sent_at.isoformat() if row.sent_at else "",
-                    row.message_id or "",
-                    row.delivery_state or "",
-                    row.event_at.isoformat() if row.event_at else "",
-                    release.id,
-                ]
-                previous = proof_chain.row_hash(previous, fields)
-                writer.writerow([*fields, previous])
-                rows += 1
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_writer(out, mode=0o600) as raw:
+        stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        writer = csv.writer(stream)
+        writer.writerow(PROOF_COLUMNS)
+        previous = proof_chain.seed(release.id, release.sha256)
+        for row in ledger.proof_rows(db.engine(settings), release.id):
+            fields = [
+                release.version,
+                release.sha256,
+                str(row.customer_id),
+                mask_email(row.email),
+                row.locale,
+                row.status,
+                row.sent_at.isoformat() if row.sent_at else "",
+                row.message_id or "",
+                row.delivery_state or "",
+                row.event_at.isoformat() if row.event_at else "",
+                release.id,
+            ]
+            previous = proof_chain.row_hash(previous, fields)
+            writer.writerow([*fields, previous])
+            rows += 1
+        stream.flush()
+        stream.detach()  # the atomic writer closes the file itself
     return rows
