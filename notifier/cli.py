@@ -245,6 +245,27 @@ def site_serve(ctx: Context, dev_addr: str, today: datetime | None) -> None:
 
 
 @main.group()
+def db() -> None:
+    """The database's schema: upgrade it after installing a new version of notices."""
+
+
+@db.command("upgrade")
+@pass_context
+@reports_errors
+def db_upgrade(ctx: Context) -> None:
+    """Apply the schema migrations this version needs (safe to run again, one at a time)."""
+    from notifier import db as database
+
+    done = database.upgrade(ctx.settings)
+    if done.before == done.after:
+        click.echo(f"the database schema is current (revision {done.after})")
+    elif done.before is None:
+        click.echo(f"created the database schema at revision {done.after}")
+    else:
+        click.echo(f"upgraded the database schema from {done.before} to {done.after}")
+
+
+@main.group()
 def schedule() -> None:
     """Plan notify/publish jobs from the releases, list them, and run the scheduler."""
 

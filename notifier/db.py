@@ -2,7 +2,8 @@
 
 SQLite (a 0600 file under var/) by default, PostgreSQL through NOTICES_DATABASE_URL. Our tables
 are the source of truth for who was told what and when; the scheduler's job store lives beside
-them in the same database.
+them in the same database. Their schema is versioned by Alembic (`notifier.schema`); this
+metadata is its latest revision.
 """
 
 from __future__ import annotations
@@ -32,8 +33,12 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
+from notifier import schema
 from notifier.config import Settings
+from notifier.errors import DatabaseError
+from notifier.logs import mask_url
 
 log = logging.getLogger(__name__)
 metadata = MetaData()
@@ -70,6 +75,8 @@ deliveries = Table(
     Column("delivery_state", String(16), nullable=True),
     Column("state_at", DateTime(timezone=True), nullable=True),
     Column("delivered_at", DateTime(timezone=True), nullable=True),
+    # host:pid of the worker holding the batch, so a dead worker on the same host is seen at once
+    Column("claimed_by", String(200), nullable=True),
     UniqueConstraint("release_id", "customer_id", name="one_delivery_per_release_customer"),
     # claims pick the lowest ids of one release, status and locale: this index serves them as is
     Index("deliveries_by_release_status", "release_id", "status", "locale", "id"),
@@ -111,6 +118,16 @@ schedule_runs = Table(
     Column("detail", Text, nullable=False, default=""),
 )
 
+# the active `notices schedule run` of this database, for the others and for operators to see
+scheduler_leader = Table(
+    "scheduler_leader",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("since", DateTime(timezone=True), nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
@@ -139,22 +156,71 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _build(url: str) -> Engine:
+    sqlite_file = _sqlite_file(url)
+    if sqlite_file is None:
+        return create_engine(url, pool_pre_ping=True)
+    _prepare_sqlite_file(sqlite_file)
+    built = create_engine(url, connect_args={"timeout": 30})
+    event.listen(built, "connect", _sqlite_pragmas)
+    return built
+
+
+@contextmanager
+def _file_lock(url: str, suffix: str) -> Iterator[None]:
+    """An exclusive lock beside an SQLite file (PostgreSQL takes its own locks: a no-op)."""
+    sqlite_file = _sqlite_file(url)
+    if sqlite_file is None:
+        yield
+        return
+    descriptor = os.open(f"{sqlite_file}.{suffix}", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
 def engine(settings: Settings) -> Engine:
-    """The engine for the settings' database, created (with its tables) once per process."""
+    """The engine for the settings' database, once per process, its schema checked first: an
+    empty database is created, one behind this version's schema is refused."""
     url = settings.database_url
     with _lock:
         if url in _engines:
             return _engines[url]
-        sqlite_file = _sqlite_file(url)
-        if sqlite_file is not None:
-            _prepare_sqlite_file(sqlite_file)
-            built = create_engine(url, connect_args={"timeout": 30})
-            event.listen(built, "connect", _sqlite_pragmas)
-        else:
-            built = create_engine(url, pool_pre_ping=True)
-        metadata.create_all(built)
+        built = _build(url)
+        try:
+            with _file_lock(url, "schema-lock"):
+                schema.ensure_current(built, metadata.tables, mask_url(url))
+        except OperationalError as error:
+            built.dispose()
+            raise _unreachable(url, error) from error
+        except DatabaseError:
+            built.dispose()
+            raise
         _engines[url] = built
         return built
+
+
+def upgrade(settings: Settings) -> schema.Upgrade:
+    """`notices db upgrade`: migrate the database to this version's schema."""
+    url = settings.database_url
+    built = _build(url)
+    try:
+        with _file_lock(url, "schema-lock"):
+            return schema.upgrade(built, metadata.tables, mask_url(url))
+    except OperationalError as error:
+        raise _unreachable(url, error) from error
+    finally:
+        built.dispose()
+
+
+def _unreachable(url: str, error: OperationalError) -> DatabaseError:
+    reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+    return DatabaseError(
+        f"cannot open the database {mask_url(url)}: {reason}",
+        hint="check NOTICES_DATABASE_URL and that the server is running",
+    )
 
 
 @contextmanager

@@ -10,6 +10,7 @@ NoticeError                 base: message, path, line, row, hint
  ├── NotifyError            a notice cannot be sent as asked (late, unknown release)
  ├── MailError              a transport failed for a whole batch
  ├── ScheduleError          the scheduler or its job store
+ ├── DatabaseError          the database cannot be reached or its schema is not current
  └── SiteError              the site build failed; the previous site is kept
 """
 
@@ -119,6 +120,10 @@ class MailError(NoticeError):
 
 class ScheduleError(NoticeError):
     """The scheduler or its job store failed."""
+
+
+class DatabaseError(NoticeError):
+    """The database cannot be reached, or its schema is behind (or ahead of) this version."""
 
 
 class SiteError(NoticeError):

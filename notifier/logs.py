@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.engine import make_url
+
 _NOISY_LOGGERS = ("python_http_client", "urllib3", "sendgrid", "jieba", "apscheduler.executors")
 
 
@@ -15,6 +17,11 @@ def mask_email(address: str) -> str:
     host, dot, tld = domain.rpartition(".")
     masked_domain = f"{host[:1]}***{dot}{tld}" if dot else f"{domain[:1]}***"
     return f"{local[:1]}***@{masked_domain}"
+
+
+def mask_url(url: str) -> str:
+    """A database URL fit to print: the password, if any, as ***."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def configure(verbosity: int) -> None:

@@ -1,0 +1,1 @@
+"""Alembic migrations of the notices database, applied by `notices db upgrade`."""
