@@ -477,6 +477,13 @@ def notify_plan(
 @_notice_options
 @click.option("--early", is_flag=True, help="Send now even if the notice is not due yet.")
 @click.option("--test-to", metavar="ADDRESS", help="Send one test mail there; no ledger change.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Sender processes sharing the ledger (PostgreSQL only).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @pass_context
 @reports_errors
@@ -487,19 +494,28 @@ def notify_send(
     locale: str | None,
     early: bool,
     test_to: str | None,
+    workers: int,
     as_json: bool,
 ) -> None:
     """Send what is due (idempotent; resumes after a crash)."""
     from notifier import notify as notifying
+    from notifier import workers as parallel
 
     if test_to:
         message_id = notifying.send_test(ctx.settings, version, test_to, locale=locale)
         click.echo(f"test mail sent to {logs.mask_email(test_to)} ({message_id})")
         return
     with _progress("sending") as progress:
-        report = notifying.send(
-            ctx.settings, version, notice=notice, locale=locale, early=early, progress=progress
-        )
+        if workers > 1:
+            report = parallel.send(
+                ctx.settings, version, workers, notice=notice, locale=locale, early=early,
+                progress=progress,
+            )
+        else:
+            report = notifying.send(
+                ctx.settings, version, notice=notice, locale=locale, early=early,
+                progress=progress,
+            )
     if as_json:
         print_json(
             {
@@ -510,6 +526,7 @@ def notify_send(
                 "reclaimed": report.reclaimed,
                 "bounced": report.bounced,
                 "in_flight": report.in_flight,
+                "lost_workers": report.lost_workers,
                 "not_due": report.not_due,
                 "counts": report.counts,
             }
@@ -526,6 +543,11 @@ def notify_send(
             click.echo(
                 f"{report.in_flight} delivery(ies) are claimed by another worker (or one that "
                 "died: rerun after its lease ends to send them)"
+            )
+        if report.lost_workers:
+            click.echo(
+                f"{report.lost_workers} worker(s) died; their batches were taken back and sent "
+                "(those recipients may get the mail twice)"
             )
         if report.bounced:
             click.echo(f"{report.bounced} delivery(ies) withdrawn: customer suppressed")

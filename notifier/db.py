@@ -223,6 +223,11 @@ def _unreachable(url: str, error: OperationalError) -> DatabaseError:
     )
 
 
+def single_writer(settings: Settings) -> bool:
+    """SQLite: one writer at a time, so one sender (several would only queue for the lock)."""
+    return make_url(settings.database_url).get_backend_name() == "sqlite"
+
+
 @contextmanager
 def sender_lock(settings: Settings) -> Iterator[bool]:
     """One sender at a time on a SQLite file (its single writer): yields True while held.

@@ -4,13 +4,16 @@ SendGrid has no idempotency key, so this table is the guard against mailing anyo
 is claimed (sending), sent, then marked, one transaction each. A crash leaves at most the claimed
 batch in `sending`; the next run reclaims it and says so. The claim works for one SQLite writer
 and for several PostgreSQL workers (`FOR UPDATE SKIP LOCKED`); `claimed_at` is the lease after
-which a killed worker's batch is taken back.
+which a killed worker's batch is taken back, and `claimed_by` (host:pid) lets a worker on the
+same host take back a dead one's batch at once.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -101,17 +104,59 @@ def plan(engine: Engine, release_id: str, services: Sequence[str], due_at: datet
     return int(result.rowcount or 0)
 
 
-def requeue(engine: Engine, release_id: str, stale_before: datetime | None) -> tuple[int, int]:
-    """Before a run: batches claimed before `stale_before` (None: every claimed batch) and failed
-    deliveries with attempts left go back to `planned`. Returns (reclaimed, failed requeued)."""
+def worker_id() -> str:
+    """Who claims a batch: this process, on this host."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def _dead_here(claimers: Iterable[str]) -> list[str]:
+    """The claimers that were processes of this host and no longer exist."""
+    host, me = socket.gethostname(), worker_id()
+    dead = []
+    for claimer in claimers:
+        name, _, pid = claimer.rpartition(":")
+        if name == host and claimer != me and pid.isdigit() and not _alive(int(pid)):
+            dead.append(claimer)
+    return dead
+
+
+def reclaim(engine: Engine, release_id: str, stale_before: datetime | None) -> int:
+    """Batches whose worker is gone go back to `planned`: those claimed before `stale_before`
+    (None: every claimed batch), and those of a process of this host that has died."""
     table = db.deliveries
-    stale = [] if stale_before is None else [table.c.claimed_at < _utc(stale_before)]
+    sending = and_(table.c.release_id == release_id, table.c.status == "sending")
     with engine.begin() as connection:
+        if stale_before is not None:
+            claimers = connection.execute(
+                select(table.c.claimed_by).where(sending).distinct()
+            ).scalars()
+            dead = _dead_here(c for c in claimers if c)
+            stale = table.c.claimed_at < _utc(stale_before)
+            sending = and_(sending, or_(stale, table.c.claimed_by.in_(dead)))
         reclaimed = connection.execute(
             update(table)
-            .where(table.c.release_id == release_id, table.c.status == "sending", *stale)
-            .values(status="planned", batch_id=None)
+            .where(sending)
+            .values(status="planned", batch_id=None, claimed_by=None)
         ).rowcount
+    return int(reclaimed or 0)
+
+
+def requeue(engine: Engine, release_id: str, stale_before: datetime | None) -> tuple[int, int]:
+    """Before a run: batches whose worker is gone (see `reclaim`) and failed deliveries with
+    attempts left go back to `planned`. Returns (reclaimed, failed requeued)."""
+    table = db.deliveries
+    reclaimed = reclaim(engine, release_id, stale_before)
+    with engine.begin() as connection:
         retried = connection.execute(
             update(table)
             .where(
@@ -121,7 +166,7 @@ def requeue(engine: Engine, release_id: str, stale_before: datetime | None) -> t
             )
             .values(status="planned", batch_id=None)
         ).rowcount
-    return int(reclaimed or 0), int(retried or 0)
+    return reclaimed, int(retried or 0)
 
 
 def withdraw_suppressed(engine: Engine, release_id: str) -> int:
@@ -187,6 +232,7 @@ def claim(
                     status="sending",
                     batch_id=batch_id,
                     claimed_at=_utc(now),
+                    claimed_by=worker_id(),
                     attempts=table.c.attempts + 1,
                     error=None,
                 )

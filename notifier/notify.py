@@ -67,6 +67,7 @@ class SendReport:
     counts: dict[str, int]
     bounced: int = 0  # deliveries withdrawn because their customer was suppressed meanwhile
     in_flight: int = 0  # still claimed by another worker (or one that died, until its lease ends)
+    lost_workers: int = 0  # `--workers`: worker processes that died before reporting
 
 
 def _now(settings: Settings, now: datetime | None) -> datetime:
@@ -205,6 +206,29 @@ def _messages(settings: Settings, plan_: Plan) -> dict[str, Message]:
     return {loc: render(content_for(settings, plan_, loc), loc, settings) for loc in LOCALES}
 
 
+def ready(
+    settings: Settings,
+    history: History,
+    version: str,
+    *,
+    notice: str | None = None,
+    locale: str | None = None,
+    current: datetime,
+    early: bool = False,
+) -> tuple[Plan, bool]:
+    """The plan of a send, and whether it is due; refuses a release that needs no notice or
+    whose published text was rewritten."""
+    plan_ = _plan(settings, history, history.find(version, notice, locale), current)
+    if not plan_.needed:
+        raise NotifyError(
+            f"release {plan_.release.version} is not material: no notice is needed",
+            hint="`notices diff` shows why; nothing was sent. To notify anyway, release it "
+            "with `material: true` and a `material_reason:` in its front matter",
+        )
+    ensure_not_rewritten(history, record_path(settings))
+    return plan_, early or current >= plan_.due_at
+
+
 def send(
     settings: Settings,
     version: str,
@@ -217,75 +241,93 @@ def send(
     transport: Transport | None = None,
 ) -> SendReport:
     """Send what is due; safe to rerun at any time, and it resumes after a crash."""
-    current = _now(settings, now)
     history = read_history(settings.repo, settings)
-    plan_ = _plan(settings, history, history.find(version, notice, locale), current)
+    plan_, due = ready(
+        settings, history, version, notice=notice, locale=locale,
+        current=_now(settings, now), early=early,
+    )
     release = plan_.release
     engine = db.engine(settings)
-    if not plan_.needed:
-        raise NotifyError(
-            f"release {release.version} is not material: no notice is needed",
-            hint="`notices diff` shows why; nothing was sent. To notify anyway, release it "
-            "with `material: true` and a `material_reason:` in its front matter",
-        )
-    ensure_not_rewritten(history, record_path(settings))
-    if current < plan_.due_at and not early:
+    if not due:
         return SendReport(release.id, 0, 0, 0, 0, True, ledger.counts(engine, release.id))
     transport = transport or transport_for(settings, release)
     with db.sender_lock(settings) as alone:
         ledger.plan(engine, release.id, plan_.services, plan_.due_at)
         # Alone on SQLite, whatever is still `sending` was left by a sender that died; with
-        # several workers, only a batch claimed longer ago than any batch can take.
-        lease = timedelta(seconds=lease_seconds(settings.mail_timeout, settings.mail_max_retries))
-        stale_before = None if alone else datetime.now(settings.timezone) - lease
-        reclaimed, _ = ledger.requeue(engine, release.id, stale_before)
-        if reclaimed:
-            log.warning(
-                "%d deliveries were in flight when a send stopped; they are sent again "
-                "and may arrive twice",
-                reclaimed,
-            )
+        # several workers, only a batch claimed longer ago than any batch can take, or by a
+        # process of this host that is gone.
+        reclaimed, _ = ledger.requeue(engine, release.id, _stale_before(settings, alone))
+        _warn_reclaimed(reclaimed)
         bounced = ledger.withdraw_suppressed(engine, release.id)
-        sent, failed, batches = _send_batches(settings, plan_, transport, progress)
+        sent, failed, batches, taken_back = _send_batches(settings, plan_, transport, progress)
     counts = ledger.counts(engine, release.id)
     return SendReport(
-        release.id, sent, failed, batches, reclaimed, False, counts, bounced, counts["sending"]
+        release.id, sent, failed, batches, reclaimed + taken_back, False, counts, bounced,
+        counts["sending"],
     )
+
+
+def _stale_before(settings: Settings, alone: bool) -> datetime | None:
+    """Claims older than this are a dead worker's: no batch can take longer (see the lease)."""
+    if alone:
+        return None
+    lease = timedelta(seconds=lease_seconds(settings.mail_timeout, settings.mail_max_retries))
+    return datetime.now(settings.timezone) - lease
+
+
+def _warn_reclaimed(reclaimed: int) -> None:
+    if reclaimed:
+        log.warning(
+            "%d deliveries were in flight when a sender stopped; they are sent again "
+            "and may arrive twice",
+            reclaimed,
+        )
 
 
 def _send_batches(
     settings: Settings, plan_: Plan, transport: Transport, progress: Progress | None
-) -> tuple[int, int, int]:
-    """Claim, send, mark until nothing is planned; one mail per locale, batched apart."""
+) -> tuple[int, int, int, int]:
+    """Claim, send, mark until nothing is planned, one mail per locale, batched apart; then take
+    back what dead workers left and go on. Returns (sent, failed, batches, taken back)."""
     release, engine = plan_.release, db.engine(settings)
     messages = _messages(settings, plan_)
     total = ledger.counts(engine, release.id)["planned"]
-    sent = failed = batches = 0
-    for group_locale in ledger.planned_locales(engine, release.id):
-        message = messages[mail_locale(group_locale, release.locale)]
-        while batch := ledger.claim(
-            engine,
-            release.id,
-            settings.mail_batch_size,
-            datetime.now(settings.timezone),
-            locale=group_locale,
-        ):
-            recipients = [Recipient(d.id, d.email, d.name) for d in batch.deliveries]
-            outcome = transport.send(message, recipients, release_id=release.id)
-            done, missed = ledger.mark(engine, batch, outcome, datetime.now(settings.timezone))
-            sent, failed, batches = sent + done, failed + missed, batches + 1
-            if missed:
-                log.error(
-                    "batch %s: %d of %d recipient(s) failed (first %s): %s",
-                    batch.id[:8],
-                    missed,
-                    len(recipients),
-                    mask_email(recipients[0].email),
-                    scrub(outcome.error or outcome.failures[0][1]),
-                )
-            if progress:
-                progress(sent + failed, total)
-    return sent, failed, batches
+    sent = failed = batches = taken_back = 0
+    while True:
+        for group_locale in ledger.planned_locales(engine, release.id):
+            message = messages[mail_locale(group_locale, release.locale)]
+            while batch := ledger.claim(
+                engine,
+                release.id,
+                settings.mail_batch_size,
+                datetime.now(settings.timezone),
+                locale=group_locale,
+            ):
+                recipients = [Recipient(d.id, d.email, d.name) for d in batch.deliveries]
+                outcome = transport.send(message, recipients, release_id=release.id)
+                done, missed = ledger.mark(engine, batch, outcome, datetime.now(settings.timezone))
+                sent, failed, batches = sent + done, failed + missed, batches + 1
+                if missed:
+                    error = outcome.error or outcome.failures[0][1]
+                    _log_failure(batch.id, recipients, missed, error)
+                if progress:
+                    progress(sent + failed, total)
+        reclaimed = ledger.reclaim(engine, release.id, _stale_before(settings, alone=False))
+        if not reclaimed:
+            return sent, failed, batches, taken_back
+        _warn_reclaimed(reclaimed)
+        taken_back += reclaimed
+
+
+def _log_failure(batch_id: str, recipients: list[Recipient], missed: int, error: str) -> None:
+    log.error(
+        "batch %s: %d of %d recipient(s) failed (first %s): %s",
+        batch_id[:8],
+        missed,
+        len(recipients),
+        mask_email(recipients[0].email),
+        scrub(error),
+    )
 
 
 def send_test(settings: Settings, version: str, address: str, *, locale: str | None = None) -> str:
