@@ -212,8 +212,10 @@ def claim(
     """Mark up to `size` planned deliveries (of `locale`, if given) as sending, atomically.
 
     SQLite runs the UPDATE as its one writer; on PostgreSQL the rows are picked `FOR UPDATE SKIP
-    LOCKED` so concurrent workers get disjoint batches, and the outer `status = 'planned'` makes a
-    row claimed meanwhile drop out rather than be claimed twice.
+    LOCKED` so concurrent workers get disjoint batches, and `status = 'planned'` makes a row
+    claimed meanwhile drop out rather than be claimed twice. The ids are picked by a statement
+    of their own: as a subquery of the UPDATE, PostgreSQL may run the pick again per row, and
+    each run skips the rows the last one locked, so the batch would outgrow its limit.
     """
     table, customers = db.deliveries, db.customers
     batch_id = uuid.uuid4().hex
@@ -224,10 +226,13 @@ def claim(
     if engine.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     with engine.begin() as connection:
+        picked = connection.execute(due).scalars().all()
+        if not picked:
+            return None
         claimed = (
             connection.execute(
                 update(table)
-                .where(table.c.id.in_(due.scalar_subquery()), table.c.status == "planned")
+                .where(table.c.id.in_(picked), table.c.status == "planned")
                 .values(
                     status="sending",
                     batch_id=batch_id,

@@ -8,13 +8,11 @@ found again at start-up (APScheduler drops a one-off job from its store as soon 
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import FrameType
@@ -37,7 +35,7 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from notifier import db, ledger
+from notifier import db, leadership, ledger
 from notifier.config import Settings
 from notifier.errors import NoticeError, ScheduleError
 from notifier.history import History, Release, read_history, record_path, rewritten
@@ -49,7 +47,6 @@ log = logging.getLogger(__name__)
 KINDS = ("notify", "remind", "publish")
 JOB_TABLE = "apscheduler_jobs"
 REMIND_BEFORE = timedelta(days=1)
-LOCK_FILE = "scheduler.lock"
 # What a row of `schedule_runs` says: scheduled (put in the store) → queued (submitted to the
 # worker) → running → done | late (refused) | failed; or dropped / rewritten by a sync.
 SCHEDULED, QUEUED, RUNNING = "scheduled", "queued", "running"
@@ -275,6 +272,18 @@ def mark(
         values["run_at"] = _utc(run_at)
     with db.engine(settings).begin() as connection:
         _upsert(connection, job, values)
+
+
+def queued(settings: Settings, job: str) -> None:
+    """Record that a job was handed to the worker, unless its run already began: the event
+    announcing it may arrive after the job's first step."""
+    table = db.schedule_runs
+    with db.engine(settings).begin() as connection:
+        row = connection.execute(
+            select(table.c.state).where(table.c.job_id == job).with_for_update()
+        ).first()
+        if row is None or row.state not in (RUNNING, DONE, LATE, FAILED):
+            _upsert(connection, job, {"state": QUEUED, "detail": ""})
 
 
 def begin_run(settings: Settings, job: str, commit: str, now: datetime) -> bool:
@@ -599,34 +608,6 @@ def change_to_json(change: SyncChange) -> dict[str, Any]:
 # --- running ----------------------------------------------------------------------------------
 
 
-@contextmanager
-def leadership(settings: Settings) -> Iterator[None]:
-    """Be the one scheduler of this job store (APScheduler 3 cannot share one between two).
-
-    The seam for scale: with PostgreSQL, a later issue elects the scheduler with an advisory
-    lock here; on one host an exclusive lock on `var/scheduler.lock` does it, and the kernel
-    releases it when the process dies, even by SIGKILL.
-    """
-    path = settings.var_dir / LOCK_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(handle, 32, 0).decode("ascii", "replace").strip() or "?"
-            raise ScheduleError(
-                f"another scheduler is running on this job store (pid {holder})",
-                path=path,
-                hint="stop it first: only one `notices schedule run` may run at a time",
-            ) from None
-        os.ftruncate(handle, 0)
-        os.pwrite(handle, f"{os.getpid()}\n".encode("ascii"), 0)
-        yield
-    finally:
-        os.close(handle)
-
-
 def _now(settings: Settings) -> datetime:
     return datetime.now(settings.timezone)
 
@@ -643,7 +624,7 @@ def _listener(settings: Settings) -> Callable[[JobEvent], None]:
         if event.code == EVENT_JOB_SUBMITTED:
             log.info("job %s submitted", event.job_id)
             try:
-                mark(settings, event.job_id, QUEUED)
+                queued(settings, event.job_id)
             except Exception:  # the run itself records its outcome; this is a hint only
                 log.exception("could not record job %s as queued", event.job_id)
         elif event.code == EVENT_JOB_EXECUTED:
@@ -680,15 +661,18 @@ def run(
     *,
     resync_every: timedelta,
     stop: threading.Event | None = None,
-    leader: Callable[[Settings], AbstractContextManager[None]] = leadership,
 ) -> None:
     """Run the scheduler in the foreground until SIGTERM/SIGINT (or `stop`).
 
-    At start-up it syncs and reconciles before any job runs, then jobs missed while it was down
-    run at once (no misfire grace, coalesced); every `resync_every` it syncs from git again.
+    It first waits to be the active scheduler of its database (`leadership`). Then it syncs
+    and reconciles before any job runs, jobs missed while no scheduler was active run at once
+    (no misfire grace, coalesced), and every `resync_every` it syncs from git again.
     """
     stop = stop or threading.Event()
-    with _stopped_by_signals(stop), leader(settings):
+    with _stopped_by_signals(stop), leadership.elected(settings, stop) as leading:
+        if not leading:
+            log.info("stopped while standing by")
+            return
         scheduler = _scheduler(settings)
         scheduler.add_listener(
             _listener(settings),

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sqlite3
+import threading
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,14 +25,13 @@ from support_schedule import (
     settings_for,
 )
 
-from notifier import db, jobs
+from notifier import db, jobs, leadership
 from notifier.config import Settings
 from notifier.customers import import_csv
 from notifier.history import read_history
 from notifier.schedule import (
     PlannedJob,
     begin_run,
-    leadership,
     list_jobs,
     material_verdicts,
     plan_jobs,
@@ -408,7 +408,7 @@ def test_second_scheduler_refuses_to_start(seeded_repo: NoticeRepo) -> None:
     exits 1 naming the lock and the running process."""
     environ = database(seeded_repo)
     settings = settings_for(seeded_repo.path, environ=environ)
-    with leadership(settings):
+    with leadership.elected(settings, threading.Event()):
         second = run_notices("schedule", "run", cwd=seeded_repo.path, env=environ)
     lock = seeded_repo.path / "var" / "scheduler.lock"
     assert (second.code, second.out) == (1, "")

@@ -87,6 +87,16 @@ def _wait_for(condition: object, timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
+def _largest_batch(url: str) -> int:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        found = connection.execute(text(
+            "SELECT max(n) FROM (SELECT count(*) AS n FROM deliveries GROUP BY batch_id) AS b"
+        )).scalar_one()
+    engine.dispose()
+    return int(found)
+
+
 def _claimers(url: str) -> set[str]:
     engine = create_engine(url)
     with engine.connect() as connection:
@@ -110,6 +120,8 @@ def test_workers_share_the_send_and_nobody_is_mailed_twice(
     assert len(standin.recipients()) == 3000
     assert set(Counter(standin.recipients()).values()) == {1}
     assert len(_claimers(pg_env["NOTICES_DATABASE_URL"])) >= 2
+    assert _largest_batch(pg_env["NOTICES_DATABASE_URL"]) == BATCH
+    assert report["batches"] == 3000 // BATCH
 
 
 def test_independent_senders_claim_disjoint_batches(
