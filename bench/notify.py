@@ -29,7 +29,7 @@ TARGET_RATE = 5000
 TARGET_MB = 300
 
 
-def _repo(folder: Path, batch_size: int) -> NoticeRepo:
+def bench_repo(folder: Path, batch_size: int) -> NoticeRepo:
     repo = NoticeRepo(folder)
     folder.mkdir(parents=True)
     repo.git("init", "-q", "-b", "main")
@@ -40,7 +40,7 @@ def _repo(folder: Path, batch_size: int) -> NoticeRepo:
     return repo
 
 
-def _notices(repo: NoticeRepo, env: dict[str, str], *args: str) -> tuple[float, float]:
+def timed_notices(repo: NoticeRepo, env: dict[str, str], *args: str) -> tuple[float, float]:
     """Run `notices ARGS`; return (seconds, this process's peak RSS in MB)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("NOTICES_", "SENDGRID_"))}
     with tempfile.TemporaryFile() as output:
@@ -65,12 +65,12 @@ def run(
     count: int, batch_size: int, root: Path, stand_in: sendgrid_standin.StandIn
 ) -> tuple[float, float, float, float]:
     """(import s, import MB, send s, send MB) for `count` customers in batches of `batch_size`."""
-    repo = _repo(root / f"repo-{count}-{batch_size}", batch_size)
+    repo = bench_repo(root / f"repo-{count}-{batch_size}", batch_size)
     env = {"SENDGRID_API_KEY": API_KEY, "SENDGRID_API_HOST": stand_in.url}
     write_customers(repo.path / "c.csv", count)
-    imported, import_mb = _notices(repo, env, "customers", "import", "c.csv")
+    imported, import_mb = timed_notices(repo, env, "customers", "import", "c.csv")
     before = stand_in.recipient_count
-    seconds, send_mb = _notices(repo, env, "notify", "send", VERSION, "--early")
+    seconds, send_mb = timed_notices(repo, env, "notify", "send", VERSION, "--early")
     assert stand_in.recipient_count - before == count, "not everyone was mailed"
     return imported, import_mb, seconds, send_mb
 

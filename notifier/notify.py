@@ -296,13 +296,16 @@ def _send_batches(
     while True:
         for group_locale in ledger.planned_locales(engine, release.id):
             message = messages[mail_locale(group_locale, release.locale)]
+            last = 0  # claims go up the ids; the next pass starts again for what was taken back
             while batch := ledger.claim(
                 engine,
                 release.id,
                 settings.mail_batch_size,
                 datetime.now(settings.timezone),
                 locale=group_locale,
+                after=last,
             ):
+                last = batch.deliveries[-1].id
                 recipients = [Recipient(d.id, d.email, d.name) for d in batch.deliveries]
                 outcome = transport.send(message, recipients, release_id=release.id)
                 done, missed = ledger.mark(engine, batch, outcome, datetime.now(settings.timezone))

@@ -24,7 +24,7 @@ from notifier.errors import NotifyError
 from notifier.history import read_history
 
 log = logging.getLogger(__name__)
-POLL_SECONDS = 0.5
+POLL_SECONDS = 1.0  # each look counts the release's ledger
 UNFINISHED = ("planned", "sending")  # failed deliveries wait for the next run, as with one
 
 
