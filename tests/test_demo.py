@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from conftest import run_notices
+from support_schedule import postgres_database
 
 
-def test_demo_runs_the_whole_flow(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """The embedded default, or the same flow on a PostgreSQL database of its own."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    with postgres_database() as url:
+        yield {"NOTICES_DATABASE_URL": url}
+
+
+def test_demo_runs_the_whole_flow(tmp_path: Path, database_env: dict[str, str]) -> None:
     """When the demo runs, then it reports each step and leaves a site, an outbox and a proof."""
     sandbox = tmp_path / "demo"
-    result = run_notices("demo", "--dir", str(sandbox), cwd=tmp_path)
+    result = run_notices("demo", "--dir", str(sandbox), cwd=tmp_path, env=database_env)
     assert result.code == 0, result.err
     out = result.out
     steps = [
