@@ -66,8 +66,27 @@ def reports_errors(command: F) -> F:
                 raise
             click.echo(f"error: {error}", err=True)
             sys.exit(1)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as error:  # a fault no operation foresaw: no traceback, no data
+            if context is not None and context.debug:
+                raise
+            click.echo(f"error: {_unexpected(error)}", err=True)
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _unexpected(error: Exception) -> str:
+    """One line for an unforeseen error; tracebacks and statements may hold customer data, so
+    only the database driver's own first line is shown, and otherwise the error's type."""
+    from sqlalchemy.exc import DBAPIError
+
+    hint = "(hint: rerun with --debug for the traceback, which may show customer data)"
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        first = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else ""
+        return f"the database failed: {type(error.orig).__name__}: {first} {hint}"
+    return f"unexpected {type(error).__name__} {hint}"
 
 
 pass_context = click.make_pass_decorator(Context)

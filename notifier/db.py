@@ -38,6 +38,7 @@ from sqlalchemy.exc import OperationalError
 from notifier import schema
 from notifier.config import Settings
 from notifier.errors import DatabaseError
+from notifier.files import make_folders
 from notifier.logs import mask_url
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ def _sqlite_file(url: str) -> Path | None:
 
 def _prepare_sqlite_file(path: Path) -> None:
     """Create the database file readable by its owner only: it holds customer addresses."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folders(path.parent)
     descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     os.close(descriptor)
     os.chmod(path, 0o600)
@@ -158,10 +159,11 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 def _build(url: str) -> Engine:
     sqlite_file = _sqlite_file(url)
+    # hide_parameters: an unexpected error must never print a batch of customer addresses
     if sqlite_file is None:
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     _prepare_sqlite_file(sqlite_file)
-    built = create_engine(url, connect_args={"timeout": 30})
+    built = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
     event.listen(built, "connect", _sqlite_pragmas)
     return built
 

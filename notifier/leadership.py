@@ -28,6 +28,7 @@ from sqlalchemy.pool import NullPool
 from notifier import db, ledger
 from notifier.config import Settings
 from notifier.errors import ScheduleError
+from notifier.files import make_folders
 
 log = logging.getLogger(__name__)
 LOCK_FILE = "scheduler.lock"
@@ -57,7 +58,7 @@ def elected(settings: Settings, stop: threading.Event) -> Iterator[bool]:
 @contextmanager
 def _lock_file(settings: Settings) -> Iterator[None]:
     path = settings.var_dir / LOCK_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folders(path.parent)
     handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
@@ -81,7 +82,7 @@ def _advisory_lock(settings: Settings, stop: threading.Event) -> Iterator[bool]:
     db.engine(settings)  # the schema check, before anything waits on this database
     engine = create_engine(
         settings.database_url, poolclass=NullPool, connect_args=_LOCK_CONNECTION,
-        isolation_level="AUTOCOMMIT",
+        isolation_level="AUTOCOMMIT", hide_parameters=True,
     )
     connection = engine.connect()
     beating = threading.Event()

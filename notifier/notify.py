@@ -26,6 +26,7 @@ from notifier.history import (
     ensure_not_rewritten,
     read_history,
     record_path,
+    record_releases,
 )
 from notifier.logs import mask_email
 from notifier.mail import Message, Recipient, Transport, lease_seconds, scrub
@@ -225,8 +226,12 @@ def ready(
             hint="`notices diff` shows why; nothing was sent. To notify anyway, release it "
             "with `material: true` and a `material_reason:` in its front matter",
         )
-    ensure_not_rewritten(history, record_path(settings))
-    return plan_, early or current >= plan_.due_at
+    due = early or current >= plan_.due_at
+    if due:  # customers are told of this text: refuse rewritten history, record it as published
+        record_releases(history, record_path(settings))
+    else:
+        ensure_not_rewritten(history, record_path(settings))
+    return plan_, due
 
 
 def send(

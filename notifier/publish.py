@@ -20,7 +20,7 @@ from pathlib import Path
 
 from notifier.config import Settings, load_settings
 from notifier.errors import NoticeError, SiteError
-from notifier.history import ensure_not_rewritten, read_history, record_path
+from notifier.history import read_history, record_path, record_releases
 from notifier.materiality import load_rules
 from notifier.pages import FEED, RELEASES_JSON, SiteOptions, SitePages, build_site, judge_with
 
@@ -72,8 +72,8 @@ def generate(request: Request) -> SitePages:
     """Every page of the site, from the releases on main (never from the working tree)."""
     settings = request.settings
     history = read_history(settings.repo, settings)
-    if request.strict:
-        ensure_not_rewritten(history, record_path(settings))
+    if request.strict:  # a publication: refuse rewritten history, record what is published
+        record_releases(history, record_path(settings))
     elif history.rewrites:
         log.warning("published history was rewritten: %s", history.rewrites[0])
     if not history.releases:

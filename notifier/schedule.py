@@ -31,6 +31,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -314,10 +315,24 @@ def end_run(settings: Settings, job: str, state: str, detail: str, now: datetime
 # --- the APScheduler job store ----------------------------------------------------------------
 
 
-def _scheduler(settings: Settings) -> BackgroundScheduler:
+class _JobStoreOnly(BaseScheduler):  # type: ignore[misc]
+    """A scheduler with no loop: it reads and writes the job store and never runs a job.
+
+    (A paused BackgroundScheduler is not that: shutting it down wakes its loop in the stopped
+    state, which is not paused, and it tries to run whatever is due.)
+    """
+
+    def shutdown(self, wait: bool = True) -> None:
+        super().shutdown(wait)
+
+    def wakeup(self) -> None:
+        """Nothing here runs jobs, so there is nothing to wake."""
+
+
+def _scheduler(settings: Settings, kind: type[BaseScheduler] = BackgroundScheduler) -> Any:
     """One worker: jobs run one after another, so two site builds never race."""
     store = SQLAlchemyJobStore(engine=db.engine(settings), tablename=JOB_TABLE)
-    return BackgroundScheduler(
+    return kind(
         jobstores={"default": store},
         executors={"default": ThreadPoolExecutor(max_workers=1)},
         job_defaults=dict(_JOB_DEFAULTS),
@@ -326,9 +341,9 @@ def _scheduler(settings: Settings) -> BackgroundScheduler:
 
 
 @contextmanager
-def _opened(settings: Settings) -> Iterator[BackgroundScheduler]:
-    """The job store behind a paused scheduler: read and write jobs, run none."""
-    scheduler = _scheduler(settings)
+def _opened(settings: Settings) -> Iterator[BaseScheduler]:
+    """The job store, to read and write jobs from a command: nothing runs."""
+    scheduler = _scheduler(settings, _JobStoreOnly)
     try:
         scheduler.start(paused=True)
     except SQLAlchemyError as error:
@@ -360,7 +375,7 @@ def _same(job: Job, planned: PlannedJob, kwargs: Mapping[str, str]) -> bool:
     )
 
 
-def _add(scheduler: BackgroundScheduler, settings: Settings, planned: PlannedJob) -> None:
+def _add(scheduler: BaseScheduler, settings: Settings, planned: PlannedJob) -> None:
     """Put a job in the store, and in our table first: a crash can then never lose it."""
     mark(settings, planned.id, SCHEDULED, planned.reason, commit=planned.commit,
          run_at=planned.run_at)
@@ -384,7 +399,7 @@ def sync(
     settings: Settings,
     *,
     now: datetime,
-    scheduler: BackgroundScheduler | None = None,
+    scheduler: BaseScheduler | None = None,
     reconcile: bool = False,
 ) -> SyncReport:
     """Apply the plan for `now` to the job store; say what was added, changed and dropped.
@@ -475,7 +490,7 @@ def _drop_reason(
 
 
 def _apply(
-    scheduler: BackgroundScheduler,
+    scheduler: BaseScheduler,
     settings: Settings,
     planned: PlannedJob,
     existing: Mapping[str, Job],
@@ -508,7 +523,7 @@ def _apply(
 
 
 def _reconcile(
-    scheduler: BackgroundScheduler,
+    scheduler: BaseScheduler,
     settings: Settings,
     known: Mapping[str, RunRecord],
     current: Mapping[str, Release],
