@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +33,9 @@ MAX_NAME = 200
 # A cell starting with one of these is run as a formula by spreadsheets (CSV injection), and the
 # name comes back in exports: such rows are refused, not silently rewritten.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Control characters (NUL, ESC, NEL, …) and Unicode line/paragraph separators: a name is mailed
+# as written, and PostgreSQL refuses NUL with an error quoting the whole batch of addresses.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # Unicode's Cc, Zl and Zp
 Progress = Callable[[int, int], None]
 
 
@@ -73,6 +77,15 @@ def _validated(
             row,
             "the name starts like a spreadsheet formula or holds a line break",
             "remove the leading =, +, -, @ or the line break",
+        )
+    unsafe = _UNSAFE.search(name)
+    if unsafe is not None:
+        return _row_error(
+            path,
+            row,
+            f"the name holds a control character or line separator "
+            f"(U+{ord(unsafe.group()):04X})",
+            "remove it: names go into every mail as written",
         )
     if len(name) > MAX_NAME:
         return _row_error(path, row, f"the name is longer than {MAX_NAME} characters")

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, up
 
 from notifier import db
 from notifier.errors import ConfigError
+from notifier.mail import scrub
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +171,8 @@ def _event(raw: Any) -> Event | None:
     if not isinstance(sg_event_id, str) or not sg_event_id:
         canonical = json.dumps(raw, sort_keys=True, ensure_ascii=False)
         sg_event_id = "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    # a receiving server's answer often quotes the address: it reaches the ledger and
+    # `notices notify status` masked, like every address we keep outside the directory
     reason = raw.get("reason") or raw.get("response")
     bounce_type = str(raw.get("type") or "bounce")
     hard = kind == "dropped" or (kind == "bounce" and bounce_type != "blocked")
@@ -182,7 +185,7 @@ def _event(raw: Any) -> Event | None:
         kind,
         sg_event_id[:200],
         at,
-        str(reason)[:400] if reason else None,
+        scrub(str(reason))[:400] if reason else None,
         hard,
     )
 

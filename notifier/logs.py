@@ -6,7 +6,14 @@ import logging
 
 from sqlalchemy.engine import make_url
 
-_NOISY_LOGGERS = ("python_http_client", "urllib3", "sendgrid", "jieba", "apscheduler.executors")
+_NOISY_LOGGERS = (
+    "python_http_client",
+    "urllib3",
+    "sendgrid",
+    "jieba",
+    "apscheduler.executors",
+    "markdown_it",  # at DEBUG it traces every block rule: 7,000 lines for one `check`
+)
 
 
 def mask_email(address: str) -> str:

@@ -17,6 +17,7 @@ from notifier.logs import mask_email
 NAME_TEXT = "-name-"
 NAME_HTML = "-name_html-"
 MAX_WAIT_SECONDS = 120.0  # the longest a transport waits between two tries of one batch
+_PLACEHOLDER = re.compile(f"{re.escape(NAME_TEXT)}|{re.escape(NAME_HTML)}")
 _ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*")
 
 
@@ -39,8 +40,15 @@ class Recipient:
     name: str
 
     def substitutions(self, fallback: str) -> dict[str, str]:
-        """The name for the text part (no line breaks) and for the HTML part (escaped)."""
-        name = " ".join((self.name or fallback).split())
+        """The name for the text part (no line breaks) and for the HTML part (escaped).
+
+        A name never carries a placeholder: were SendGrid to substitute inside a substituted
+        value, the text name (unescaped) would land in the HTML part.
+        """
+        name = self.name
+        while _PLACEHOLDER.search(name):
+            name = _PLACEHOLDER.sub("", name)
+        name = " ".join(name.split()) or " ".join(fallback.split())
         return {NAME_TEXT: name, NAME_HTML: escape(name)}
 
 

@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from pathlib import Path
 
-from notifier.files import atomic_writer
+from notifier.files import atomic_writer, make_folders
 from notifier.mail import Message, Recipient, Sent, personalised
 
 
@@ -60,7 +60,7 @@ class OutboxTransport:
 
     def send(self, message: Message, recipients: Sequence[Recipient], *, release_id: str) -> Sent:
         try:
-            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            make_folders(self.folder)  # var/outbox too: owner-only, whoever makes it first
             token = uuid.uuid4().hex[:20]
             for recipient in recipients:
                 mail = build_email(
