@@ -59,9 +59,14 @@ _UNSAFE_HTML = (
         "raw <{}> HTML",
     ),
     (re.compile(r"<[^>]*\s(on[a-z]+)\s*=", re.I), "an HTML event handler ({})"),
-    (re.compile(r"(javascript|vbscript|data\s*:\s*text/html)\s*:?", re.I), "a {} link"),
+    (
+        re.compile(r"\{:?[^{}\n]*?(?<![\w-])(on[a-z]+)\s*=", re.I),
+        "an event handler ({}) in an attribute list",
+    ),
 )
-_JS_LINK = re.compile(r"(?:\]\(|href\s*=\s*[\"']?|<)\s*(javascript|vbscript)\s*:", re.I)
+_JS_LINK = re.compile(
+    r"(?:\]\(|\]:|href\s*=\s*[\"']?|<)\s*<?\s*(javascript|vbscript|data)\s*:", re.I
+)
 _PLACEHOLDER_LINK = re.compile(r"\[([^\]]+)\]\(#\)")
 
 FileRule = Callable[[Notice, Settings], Iterator[Problem]]
@@ -263,7 +268,7 @@ def rule_unsafe_html(notice: Notice, settings: Settings) -> Iterator[Problem]:
     for number, line in enumerate(lines, start=1):
         if number < notice.body_start_line:
             continue
-        for pattern, description in _UNSAFE_HTML[:2]:
+        for pattern, description in _UNSAFE_HTML:
             if match := pattern.search(line):
                 yield _error(
                     notice,

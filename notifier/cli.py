@@ -304,12 +304,19 @@ def schedule_sync(ctx: Context, as_json: bool) -> None:
     report = scheduling.sync(ctx.settings, now=_schedule_now(ctx))
     if as_json:
         print_json({"changes": [scheduling.change_to_json(c) for c in report.changes]})
-        return
-    for change in report.changes:
-        when = change.run_at.isoformat() if change.run_at else "-"
-        click.echo(f"{change.action:<10} {change.id}  {when}  {change.detail}".rstrip())
-    if not report.of("added", "updated", "dropped", "reconciled"):
-        click.echo("no change")
+    else:
+        for change in report.changes:
+            when = change.run_at.isoformat() if change.run_at else "-"
+            click.echo(f"{change.action:<10} {change.id}  {when}  {change.detail}".rstrip())
+        if not report.of("added", "updated", "dropped", "reconciled"):
+            click.echo("no change")
+    if refused := report.of("refused"):  # cron and CI must see that a release is blocked
+        click.echo(
+            f"error: {len(refused)} job(s) refused: published history was rewritten "
+            "(hint: restore the published text; published history is append-only)",
+            err=True,
+        )
+        sys.exit(1)
 
 
 @schedule.command("list")
@@ -364,6 +371,14 @@ def log_command(ctx: Context, notice: str | None, as_json: bool) -> None:
 
     history = read_history(ctx.repo, ctx.settings)
     entries = assessed_releases(history, rules_for(ctx.settings), notice)
+    if notice is not None and not entries:
+        from notifier.errors import VersionNotFound
+
+        known = ", ".join(sorted({name for name, _ in history.notices()}))
+        raise VersionNotFound(
+            f"no release of a notice named {notice!r} on {history.ref}",
+            hint=f"known notices: {known}" if known else "no release has been published yet",
+        )
     if as_json:
         print_json({"releases": [log_json(entry) for entry in entries]})
         return
@@ -503,6 +518,11 @@ def notify_plan(
     show_default=True,
     help="Sender processes sharing the ledger (PostgreSQL only).",
 )
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="Also retry deliveries that already failed the most times a run retries them.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @pass_context
 @reports_errors
@@ -514,11 +534,13 @@ def notify_send(
     early: bool,
     test_to: str | None,
     workers: int,
+    retry_failed: bool,
     as_json: bool,
 ) -> None:
     """Send what is due (idempotent; resumes after a crash)."""
     from notifier import notify as notifying
     from notifier import workers as parallel
+    from notifier.ledger import MAX_ATTEMPTS
 
     if test_to:
         message_id = notifying.send_test(ctx.settings, version, test_to, locale=locale)
@@ -528,12 +550,12 @@ def notify_send(
         if workers > 1:
             report = parallel.send(
                 ctx.settings, version, workers, notice=notice, locale=locale, early=early,
-                progress=progress,
+                progress=progress, retry_failed=retry_failed,
             )
         else:
             report = notifying.send(
                 ctx.settings, version, notice=notice, locale=locale, early=early,
-                progress=progress,
+                progress=progress, retry_failed=retry_failed,
             )
     if as_json:
         print_json(
@@ -574,7 +596,14 @@ def notify_send(
             f"{report.release_id}: sent {report.sent}, failed {report.failed} "
             f"in {report.batches} batch(es)"
         )
-    if report.failed:
+    unsent = report.counts.get("failed", 0)
+    if unsent:  # never a quiet exit 0 while someone has not been told
+        click.echo(
+            f"error: {unsent} delivery(ies) of {report.release_id} failed and are not sent "
+            f"(hint: `notices notify status {version}` says why; rerun to retry, with "
+            f"--retry-failed for those that failed {MAX_ATTEMPTS} times)",
+            err=True,
+        )
         sys.exit(1)
 
 

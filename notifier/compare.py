@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from notifier.config import Settings
 from notifier.diff import Change, Comparison, compare
-from notifier.errors import HistoryError, VersionNotFound
+from notifier.errors import HistoryError, NoticeError, VersionNotFound
 from notifier.history import History, Release, read_history
 from notifier.notice import FrontMatter, Notice, parse_notice
 
@@ -182,8 +182,22 @@ def diff_versions(
     resolver = _Resolver(settings, notice, locale, cwd or Path.cwd())
     new_side = resolver.side(new) if new is not None else resolver.working_tree()
     old_side = resolver.side(old) if old is not None else resolver.previous(new_side)
+    _check_order(old_side, new_side)
     comparison = compare(old_side.notice, new_side.notice)
     return DiffResult(old_side, new_side, comparison, judge(comparison, settings))
+
+
+def _check_order(old: Side, new: Side) -> None:
+    """Refuse A newer than B: a reversed diff judges every change backwards (a removed duty
+    reads as a new one), and that verdict would be wrong, not merely mirrored."""
+    if old.release is None or new.release is None:
+        return
+    same = (old.release.notice, old.release.locale) == (new.release.notice, new.release.locale)
+    if same and old.release.published > new.release.published:
+        raise NoticeError(
+            f"the range is reversed: {old.label} was published after {new.label}",
+            hint=f"put the older version first: notices diff {new.label} {old.label}",
+        )
 
 
 def judge(comparison: Comparison, settings: Settings) -> Verdict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import hashlib
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -36,6 +37,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Control characters (NUL, ESC, NEL, …) and Unicode line/paragraph separators: a name is mailed
 # as written, and PostgreSQL refuses NUL with an error quoting the whole batch of addresses.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # Unicode's Cc, Zl and Zp
+_PLAIN_LOCAL = re.compile(r"^[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*$")  # a subset of dot-atom
+_EXTRA = "\x00extra"  # where DictReader puts fields beyond the header's
 Progress = Callable[[int, int], None]
 
 
@@ -61,12 +64,42 @@ def _row_error(path: Path, row: int, message: str, hint: str | None = None) -> N
     return NoticeError(message, path=path, row=row, hint=hint)
 
 
+def _normalized_email(address: str) -> str:
+    """`validate_email(address).normalized`, lower-cased. An ASCII address whose local part is
+    plain dot-atom has only its domain left to check, and a directory has few domains: checking
+    each once makes a million-row import minutes faster (the domain rules are most of the cost).
+    """
+    local, _, domain = address.rpartition("@")
+    if address.isascii() and len(local) <= 64 and len(address) <= 254 and _PLAIN_LOCAL.match(local):
+        return f"{local}@{_domain(domain)}".lower()
+    return validate_email(address, check_deliverability=False).normalized.lower()
+
+
+@functools.lru_cache(maxsize=4096)
+def _domain(domain: str) -> str:
+    return validate_email(f"a@{domain}", check_deliverability=False).domain
+
+
 def _validated(
     record: dict[str, str], row: int, path: Path, settings: Settings
 ) -> Customer | NoticeError:
+    if _EXTRA in record:
+        return _row_error(
+            path,
+            row,
+            "more fields than the header has",
+            'quote a field that holds a comma, e.g. "王伟, 李娜"',
+        )
     raw_email = (record.get("email") or "").strip()
+    if raw_email.startswith(_FORMULA_START):
+        return _row_error(
+            path,
+            row,
+            "the email starts like a spreadsheet formula",
+            "addresses come back in proof-of-notice exports: fix the address",
+        )
     try:
-        email = validate_email(raw_email, check_deliverability=False).normalized.lower()
+        email = _normalized_email(raw_email)
     except EmailNotValidError as error:
         shown = mask_email(raw_email) if raw_email else "(empty)"
         return _row_error(path, row, f"invalid email {shown}: {error}")
@@ -83,8 +116,7 @@ def _validated(
         return _row_error(
             path,
             row,
-            f"the name holds a control character or line separator "
-            f"(U+{ord(unsafe.group()):04X})",
+            f"the name holds a control character or line separator (U+{ord(unsafe.group()):04X})",
             "remove it: names go into every mail as written",
         )
     if len(name) > MAX_NAME:
@@ -116,7 +148,13 @@ def _lines(handle: BinaryIO, path: Path) -> Iterator[str]:
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError as error:
-            guess = "GBK/GB18030" if _decodes_as(raw, "gb18030") else "another encoding"
+            guess = (
+                "binary data"
+                if b"\x00" in raw
+                else "GBK/GB18030"
+                if _decodes_as(raw, "gb18030")
+                else "another encoding"
+            )
             problem = NoticeError(
                 f"not UTF-8 text (it looks like {guess})",
                 path=path,
@@ -155,10 +193,12 @@ def read_csv(
     `progress(bytes read, file size)` is called every CHUNK rows.
     """
     seen: set[int] = set()
+    row = 1
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:
-            reader = csv.DictReader(_lines(handle, path))
+            # strict: an unclosed quote is an error, not the rest of the file in one field
+            reader = csv.DictReader(_lines(handle, path), restkey=_EXTRA, strict=True)
             _header(reader, path)
             for row, record in enumerate(reader, start=2):
                 if progress and row % CHUNK == 0:
@@ -179,9 +219,13 @@ def read_csv(
     except FileNotFoundError as error:
         raise NoticeError("file not found", path=path, hint="check the path") from error
     except csv.Error as error:
-        raise CustomerImportError(
-            path, [NoticeError(f"not a valid CSV file: {error}", path=path)]
-        ) from error
+        problem = _row_error(
+            path,
+            row + 1,
+            f"not valid CSV: {error}",
+            'check the quotes: a field that starts with " must end with "',
+        )
+        raise CustomerImportError(path, [problem]) from error
 
 
 def _upsert(connection: Connection, rows: Sequence[Customer]) -> None:

@@ -420,7 +420,7 @@ class _Reader:
         if block is None:
             return None
         if block not in self.fronts:
-            self.fronts[block] = parse_text(block, path).front
+            self.fronts[block] = parse_text(block, path, strict=True).front
         return self.fronts[block]
 
     def state(self, path: str, commit: _Commit, data: bytes) -> _State:

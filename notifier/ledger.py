@@ -161,20 +161,21 @@ def reclaim(engine: Engine, release_id: str, stale_before: datetime | None) -> i
     return int(reclaimed or 0)
 
 
-def requeue(engine: Engine, release_id: str, stale_before: datetime | None) -> tuple[int, int]:
+def requeue(
+    engine: Engine, release_id: str, stale_before: datetime | None, *, every_failure: bool = False
+) -> tuple[int, int]:
     """Before a run: batches whose worker is gone (see `reclaim`) and failed deliveries with
-    attempts left go back to `planned`. Returns (reclaimed, failed requeued)."""
+    attempts left (or all, with `every_failure`) go back to `planned`. Returns (reclaimed,
+    failed requeued)."""
     table = db.deliveries
     reclaimed = reclaim(engine, release_id, stale_before)
+    left = [] if every_failure else [table.c.attempts < MAX_ATTEMPTS]
+    attempts = 0 if every_failure else table.c.attempts
     with engine.begin() as connection:
         retried = connection.execute(
             update(table)
-            .where(
-                table.c.release_id == release_id,
-                table.c.status == "failed",
-                table.c.attempts < MAX_ATTEMPTS,
-            )
-            .values(status="planned", batch_id=None)
+            .where(table.c.release_id == release_id, table.c.status == "failed", *left)
+            .values(status="planned", batch_id=None, attempts=attempts)
         ).rowcount
     return reclaimed, int(retried or 0)
 

@@ -1,7 +1,9 @@
 """Parse a notice file: YAML front matter plus a tree of sections with stable ids and line numbers.
 
-Parsing is lenient (any Markdown file parses, so `notices diff` works on files without our front
-matter); `check.py` decides what is acceptable for a published notice.
+Parsing text is lenient (any Markdown parses, so `notices diff` works on files without our front
+matter). Reading a file (`parse_notice`) refuses only what cannot be a statement: not UTF-8, over
+1 MB, broken front matter, nesting too deep, merge-conflict markers. `check.py` decides what is
+acceptable for a published notice.
 """
 
 from __future__ import annotations
@@ -16,11 +18,22 @@ from typing import Any
 
 import yaml
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from notifier.errors import NoticeFileError
 
 BOM = "\ufeff"
 PREAMBLE_ID = "preamble"
+# The largest statement in the corpus is 84 kB; a file of megabytes is a mistake (a pasted log,
+# an export), and parsing, diffing and rendering it would take minutes.
+MAX_BYTES = 1024 * 1024
+# Lists and quotes inside each other. markdown-it silently drops what is nested 20 token levels
+# deep (a list is two), and Python-Markdown slows down cubically: refuse long before either.
+MAX_NESTING = 8
+_OPENS = frozenset({"blockquote_open", "bullet_list_open", "ordered_list_open"})
+_CLOSES = frozenset({"blockquote_close", "bullet_list_close", "ordered_list_close"})
+_CONFLICT_START = re.compile(r"^<{7}(?: |$)", re.M)
+_CONFLICT_END = re.compile(r"^>{7}(?: |$)", re.M)
 _ATTR_LIST = re.compile(r"\s*\{:?\s*([^{}]*)\}\s*$")
 _ATTR_ID = re.compile(r"(?:^|\s)#([A-Za-z0-9_][\w.-]*)")
 _ATTR_SERVICES = re.compile(r"""(?:^|\s)(?:data-)?services=(?:"([^"]*)"|'([^']*)'|(\S+))""")
@@ -114,7 +127,16 @@ class Notice:
 
 
 def decode(data: bytes, path: str) -> tuple[str, bool, bool]:
-    """Bytes → (text with LF line ends, had a BOM, had CRLF). Only UTF-8 is accepted."""
+    """Bytes → (text with LF line ends, had a BOM, had CRLF). Only UTF-8 is accepted, and only
+    what can be a statement: not megabytes, not a file left mid-merge."""
+    if len(data) > MAX_BYTES:
+        raise NoticeFileError(
+            f"the file is {len(data) / 1e6:.1f} MB; a notice may be at most "
+            f"{MAX_BYTES // 1024 // 1024} MB",
+            path=path,
+            line=data[:MAX_BYTES].count(b"\n") + 1,
+            hint="a notice is one statement: remove what was pasted or exported into it",
+        )
     has_bom = data.startswith(BOM.encode())
     if has_bom:
         data = data[len(BOM.encode()) :]
@@ -138,7 +160,9 @@ def decode(data: bytes, path: str) -> tuple[str, bool, bool]:
             pass
         raise NoticeFileError("not valid UTF-8 text", path=path, line=line, hint=hint) from error
     has_crlf = "\r\n" in text
-    return text.replace("\r\n", "\n").replace("\r", "\n"), has_bom, has_crlf
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    _check_conflicts(text, path)
+    return text, has_bom, has_crlf
 
 
 def _as_date(value: Any) -> date | None:
@@ -251,8 +275,34 @@ class _Heading:
     end: int  # 0-based line after the heading block
 
 
-def _headings(body: str) -> list[_Heading]:
-    tokens = _markdown.parse(body)
+def _check_nesting(tokens: list[Token], path: str, offset: int) -> None:
+    depth = 0
+    for token in tokens:
+        if token.type in _CLOSES:
+            depth -= 1
+        elif token.type in _OPENS:
+            depth += 1
+            if depth > MAX_NESTING:
+                raise NoticeFileError(
+                    f"lists and quotes are nested more than {MAX_NESTING} levels deep",
+                    path=path,
+                    line=offset + token.map[0] if token.map else None,
+                    hint="flatten the structure: a statement needs a few levels at most",
+                )
+
+
+def _check_conflicts(text: str, path: str) -> None:
+    start = _CONFLICT_START.search(text)
+    if start is not None and _CONFLICT_END.search(text, start.end()):
+        raise NoticeFileError(
+            "unresolved git merge conflict (<<<<<<< … >>>>>>>)",
+            path=path,
+            line=text.count("\n", 0, start.start()) + 1,
+            hint="resolve the conflict and remove the marker lines",
+        )
+
+
+def _headings(tokens: list[Token]) -> list[_Heading]:
     found: list[_Heading] = []
     for index, token in enumerate(tokens):
         if token.type != "heading_open" or token.level != 0 or token.map is None:
@@ -285,9 +335,12 @@ def _unique_ids(headings: list[_Heading]) -> None:
         seen.add(candidate)
 
 
-def _sections(body: str, offset: int) -> tuple[Section, ...]:
+def _sections(body: str, offset: int, path: str, strict: bool) -> tuple[Section, ...]:
     lines = body.split("\n")
-    headings = _headings(body)
+    tokens = _markdown.parse(body)
+    if strict:
+        _check_nesting(tokens, path, offset)
+    headings = _headings(tokens)
     _unique_ids(headings)
     sections: list[Section] = []
     first = headings[0].start if headings else len(lines)
@@ -321,11 +374,24 @@ def _sections(body: str, offset: int) -> tuple[Section, ...]:
     return tuple(sections)
 
 
-def parse_text(text: str, path: str, *, has_bom: bool = False, has_crlf: bool = False) -> Notice:
-    """Parse decoded text (LF line ends) into a `Notice`."""
-    front, body_start = _front_matter(text, path)
+def parse_text(
+    text: str,
+    path: str,
+    *,
+    has_bom: bool = False,
+    has_crlf: bool = False,
+    strict: bool = False,
+) -> Notice:
+    """Parse decoded text (LF line ends) into a `Notice`. `strict` refuses broken front matter
+    and deep nesting; otherwise broken front matter is read as the Markdown it also is."""
+    try:
+        front, body_start = _front_matter(text, path)
+    except NoticeFileError:
+        if strict:
+            raise
+        front, body_start = None, 1
     body = "\n".join(text.split("\n")[body_start - 1 :])
-    sections = _sections(body, body_start)
+    sections = _sections(body, body_start, path, strict)
     by_id: dict[str, Section] = {}
     for section in sections:
         by_id.setdefault(section.id, section)
@@ -333,6 +399,7 @@ def parse_text(text: str, path: str, *, has_bom: bool = False, has_crlf: bool = 
 
 
 def parse_notice(data: bytes, path: str) -> Notice:
-    """Decode and parse a notice file's bytes; `path` is used in every error message."""
+    """Decode and parse a notice file's bytes, refusing what cannot be a statement (see
+    `decode` and MAX_NESTING); `path` is used in every error message."""
     text, has_bom, has_crlf = decode(data, path)
-    return parse_text(text, path, has_bom=has_bom, has_crlf=has_crlf)
+    return parse_text(text, path, has_bom=has_bom, has_crlf=has_crlf, strict=True)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from email_validator import EmailNotValidError, validate_email
+
 from notifier import db, ledger, proof_chain
 from notifier.config import Settings
 from notifier.errors import NotifyError
@@ -244,8 +246,10 @@ def send(
     early: bool = False,
     progress: Progress | None = None,
     transport: Transport | None = None,
+    retry_failed: bool = False,
 ) -> SendReport:
-    """Send what is due; safe to rerun at any time, and it resumes after a crash."""
+    """Send what is due; safe to rerun at any time, and it resumes after a crash. Failed
+    deliveries are retried up to `ledger.MAX_ATTEMPTS` times, and all again on `retry_failed`."""
     history = read_history(settings.repo, settings)
     plan_, due = ready(
         settings, history, version, notice=notice, locale=locale,
@@ -261,7 +265,9 @@ def send(
         # Alone on SQLite, whatever is still `sending` was left by a sender that died; with
         # several workers, only a batch claimed longer ago than any batch can take, or by a
         # process of this host that is gone.
-        reclaimed, _ = ledger.requeue(engine, release.id, _stale_before(settings, alone))
+        reclaimed, _ = ledger.requeue(
+            engine, release.id, stale_before(settings, alone), every_failure=retry_failed
+        )
         _warn_reclaimed(reclaimed)
         bounced = ledger.withdraw_suppressed(engine, release.id)
         sent, failed, batches, taken_back = _send_batches(settings, plan_, transport, progress)
@@ -272,7 +278,7 @@ def send(
     )
 
 
-def _stale_before(settings: Settings, alone: bool) -> datetime | None:
+def stale_before(settings: Settings, alone: bool) -> datetime | None:
     """Claims older than this are a dead worker's: no batch can take longer (see the lease)."""
     if alone:
         return None
@@ -320,7 +326,7 @@ def _send_batches(
                     _log_failure(batch.id, recipients, missed, error)
                 if progress:
                     progress(sent + failed, total)
-        reclaimed = ledger.reclaim(engine, release.id, _stale_before(settings, alone=False))
+        reclaimed = ledger.reclaim(engine, release.id, stale_before(settings, alone=False))
         if not reclaimed:
             return sent, failed, batches, taken_back
         _warn_reclaimed(reclaimed)
@@ -340,6 +346,13 @@ def _log_failure(batch_id: str, recipients: list[Recipient], missed: int, error:
 
 def send_test(settings: Settings, version: str, address: str, *, locale: str | None = None) -> str:
     """One real mail to `address` through the configured transport; the ledger is not touched."""
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise NotifyError(
+            f"--test-to {mask_email(address)} is not a mail address: {error}",
+            hint="give the full address of a mailbox you read, e.g. legal@example.com",
+        ) from None
     plan_ = plan(settings, version, now=datetime.now(settings.timezone))
     chosen = mail_locale(locale or settings.default_locale, settings.default_locale)
     message = render(content_for(settings, plan_, chosen), chosen, settings)

@@ -26,6 +26,7 @@ from notifier.history import Release
 from notifier.materiality import ChangeVerdict, Reason, RuleSet, Verdict, assess
 from notifier.notice import slugify
 from notifier.redline import redline_html
+from notifier.safe_markdown import safe_markdown
 
 FEED = "feed.xml"
 RELEASES_JSON = "releases.json"
@@ -589,7 +590,7 @@ class _Group:
         release = entry.release
         path = f"{url}index.md"
         banners = self.banners(entry, url)
-        body = release.notice_doc.body.strip("\n") + "\n"
+        body = safe_markdown(release.notice_doc.body.strip("\n")) + "\n"
         facts = self.facts(entry, url)
         match = _H1.search(body)
         if match and not body[: match.start()].strip():

@@ -20,7 +20,13 @@ from pathlib import Path
 
 from notifier.config import Settings, load_settings
 from notifier.errors import NoticeError, SiteError
-from notifier.history import read_history, record_path, record_releases
+from notifier.history import (
+    History,
+    ensure_not_rewritten,
+    read_history,
+    record_path,
+    record_releases,
+)
 from notifier.materiality import load_rules
 from notifier.pages import FEED, RELEASES_JSON, SiteOptions, SitePages, build_site, judge_with
 
@@ -38,6 +44,7 @@ class Request:
     today: date | None = None
     strict: bool = True
     progress: Progress | None = None
+    history: History | None = None  # read by `build` (which records it once the site is in place)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +78,9 @@ def site_options(settings: Settings) -> SiteOptions:
 def generate(request: Request) -> SitePages:
     """Every page of the site, from the releases on main (never from the working tree)."""
     settings = request.settings
-    history = read_history(settings.repo, settings)
-    if request.strict:  # a publication: refuse rewritten history, record what is published
-        record_releases(history, record_path(settings))
+    history = request.history or read_history(settings.repo, settings)
+    if request.strict:  # a publication: refuse rewritten history (`build` records it after)
+        ensure_not_rewritten(history, record_path(settings))
     elif history.rewrites:
         log.warning("published history was rewritten: %s", history.rewrites[0])
     if not history.releases:
@@ -167,15 +174,18 @@ def build(
     config_file = _config_file(settings)
     target = (out or settings.site_dir).absolute()
     _check_target(target)
+    started = time.monotonic()
+    history = read_history(settings.repo, settings)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
     staging.chmod(0o755)
-    started = time.monotonic()
-    _request = Request(settings, today, strict=True, progress=progress)
+    _request = Request(settings, today, strict=True, progress=progress, history=history)
     try:
         config = load_config(config_file=str(config_file), site_dir=str(staging))
         mkdocs_build(config)
         _swap(staging, target)
+        # only now: the record says what was published, so a failed build must not add to it
+        record_releases(history, record_path(settings))
     except NoticeError:
         shutil.rmtree(staging, ignore_errors=True)
         raise

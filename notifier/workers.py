@@ -37,6 +37,7 @@ def send(
     locale: str | None = None,
     early: bool = False,
     progress: notify.Progress | None = None,
+    retry_failed: bool = False,
 ) -> notify.SendReport:
     """Run `workers` senders for a release and wait for them; the report adds theirs up."""
     if db.single_writer(settings):
@@ -53,6 +54,10 @@ def send(
     if not due:
         return notify.SendReport(release.id, 0, 0, 0, 0, True, ledger.counts(engine, release.id))
     ledger.plan(engine, release.id, plan_.services, plan_.due_at)
+    if retry_failed:  # once, here: the workers then find those deliveries planned
+        ledger.requeue(
+            engine, release.id, notify.stale_before(settings, alone=False), every_failure=True
+        )
     command = _worker_command(settings, version, notice, locale, early)
     processes = [
         subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(workers)

@@ -5,12 +5,16 @@ key, 1-1000 personalizations and at most 1000 recipients, a from address, a subj
 with text/plain before text/html, custom_args as an object; it answers 202 with X-Message-Id.
 Faults can be queued: 429 with X-RateLimit-Reset, 5xx, a dropped connection, a slow answer
 ("slow", or `delay` for every request), and a 400 whose message quotes a recipient's address, as
-real API errors may.
+real API errors may. "hang" keeps the request `slow_seconds` and closes without answering or
+taking it (a server that never answers); "reset" resets the connection before the body is read.
+Every request's arrival time and fault are kept in `requests`.
 """
 
 from __future__ import annotations
 
 import json
+import socket
+import struct
 import threading
 import time
 import uuid
@@ -32,6 +36,7 @@ class StandIn:
     reset_at: int | None = None  # X-RateLimit-Reset of a 429 (default: one second from now)
     record: bool = True  # keep accepted bodies (tests); benchmarks only count recipients
     recipient_count: int = 0
+    requests: list[tuple[float, str]] = field(default_factory=list)  # (time.time(), fault)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -156,13 +161,22 @@ def start(api_key: str = "SG.not.a.real.key") -> StandIn:
             self.wfile.write(data)
 
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-            length = int(self.headers.get("Content-Length", "0"))
-            raw = self.rfile.read(length)
             with stand_in.lock:
                 fault = stand_in.faults.popleft() if stand_in.faults else ""
+                stand_in.requests.append((time.time(), fault))
+            if fault == "reset":  # RST mid-request: SO_LINGER 0, then close
+                linger = struct.pack("ii", 1, 0)
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                self.close_connection = True
+                self.connection.close()
+                return
+            length = int(self.headers.get("Content-Length", "0"))
+            raw = self.rfile.read(length)
             if stand_in.delay or fault == "slow":
                 time.sleep(stand_in.slow_seconds if fault == "slow" else stand_in.delay)
-            if fault == "drop":
+            if fault == "hang":
+                time.sleep(stand_in.slow_seconds)
+            if fault in ("drop", "hang"):
                 self.close_connection = True
                 self.connection.close()
                 return

@@ -34,7 +34,7 @@ def test_unknown_key_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
         load_settings(repo, {})
     assert "notices.notice_perid_days" in str(raised.value)
-    assert str(raised.value).startswith(f"{repo / 'notices.toml'}: unknown setting")
+    assert str(raised.value).startswith(f"{repo / 'notices.toml'}:2: unknown setting")
 
 
 def test_unknown_table_is_named(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ NAME_HTML = "-name_html-"
 MAX_WAIT_SECONDS = 120.0  # the longest a transport waits between two tries of one batch
 _PLACEHOLDER = re.compile(f"{re.escape(NAME_TEXT)}|{re.escape(NAME_HTML)}")
 _ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*")
+_MASKED = re.compile(r".?\*\*\*@[\w-]?")  # what `mask_email` leaves, up to the domain's ***
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +68,16 @@ class Sent:
 
 
 def scrub(text: str) -> str:
-    """An error text fit for logs and the ledger: every address in it masked."""
-    return _ADDRESS.sub(lambda found: mask_email(found.group(0)), text)
+    """An error text fit for logs and the ledger: every address in it masked. A masked one
+    (`u***@e***.com`) stays as it is: scrubbing twice (transport, then ledger) changes nothing."""
+    return _ADDRESS.sub(_masked, text)
+
+
+def _masked(found: re.Match[str]) -> str:
+    address = found.group(0)  # of `u***@e***.com`, the pattern takes `u***@e`
+    if _MASKED.fullmatch(address) and found.string.startswith("***", found.end()):
+        return address
+    return mask_email(address)
 
 
 def lease_seconds(timeout: float, max_retries: int) -> float:

@@ -125,7 +125,7 @@ class SendGridTransport:
                 else:
                     return Sent(False, error=f"{last}: {_short(error)}")
             except (TimeoutError, urllib.error.URLError, ConnectionError, HTTPException) as error:
-                last = f"connection failed: {type(error).__name__}"
+                last = _connection_problem(error, self.timeout)
                 wait = self._backoff(attempt)
             if attempt < self.max_retries:
                 log.warning(
@@ -133,6 +133,15 @@ class SendGridTransport:
                 )
                 self._sleep(wait)
         return Sent(False, error=f"{last}; gave up after {self.max_retries} retries")
+
+
+def _connection_problem(error: Exception, timeout: float) -> str:
+    """What went wrong on the line, by its cause (urllib wraps connect errors in URLError)."""
+    reason = getattr(error, "reason", None) if isinstance(error, urllib.error.URLError) else None
+    cause = reason if isinstance(reason, BaseException) else error
+    if isinstance(cause, TimeoutError):
+        return f"SendGrid did not answer within {timeout:g} s"
+    return f"connection failed: {type(cause).__name__}"
 
 
 def _short(error: HTTPError) -> str:
