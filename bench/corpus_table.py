@@ -1,12 +1,13 @@
 """How many consecutive pairs of each real notice history the materiality rules flag as material.
 
 For every folder of ../shared/corpus (GitHub, Mozilla en and zh-CN, Wikimedia), each version is
-compared with the next (`notifier.diff.compare`) and judged (`notifier.materiality.assess` with
-the packaged rules). Printed per folder: pairs, pairs flagged material, the tiers, and how the
-flags line up with the corpus's own signal of a real update: the stated date changed (GitHub's
-"Effective date", Mozilla's document date), or for Wikimedia the real policy updates listed in
-its SOURCE.txt (most of that series is scraping noise). "material, no signal" are candidates for
-false alarms to review; "signal, not material" are candidates for misses (or date-only bumps).
+compared with the next (`notifier.statement.diff.compare`) and judged
+(`notifier.statement.materiality.assess` with the packaged rules). Printed per folder: pairs,
+pairs flagged material, the tiers, and how the flags line up with the corpus's own signal of a
+real update: the stated date changed (GitHub's "Effective date", Mozilla's document date), or for
+Wikimedia the real policy updates listed in its SOURCE.txt (most of that series is scraping
+noise). "material, no signal" are candidates for false alarms to review; "signal, not material"
+are candidates for misses (or date-only bumps).
 
     .venv/bin/python bench/corpus_table.py
 """
@@ -18,9 +19,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from notifier.diff import compare
-from notifier.materiality import assess, load_rules
-from notifier.notice import parse_notice
+from notifier.statement.diff import compare
+from notifier.statement.materiality import assess, load_rules
+from notifier.statement.notice import parse_notice
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 # The real Wikimedia policy updates named in ota-contrib-wikipedia-privacy-policy/SOURCE.txt.

@@ -1,4 +1,4 @@
-"""Benchmark `notifier.diff.compare` against difflib and `git diff --word-diff`.
+"""Benchmark `notifier.statement.diff.compare` against difflib and `git diff --word-diff`.
 
 Four pairs: the seed statement against an edited copy (a deleted 不, a changed number, a moved
 sentence, a punctuation fix); a statement 20× the seed (its sections repeated with unique ids,
@@ -29,8 +29,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from notifier import diff
-from notifier.notice import parse_text
+from notifier.statement import diff
+from notifier.statement.notice import parse_text
 
 PROJECT = Path(__file__).resolve().parents[1]
 SEED = PROJECT / "notices" / "privacy" / "zh-CN.md"

@@ -26,8 +26,9 @@ from sqlalchemy import select  # noqa: E402
 from support_events import Signer, event, post  # noqa: E402
 from support_notify import NOTICE, VERSION, amended, write_customers  # noqa: E402
 
-from notifier import customers, db, events_server, notify  # noqa: E402
-from notifier.config import load_settings  # noqa: E402
+from notifier.delivery import customers, events_server, notify  # noqa: E402
+from notifier.settings import load_settings  # noqa: E402
+from notifier.storage import db  # noqa: E402
 
 TARGET = 2000.0
 KINDS = ("processed", "deferred", "deferred", "delivered", "unsubscribe")

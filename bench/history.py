@@ -23,8 +23,8 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from notifier.config import load_settings
-from notifier.history import read_history
+from notifier.releases.history import read_history
+from notifier.settings import load_settings
 
 PROJECT = Path(__file__).resolve().parents[1]
 SEED = PROJECT / "notices" / "privacy" / "zh-CN.md"

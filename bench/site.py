@@ -100,8 +100,8 @@ def make_repo(root: Path, releases: int) -> date:
 def write_plain(repo: Path, today: date, out: Path) -> tuple[Path, int]:
     """The same pages as Markdown files plus a mkdocs.yml without our plugin."""
     sys.path.insert(0, str(PROJECT))
-    from notifier.config import load_settings
-    from notifier.publish import Request, generate
+    from notifier.publishing.publish import Request, generate
+    from notifier.settings import load_settings
 
     site = generate(Request(load_settings(repo, {}), today, strict=False))
     docs = out / "docs"

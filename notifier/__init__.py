@@ -1,13 +1,20 @@
 """notices: a privacy statement as versioned Markdown in git, with advance notice of changes."""
 
-from notifier.config import Settings, load_settings
-from notifier.diff import Change, Comparison, normalise
 from notifier.errors import NoticeError
-from notifier.history import History, Release, read_history
-from notifier.lint import Finding, lint_notice, load_lint_rules
-from notifier.materiality import ChangeVerdict, Reason, RuleSet, Verdict, assess, load_rules
-from notifier.notice import Notice, Section, parse_notice
-from notifier.release_rules import release_problems
+from notifier.releases.history import History, Release, read_history
+from notifier.releases.rules import release_problems
+from notifier.settings import Settings, load_settings
+from notifier.statement.diff import Change, Comparison, normalise
+from notifier.statement.lint import Finding, lint_notice, load_lint_rules
+from notifier.statement.materiality import (
+    ChangeVerdict,
+    Reason,
+    RuleSet,
+    Verdict,
+    assess,
+    load_rules,
+)
+from notifier.statement.notice import Notice, Section, parse_notice
 
 __all__ = [
     "Change",

@@ -1,22 +1,13 @@
-"""Shared fixtures: real git repositories at fixed times, the project's seed statement, the CLI."""
+"""Fixtures every test may use: a clean environment and real git repositories."""
 
 from __future__ import annotations
 
 import os
-import re
-import subprocess
-import sys
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-PROJECT = Path(__file__).resolve().parents[1]
-SEED = PROJECT / "notices" / "privacy" / "zh-CN.md"
-SHARED = PROJECT.parent / "shared"
-CORPUS = SHARED / "corpus"
-SETTINGS = PROJECT / "notices.toml"
+from support.repos import SETTINGS, NoticeRepo, seed_text
 
 
 @pytest.fixture(autouse=True)
@@ -25,91 +16,6 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("NOTICES_", "SENDGRID_")):
             monkeypatch.delenv(name)
-
-
-def seed_text() -> str:
-    """The seed statement as committed in this project (the first release)."""
-    return SEED.read_text(encoding="utf-8")
-
-
-def with_front(text: str, **fields: object) -> str:
-    """Return `text` with front matter fields replaced (or added); values are written verbatim."""
-    head, sep, body = text.partition("\n---\n")
-    assert head.startswith("---") and sep, "text has no front matter"
-    lines = head.split("\n")[1:]
-    keys = [line.split(":", 1)[0] for line in lines]
-    for key, value in fields.items():
-        rendered = f"{key}: {value}"
-        if key in keys:
-            lines[keys.index(key)] = rendered
-        else:
-            lines.append(rendered)
-            keys.append(key)
-    return "---\n" + "\n".join(lines) + "\n---\n" + body
-
-
-def release_text(
-    base: str, version: str, *, effective: str | None = None, **fields: object
-) -> str:
-    """A new release of `base`: version, dates and the body's 最后更新时间 line."""
-    year, month, day = (int(part) for part in version[:10].split("-"))
-    text = re.sub(
-        r"最后更新时间：\d+ 年 \d+ 月 \d+ 日", f"最后更新时间：{year} 年 {month} 月 {day} 日", base
-    )
-    text = re.sub(r"^published: .*\n", "", text, flags=re.M)
-    return with_front(
-        text,
-        version=version,
-        last_updated=version[:10],
-        effective=effective or version[:10],
-        **fields,
-    )
-
-
-@dataclass
-class NoticeRepo:
-    """A real git repository in a temporary folder whose commits carry fixed dates."""
-
-    path: Path
-
-    def git(self, *args: str, when: str = "2024-01-01T10:00:00+08:00") -> str:
-        env = {
-            **os.environ,
-            "GIT_AUTHOR_NAME": "法务编辑",
-            "GIT_AUTHOR_EMAIL": "legal@example.com",
-            "GIT_COMMITTER_NAME": "法务编辑",
-            "GIT_COMMITTER_EMAIL": "legal@example.com",
-            "GIT_AUTHOR_DATE": when,
-            "GIT_COMMITTER_DATE": when,
-            "GIT_CONFIG_GLOBAL": os.devnull,
-            "GIT_CONFIG_NOSYSTEM": "1",
-        }
-        result = subprocess.run(
-            ["git", *args], cwd=self.path, env=env, capture_output=True, text=True, check=True
-        )
-        return result.stdout.strip()
-
-    def write(self, relative: str, content: str | bytes) -> Path:
-        target = self.path / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            target.write_bytes(content)
-        else:
-            target.write_bytes(content.encode("utf-8"))
-        return target
-
-    def commit(
-        self,
-        message: str,
-        when: str = "2024-01-01T10:00:00+08:00",
-        files: Mapping[str, str | bytes] | None = None,
-    ) -> str:
-        """Write `files`, stage everything and commit at `when`; return the commit sha."""
-        for relative, content in (files or {}).items():
-            self.write(relative, content)
-        self.git("add", "-A")
-        self.git("commit", "-q", "--allow-empty", "-m", message, when=when)
-        return self.git("rev-parse", "HEAD")
 
 
 @pytest.fixture
@@ -132,24 +38,3 @@ def seeded_repo(notice_repo: NoticeRepo) -> NoticeRepo:
         files={"notices/privacy/zh-CN.md": seed_text()},
     )
     return notice_repo
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-def run_notices(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> Run:
-    """Run the real `notices` command in a subprocess."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("NOTICES_", "SENDGRID_"))}
-    result = subprocess.run(
-        [sys.executable, "-m", "notifier", *args],
-        cwd=cwd,
-        env={**clean, "PYTHONIOENCODING": "utf-8", **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    return Run(result.returncode, result.stdout, result.stderr)

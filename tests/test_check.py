@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SETTINGS, NoticeRepo, release_text, run_notices, seed_text, with_front
+from support.repos import SETTINGS, NoticeRepo, release_text, run_notices, seed_text, with_front
 
-from notifier.check import check_file, version_key
-from notifier.config import load_settings
 from notifier.errors import Problem
+from notifier.releases.check import check_file, version_key
+from notifier.settings import load_settings
 
 NOTICE = "notices/privacy/zh-CN.md"
 

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import NoticeRepo, release_text, run_notices, seed_text
+from support.repos import NoticeRepo, release_text, run_notices, seed_text
 
-from notifier.config import load_settings
-from notifier.diff import compare
-from notifier.materiality import assess, load_rules
-from notifier.notice import parse_text
+from notifier.settings import load_settings
+from notifier.statement.diff import compare
+from notifier.statement.materiality import assess, load_rules
+from notifier.statement.notice import parse_text
 
 PATH = "notices/privacy/zh-CN.md"
 PROMISE_OLD = "但是，我们不会以此方式保存与您支付工具有关的安全码。"

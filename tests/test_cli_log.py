@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 
-from conftest import NoticeRepo, release_text, run_notices, seed_text
+from support.repos import NoticeRepo, release_text, run_notices, seed_text
 
-from notifier.config import load_settings
-from notifier.history import read_history, record_path, record_releases
+from notifier.releases.history import read_history, record_path, record_releases
+from notifier.settings import load_settings
 
 NOTICE = "notices/privacy/zh-CN.md"
 

@@ -6,10 +6,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import SETTINGS
+from support.repos import SETTINGS
 
-from notifier.config import load_settings
 from notifier.errors import ConfigError
+from notifier.settings import load_settings
 
 
 def _repo_with(tmp_path: Path, toml: str) -> Path:

@@ -6,10 +6,17 @@ import csv
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
+from support.repos import CORPUS
 
-from notifier.diff import DATE_LINE, Comparison, apply, apply_ops, compare, render_sections
-from notifier.notice import Notice, parse_notice
+from notifier.statement.diff import (
+    DATE_LINE,
+    Comparison,
+    apply,
+    apply_ops,
+    compare,
+    render_sections,
+)
+from notifier.statement.notice import Notice, parse_notice
 
 FOLDERS = sorted(p.parent for p in CORPUS.rglob("index.csv")) if CORPUS.is_dir() else []
 # Columns of index.csv holding the date a version states, and whether it changed.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import NoticeRepo, run_notices
-from support_notify import write_customers
+from support.notify import write_customers
+from support.repos import NoticeRepo, run_notices
 
 HEADER = "email,name,locale,services\n"
 
@@ -70,8 +70,8 @@ def test_bom_is_accepted_and_upsert_by_email(notice_repo: NoticeRepo, tmp_path: 
     assert run_notices("customers", "import", "c.csv", cwd=notice_repo.path).code == 0
     path.write_text(HEADER + "a@example.com,王伟,en,powerbi\n", encoding="utf-8")
     assert run_notices("customers", "import", "c.csv", cwd=notice_repo.path).code == 0
-    from notifier.config import load_settings
-    from notifier.customers import counts
+    from notifier.delivery.customers import counts
+    from notifier.settings import load_settings
 
     assert counts(load_settings(notice_repo.path, {})) == {"total": 1, "active": 1, "suppressed": 0}
 

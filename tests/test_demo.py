@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import run_notices
-from support_schedule import postgres_database
+from support.repos import run_notices
+from support.schedule import postgres_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import seed_text
+from support.repos import seed_text
 
-from notifier.diff import (
+from notifier.statement.diff import (
     DATE_LINE,
     DELETE,
     EQUAL,
@@ -23,7 +23,7 @@ from notifier.diff import (
     normalise,
     render_sections,
 )
-from notifier.notice import parse_text
+from notifier.statement.notice import parse_text
 
 ENGLISH = """---
 title: Example Privacy Statement

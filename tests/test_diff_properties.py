@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from notifier.diff import apply, apply_ops, compare, normalise, render_sections
-from notifier.notice import Notice, parse_text
+from notifier.statement.diff import apply, apply_ops, compare, normalise, render_sections
+from notifier.statement.notice import Notice, parse_text
 
 SENTENCES = (
     "我们不会出售您的个人信息。",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 import pytest
-from conftest import PROJECT
+from support.repos import PROJECT
 
 from notifier.cli import main
 

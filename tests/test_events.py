@@ -15,19 +15,20 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import NoticeRepo, run_notices
 from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
 from sqlalchemy import func, select
-from support_events import RELEASE, Signer, event, post, sent_release, snapshot
-from support_notify import VERSION
-from support_schedule import postgres_database
+from support.events import RELEASE, Signer, event, post, sent_release, snapshot
+from support.notify import VERSION
+from support.repos import NoticeRepo, run_notices
+from support.schedule import postgres_database
 
-from notifier import db, events_server
-from notifier.config import Settings
-from notifier.events import SIGNATURE_HEADER
+from notifier.delivery import events_server
+from notifier.delivery.events import SIGNATURE_HEADER
+from notifier.settings import Settings
+from notifier.storage import db
 
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 

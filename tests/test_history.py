@@ -10,11 +10,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import CORPUS, NoticeRepo, release_text, seed_text, with_front
+from support.repos import CORPUS, NoticeRepo, release_text, seed_text, with_front
 
-from notifier.config import load_settings
 from notifier.errors import HistoryError, VersionNotFound
-from notifier.history import (
+from notifier.releases.history import (
     APPEND_ONLY_HINT,
     History,
     RewrittenRelease,
@@ -25,6 +24,7 @@ from notifier.history import (
     rewritten,
     to_json,
 )
+from notifier.settings import load_settings
 
 PATH = "notices/privacy/zh-CN.md"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -525,7 +525,7 @@ def test_without_main_reads_head_with_warning(
     seeded_repo.commit("Release", "2024-03-01T10:00:00+08:00", {PATH: second_release()})
     seeded_repo.git("checkout", "-q", "--detach", "HEAD~1")
     seeded_repo.git("branch", "-q", "-D", "main")
-    with caplog.at_level(logging.WARNING, logger="notifier.history"):
+    with caplog.at_level(logging.WARNING, logger="notifier.releases.history"):
         history = history_of(seeded_repo)
     assert (history.ref, [r.version for r in history.releases]) == ("HEAD", ["2018-11-01"])
     assert [r.getMessage() for r in caplog.records] == [

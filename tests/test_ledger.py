@@ -9,14 +9,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT
-from support_notify import write_customers
-from support_schedule import postgres_database
+from support.notify import write_customers
+from support.repos import PROJECT
+from support.schedule import postgres_database
 
-from notifier import db, ledger
-from notifier.config import Settings, load_settings
-from notifier.customers import import_csv, suppress
-from notifier.mail import Sent
+from notifier.delivery import ledger
+from notifier.delivery.customers import import_csv, suppress
+from notifier.delivery.mail import Sent
+from notifier.settings import Settings, load_settings
+from notifier.storage import db
 
 RELEASE = "privacy/zh-CN/2029-11-01"
 DUE = datetime(2029, 12, 2, tzinfo=UTC)

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, SEED, NoticeRepo, run_notices, seed_text
+from support.repos import CORPUS, SEED, NoticeRepo, run_notices, seed_text
 
-from notifier.config import load_settings
 from notifier.errors import ConfigError
-from notifier.lint import (
+from notifier.settings import load_settings
+from notifier.statement.lint import (
     Finding,
     LintRules,
     language_of,
@@ -19,7 +19,7 @@ from notifier.lint import (
     load_lint_rules,
     packaged_rules,
 )
-from notifier.notice import parse_notice
+from notifier.statement.notice import parse_notice
 
 COMPLETE_ZH = """\
 ---

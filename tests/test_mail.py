@@ -7,12 +7,12 @@ from email import message_from_bytes, policy
 from importlib import resources
 
 import pytest
-from conftest import PROJECT
+from support.repos import PROJECT
 
-from notifier.config import load_settings
-from notifier.mail import Message, Recipient, personalised, scrub
-from notifier.mail.outbox import build_email
-from notifier.mail.render import LOCALES, ChangeNote, NoticeContent, mail_locale, render
+from notifier.delivery.mail import Message, Recipient, personalised, scrub
+from notifier.delivery.mail.outbox import build_email
+from notifier.delivery.mail.render import LOCALES, ChangeNote, NoticeContent, mail_locale, render
+from notifier.settings import load_settings
 
 SETTINGS = load_settings(PROJECT, {})
 SHA = "e07fbecebbd2674492ceb1587ccb746c30ba89a40f7558fc5b38e5db7b84a497"
@@ -145,7 +145,7 @@ def test_locale_falls_back_to_the_notice_default() -> None:
 
 def test_templates_ship_as_package_data() -> None:
     """When the package is installed, then every template is readable as package data."""
-    folder = resources.files("notifier.mail") / "templates"
+    folder = resources.files("notifier.delivery.mail") / "templates"
     names = sorted(entry.name for entry in folder.iterdir())
     assert names == [
         "notice.en.html",

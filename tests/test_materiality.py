@@ -8,13 +8,13 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, SETTINGS, seed_text, with_front
-from support_materiality import EN_STATEMENT, default_rules, edited, verdict_of
+from support.materiality import EN_STATEMENT, default_rules, edited, verdict_of
+from support.repos import CORPUS, SETTINGS, seed_text, with_front
 
-from notifier.config import load_settings
-from notifier.diff import compare
 from notifier.errors import ConfigError
-from notifier.materiality import (
+from notifier.settings import load_settings
+from notifier.statement.diff import compare
+from notifier.statement.materiality import (
     TIERS,
     RuleSet,
     Verdict,
@@ -24,7 +24,7 @@ from notifier.materiality import (
     section_category,
     tier_max,
 )
-from notifier.notice import parse_text
+from notifier.statement.notice import parse_text
 
 SEED = seed_text()
 

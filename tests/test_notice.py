@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from conftest import CORPUS, seed_text
+from support.repos import CORPUS, seed_text
 
 from notifier.errors import NoticeFileError
-from notifier.notice import parse_notice
+from notifier.statement.notice import parse_notice
 
 
 def test_seed_front_matter() -> None:

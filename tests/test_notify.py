@@ -7,9 +7,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-import sendgrid_standin
-from conftest import NoticeRepo, release_text, run_notices, seed_text
-from support_notify import (
+from support import sendgrid_standin
+from support.notify import (
     API_KEY,
     NOTICE,
     VERSION,
@@ -18,11 +17,12 @@ from support_notify import (
     standin,
     write_customers,
 )
+from support.repos import PROJECT, NoticeRepo, release_text, run_notices, seed_text
 
-from notifier import notify
-from notifier.config import load_settings
+from notifier.delivery import notify
+from notifier.delivery.mail.render import NoticeContent, render
 from notifier.errors import NotifyError
-from notifier.mail.render import NoticeContent, render
+from notifier.settings import load_settings
 
 __all__ = ["standin"]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -121,7 +121,7 @@ def test_faults_are_retried(seeded_repo: NoticeRepo, standin: sendgrid_standin.S
     )
     standin.faults.extend(["429", "503", "drop"])
     waits: list[float] = []
-    from notifier.mail.sendgrid import SendGridTransport
+    from notifier.delivery.mail.sendgrid import SendGridTransport
 
     assert settings.sendgrid_api_key is not None
     transport = SendGridTransport(
@@ -161,9 +161,9 @@ def test_a_rejected_batch_fails_alone(
 
 def test_names_cannot_inject_html() -> None:
     """When a name holds HTML, then the HTML part carries it escaped."""
-    from notifier.mail import Recipient, personalised
+    from notifier.delivery.mail import Recipient, personalised
 
-    settings = load_settings(__import__("conftest").PROJECT, {})
+    settings = load_settings(PROJECT, {})
     content = NoticeContent(
         "隐私声明",
         "v",

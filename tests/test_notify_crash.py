@@ -9,9 +9,9 @@ import sys
 import time
 from collections import Counter
 
-import sendgrid_standin
-from conftest import NoticeRepo, run_notices
-from support_notify import VERSION, material_repo, sendgrid_env, standin, write_customers
+from support import sendgrid_standin
+from support.notify import VERSION, material_repo, sendgrid_env, standin, write_customers
+from support.repos import NoticeRepo, run_notices
 
 __all__ = ["standin"]
 

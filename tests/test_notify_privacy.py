@@ -7,14 +7,14 @@ import logging
 import time
 
 import pytest
-import sendgrid_standin
-from conftest import NoticeRepo, run_notices
-from support_notify import API_KEY, VERSION, material_repo, sendgrid_env, standin, write_customers
+from support import sendgrid_standin
+from support.notify import API_KEY, VERSION, material_repo, sendgrid_env, standin, write_customers
+from support.repos import NoticeRepo, run_notices
 
 from notifier import logs
-from notifier.config import Secret
-from notifier.mail import Message, Recipient
-from notifier.mail.sendgrid import SendGridTransport
+from notifier.delivery.mail import Message, Recipient
+from notifier.delivery.mail.sendgrid import SendGridTransport
+from notifier.settings import Secret
 
 __all__ = ["standin"]
 BAD_ROWS = (

@@ -9,8 +9,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import NoticeRepo, release_text, seed_text
-from support_site import (
+from support.repos import NoticeRepo, release_text, seed_text
+from support.site import (
     BROKEN_PROMISE,
     KEPT_PROMISE,
     NEW_AGE,
@@ -22,10 +22,7 @@ from support_site import (
     third_text,
 )
 
-from notifier.config import load_settings
-from notifier.history import read_history
-from notifier.materiality import load_rules
-from notifier.pages import (
+from notifier.publishing.pages import (
     SitePages,
     build_site,
     format_date,
@@ -34,7 +31,10 @@ from notifier.pages import (
     relative_url,
     statuses,
 )
-from notifier.publish import Request, generate, site_options
+from notifier.publishing.publish import Request, generate, site_options
+from notifier.releases.history import read_history
+from notifier.settings import load_settings
+from notifier.statement.materiality import load_rules
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 V1, V2, V3 = VERSIONS

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-import sendgrid_standin
-from conftest import NoticeRepo, run_notices
-from support_notify import API_KEY, VERSION, material_repo, standin, write_customers
-from support_schedule import postgres_database
+from support import sendgrid_standin
+from support.notify import API_KEY, VERSION, material_repo, standin, write_customers
+from support.repos import NoticeRepo, run_notices
+from support.schedule import postgres_database
 
 __all__ = ["standin"]
 

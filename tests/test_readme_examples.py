@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import PROJECT
+from support.repos import PROJECT
 
 
 def test_readme_examples_are_current() -> None:

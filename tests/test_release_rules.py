@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from conftest import NoticeRepo, release_text, seed_text, with_front
+from support.repos import NoticeRepo, release_text, seed_text, with_front
 
-from notifier.config import load_settings
 from notifier.errors import Problem
-from notifier.history import read_history
-from notifier.materiality import load_rules
-from notifier.release_rules import release_problems
+from notifier.releases.history import read_history
+from notifier.releases.rules import release_problems
+from notifier.settings import load_settings
+from notifier.statement.materiality import load_rules
 
 NOTICE = "notices/privacy/zh-CN.md"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -13,8 +13,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import NoticeRepo, release_text, run_notices
-from support_schedule import (
+from support.repos import NoticeRepo, release_text, run_notices
+from support.schedule import (
     NOTICE,
     database,
     job_rows,
@@ -25,11 +25,10 @@ from support_schedule import (
     settings_for,
 )
 
-from notifier import db, jobs, leadership
-from notifier.config import Settings
-from notifier.customers import import_csv
-from notifier.history import read_history
-from notifier.schedule import (
+from notifier.delivery.customers import import_csv
+from notifier.releases.history import read_history
+from notifier.scheduling import jobs, leadership
+from notifier.scheduling.schedule import (
     PlannedJob,
     begin_run,
     list_jobs,
@@ -38,6 +37,8 @@ from notifier.schedule import (
     records,
     sync,
 )
+from notifier.settings import Settings
+from notifier.storage import db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RELEASE = "privacy/zh-CN/2027-01-01"
@@ -184,7 +185,7 @@ def test_sync_stores_runnable_jobs(seeded_repo: NoticeRepo) -> None:
         job = pickle.loads(state)
         kind = job_id.rpartition(":")[2]
         assert (job["func"], job["misfire_grace_time"], job["coalesce"]) == (
-            f"notifier.jobs:{kind}", None, True
+            f"notifier.scheduling.jobs:{kind}", None, True
         )
         assert job["args"] == ()
         assert job["kwargs"] == {"repo": str(seeded_repo.path), "release": RELEASE,
@@ -246,7 +247,7 @@ def test_late_release_is_recorded_and_alerted_once(
     release(seeded_repo, material_text("2027-01-01", "2027-01-15"), "2027-01-20T10:00:00+08:00")
     settings = settings_for(seeded_repo.path, environ=environ)
     now = at("2027-01-20T10:05:00+08:00")
-    with caplog.at_level(logging.ERROR, logger="notifier.schedule"):
+    with caplog.at_level(logging.ERROR, logger="notifier.scheduling.schedule"):
         assert actions(sync(settings, now=now)) == [(f"{RELEASE}:notify", "late")]
         assert actions(sync(settings, now=now)) == [(f"{RELEASE}:notify", "late")]
     alerts = [r.getMessage() for r in caplog.records if r.getMessage().startswith("ALERT")]
@@ -278,7 +279,7 @@ def test_schedule_list_json(seeded_repo: NoticeRepo) -> None:
     first_id, late_id = "privacy/zh-CN/2030-01-02", "privacy/zh-CN/2030-03-05"
     assert synced.code == 0
     assert [line.split(" ", 2)[2] for line in synced.err.splitlines()] == [
-        f"ERROR notifier.schedule: ALERT: refusing to notify {late_id}: {late_reason}"
+        f"ERROR notifier.scheduling.schedule: ALERT: refusing to notify {late_id}: {late_reason}"
     ]
     assert synced.out.splitlines() == [
         f"added      {first_id}:notify  2030-01-30T00:00:00+08:00  30 days before the "
@@ -332,9 +333,9 @@ def test_notify_job_after_effective_refuses_and_alerts(
     )
     settings = settings_for(seeded_repo.path, environ=environ)
     release_id = "privacy/zh-CN/2026-11-02"
-    with caplog.at_level(logging.ERROR, logger="notifier.jobs"):
+    with caplog.at_level(logging.ERROR, logger="notifier.scheduling.jobs"):
         jobs.notify(str(seeded_repo.path), release_id, commit)
-    (alert,) = [r.getMessage() for r in caplog.records if r.name == "notifier.jobs"]
+    (alert,) = [r.getMessage() for r in caplog.records if r.name == "notifier.scheduling.jobs"]
     assert alert.startswith(f"ALERT: release {release_id}: refused to notify at ")
     assert alert.endswith(
         "on or after the effective date 2026-11-20; move the effective date (publish a new "
@@ -366,12 +367,12 @@ def test_remind_job_alerts_when_customers_were_not_told(
     assert import_csv(customers, settings).imported == 2
     sync(settings, now=NOW)
     commit = seeded_repo.git("rev-parse", "HEAD")
-    with caplog.at_level(logging.ERROR, logger="notifier.jobs"):
+    with caplog.at_level(logging.ERROR, logger="notifier.scheduling.jobs"):
         jobs.remind(str(seeded_repo.path), RELEASE, commit)
     detail = (
         f"2 of 2 affected customer(s) not told yet of {RELEASE}; it takes effect on 2027-01-15"
     )
-    assert [r.getMessage() for r in caplog.records if r.name == "notifier.jobs"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "notifier.scheduling.jobs"] == [
         f"ALERT: {detail}"
     ]
     remind = records(settings)[f"{RELEASE}:remind"]

@@ -16,10 +16,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import NoticeRepo, run_notices
-from support_schedule import database, material_text, release, settings_for
+from support.repos import NoticeRepo, run_notices
+from support.schedule import database, material_text, release, settings_for
 
-from notifier.customers import import_csv
+from notifier.delivery.customers import import_csv
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LEAD = 15.0  # seconds between committing the release and its notice falling due
@@ -108,7 +108,7 @@ def test_missed_notice_runs_exactly_once_after_sigkill(
     assert run_record(environ, job) == ("done", 1)
     assert output.count(f"job {job} started") == 1
     assert f"job {job} done: sent 3, failed 0 in 2 batch(es)" in output  # zh-CN and en
-    assert output.rstrip().endswith("INFO notifier.schedule: scheduler stopped")
+    assert output.rstrip().endswith("INFO notifier.scheduling.schedule: scheduler stopped")
     mails = sorted(settings.outbox_dir.rglob("*.eml"))
     assert len(mails) == len(CUSTOMERS)
     for email, _, _ in CUSTOMERS:

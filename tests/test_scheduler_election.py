@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
-import sendgrid_standin
-from conftest import NoticeRepo, run_notices
 from sqlalchemy import create_engine, text
-from support_notify import API_KEY, standin, write_customers
-from support_schedule import material_text, postgres_database, release
+from support import sendgrid_standin
+from support.notify import API_KEY, standin, write_customers
+from support.repos import NoticeRepo, run_notices
+from support.schedule import material_text, postgres_database, release
 
 __all__ = ["standin"]
 pytestmark = pytest.mark.slow

@@ -12,11 +12,11 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from conftest import NoticeRepo, run_notices
 from sqlalchemy import create_engine, insert, inspect, select, text
-from support_schedule import postgres_database
+from support.repos import NoticeRepo, run_notices
+from support.schedule import postgres_database
 
-from notifier import db, schema
+from notifier.storage import db, schema
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -101,12 +101,14 @@ def test_a_database_behind_is_refused_until_upgraded(
     assert refused.code == 1
     assert refused.out == ""
     assert refused.err.count("\n") == 1
-    assert "is at revision 0001; this version of notices needs 0002" in refused.err
+    assert f"is at revision 0001; this version of notices needs {schema.head()}" in refused.err
     assert "run `notices db upgrade`" in refused.err
     assert _revision(database_url) == "0001"
 
     upgraded = run_notices("db", "upgrade", cwd=notice_repo.path, env=env)
-    assert upgraded.out == "upgraded the database schema from 0001 to 0002\n", upgraded.err
+    assert upgraded.out == f"upgraded the database schema from 0001 to {schema.head()}\n", (
+        upgraded.err
+    )
     counted = run_notices("customers", "count", "--json", cwd=notice_repo.path, env=env)
     assert counted.code == 0, counted.err
     assert '"active": 1' in counted.out
@@ -127,7 +129,9 @@ def test_a_database_made_before_migrations_is_adopted(
     assert refused.code == 1
     assert "predates schema versions" in refused.err
     upgraded = run_notices("db", "upgrade", cwd=notice_repo.path, env=env)
-    assert upgraded.out == "upgraded the database schema from 0001 to 0002\n", upgraded.err
+    assert upgraded.out == f"upgraded the database schema from 0001 to {schema.head()}\n", (
+        upgraded.err
+    )
     assert _revision(database_url) == schema.head()
 
 
@@ -189,3 +193,45 @@ def test_an_unreachable_database_is_one_line(notice_repo: NoticeRepo) -> None:
     assert refused.err.startswith("error: cannot open the database postgresql+psycopg://postgres:***@")
     assert "s3cret" not in refused.err
     assert refused.err.count("\n") == 1
+
+
+def test_jobs_stored_under_the_old_module_name_load_after_the_upgrade(database_url: str) -> None:
+    """When the job store holds a job planned as `notifier.jobs:notify` (before the package had
+    subsystem folders), then migration 0003 renames it and APScheduler loads it as
+    `notifier.scheduling.jobs:notify` with its trigger and arguments intact."""
+    import pickle
+
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.date import DateTrigger
+
+    from notifier.scheduling.schedule import JOB_TABLE
+
+    _migrate_to(database_url, "0002")
+    engine = create_engine(database_url)
+    scheduler = BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)}
+    )
+    scheduler.start(paused=True)
+    run_at = datetime(2030, 1, 1, 16, 0, tzinfo=UTC)
+    kwargs = {"repo": "/srv/notices", "release": "privacy/zh-CN/2030-01-01", "commit": "abc"}
+    scheduler.add_job(
+        "notifier.scheduling.jobs:notify", trigger=DateTrigger(run_date=run_at),
+        id="privacy/zh-CN/2030-01-01:notify", kwargs=kwargs, misfire_grace_time=None,
+    )
+    scheduler.shutdown(wait=False)
+    with engine.begin() as connection:  # as a version before the move stored it
+        stored = connection.execute(text(f"SELECT job_state FROM {JOB_TABLE}")).scalar_one()
+        state = pickle.loads(stored)
+        state["func"] = "notifier.jobs:notify"
+        connection.execute(
+            text(f"UPDATE {JOB_TABLE} SET job_state = :state"), {"state": pickle.dumps(state)}
+        )
+
+    _migrate_to(database_url, "head")
+    (job,) = SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE).get_all_jobs()
+    engine.dispose()
+    assert job.func_ref == "notifier.scheduling.jobs:notify"
+    assert (job.id, job.kwargs, job.trigger.run_date) == (
+        "privacy/zh-CN/2030-01-01:notify", kwargs, run_at
+    )

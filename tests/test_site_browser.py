@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT, NoticeRepo, run_notices
-from support_site import TODAY, VERSIONS, add_releases, install_site
+from support.repos import PROJECT, NoticeRepo, run_notices
+from support.site import TODAY, VERSIONS, add_releases, install_site
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = PROJECT / "test-artifacts"

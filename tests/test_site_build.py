@@ -13,8 +13,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import NoticeRepo, release_text, run_notices
-from support_site import (
+from support.repos import NoticeRepo, release_text, run_notices
+from support.site import (
     NOTICE,
     SECTION_IDS,
     TODAY,

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from notifier.mail import Message, Recipient
-from notifier.mail.smtp import SmtpTransport
+from notifier.delivery.mail import Message, Recipient
+from notifier.delivery.mail.smtp import SmtpTransport
 
 
 class Inbox:

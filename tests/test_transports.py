@@ -12,13 +12,13 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-import sendgrid_standin
-from support_notify import API_KEY, standin
+from support import sendgrid_standin
+from support.notify import API_KEY, standin
 
-from notifier.config import Secret
-from notifier.mail import Message, Recipient
-from notifier.mail.outbox import OutboxTransport
-from notifier.mail.sendgrid import SendGridTransport, request_body
+from notifier.delivery.mail import Message, Recipient
+from notifier.delivery.mail.outbox import OutboxTransport
+from notifier.delivery.mail.sendgrid import SendGridTransport, request_body
+from notifier.settings import Secret
 
 __all__ = ["standin"]
 MESSAGE = Message(

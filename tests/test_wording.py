@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from support_materiality import default_rules
+from support.materiality import default_rules
 
-from notifier.diff import Change
-from notifier.wording import (
+from notifier.statement.diff import Change
+from notifier.statement.wording import (
     ADVERSE,
     CHANGED,
     FAVOURABLE,

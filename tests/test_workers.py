@@ -18,13 +18,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sendgrid_standin
-from conftest import NoticeRepo, run_notices
 from sqlalchemy import create_engine, select, text, update
-from support_notify import API_KEY, VERSION, material_repo, standin, write_customers
-from support_schedule import postgres_database
+from support import sendgrid_standin
+from support.notify import API_KEY, VERSION, material_repo, standin, write_customers
+from support.repos import NoticeRepo, run_notices
+from support.schedule import postgres_database
 
-from notifier import db
+from notifier.storage import db
 
 __all__ = ["standin"]
 BATCH = 100

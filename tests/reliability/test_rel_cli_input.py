@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support_reliability import VERSION, Prop, error_line, prior_state, record, refused
+from support.reliability import VERSION, Prop, error_line, prior_state, record, refused
 
 GROUP = "command line"
 

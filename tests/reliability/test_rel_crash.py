@@ -20,10 +20,10 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-import sendgrid_standin
-from conftest import NoticeRepo, run_notices
-from support_notify import sendgrid_env, standin
-from support_reliability import VERSION, ledger_rows, mailed, record_fault, sending_repo
+from support import sendgrid_standin
+from support.notify import sendgrid_env, standin
+from support.reliability import VERSION, ledger_rows, mailed, record_fault, sending_repo
+from support.repos import NoticeRepo, run_notices
 
 __all__ = ["standin"]
 

@@ -14,8 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import run_notices
-from support_reliability import (
+from support.reliability import (
     CUSTOMERS,
     Prop,
     error_line,
@@ -25,6 +24,7 @@ from support_reliability import (
     run_measured,
     snapshot,
 )
+from support.repos import run_notices
 
 GROUP = "CSV"
 HEADER = "email,name,locale,services\n"

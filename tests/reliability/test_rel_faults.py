@@ -24,10 +24,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import sendgrid_standin
-from conftest import NoticeRepo, Run, run_notices
-from support_notify import sendgrid_env, standin, write_customers
-from support_reliability import (
+from support import sendgrid_standin
+from support.notify import sendgrid_env, standin, write_customers
+from support.reliability import (
     VERSION,
     error_line,
     ledger_rows,
@@ -36,7 +35,8 @@ from support_reliability import (
     sending_repo,
     set_mail,
 )
-from support_schedule import postgres_database
+from support.repos import NoticeRepo, Run, run_notices
+from support.schedule import postgres_database
 
 __all__ = ["standin"]
 

@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import NoticeRepo, release_text, run_notices, seed_text
-from support_notify import NOTICE
-from support_reliability import (
+from support.notify import NOTICE
+from support.reliability import (
     TODAY,
     VERSION,
     Prop,
@@ -27,6 +26,7 @@ from support_reliability import (
     refused,
     snapshot,
 )
+from support.repos import NoticeRepo, release_text, run_notices, seed_text
 
 GROUP = "git"
 NEXT = "2029-12-01"

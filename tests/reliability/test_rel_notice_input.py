@@ -16,9 +16,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import release_text, run_notices, seed_text
-from support_notify import NOTICE
-from support_reliability import (
+from support.notify import NOTICE
+from support.reliability import (
     TODAY,
     Prop,
     error_line,
@@ -28,6 +27,7 @@ from support_reliability import (
     refused,
     snapshot,
 )
+from support.repos import release_text, run_notices, seed_text
 
 GROUP = "notice file"
 NEXT = "2029-12-01"  # the version each case commits on top of the prior state's releases

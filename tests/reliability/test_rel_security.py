@@ -38,10 +38,8 @@ from typing import Any
 
 import click
 import pytest
-import sendgrid_standin
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, Session
-from conftest import PROJECT, SETTINGS, NoticeRepo, Run, release_text, seed_text
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -51,18 +49,21 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 from cryptography.x509.oid import NameOID
 from sqlalchemy import select
-from support_events import Signer, event, post, sent_release, snapshot
-from support_notify import API_KEY, NOTICE
-from support_schedule import postgres_database
+from support import sendgrid_standin
+from support.events import Signer, event, post, sent_release, snapshot
+from support.notify import API_KEY, NOTICE
+from support.repos import PROJECT, SETTINGS, NoticeRepo, Run, release_text, seed_text
+from support.schedule import postgres_database
 
-from notifier import db, events_server
 from notifier.cli import main
-from notifier.config import Settings, load_settings
-from notifier.demo import AMENDMENT
-from notifier.events import SIGNATURE_HEADER, TIMESTAMP_HEADER
-from notifier.history import read_history, record_path, record_releases
+from notifier.delivery import events_server
+from notifier.delivery.events import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from notifier.delivery.mail import NAME_HTML, NAME_TEXT
+from notifier.demo.sandbox import AMENDMENT
 from notifier.logs import mask_email
-from notifier.mail import NAME_HTML, NAME_TEXT
+from notifier.releases.history import read_history, record_path, record_releases
+from notifier.settings import Settings, load_settings
+from notifier.storage import db
 
 AREA = "Security"
 UMASK = 0o002

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import SETTINGS
-from support_reliability import VERSION, Prop, error_line, prior_state, record, refused
+from support.reliability import VERSION, Prop, error_line, prior_state, record, refused
+from support.repos import SETTINGS
 
 GROUP = "settings"
 PROJECT_SETTINGS = SETTINGS.read_text(encoding="utf-8")

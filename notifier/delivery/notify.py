@@ -1,0 +1,438 @@
+"""Notify affected customers of a material release before it takes effect.
+
+Planning decides who and when: active customers of the services the change touches, at
+`effective - notice period`, at once when the release was published later than that, never on or
+after the effective date. Sending claims batches from the ledger, hands each to a transport and
+marks the outcome, so a rerun sends only what is still due and a crash resends at most one batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from email_validator import EmailNotValidError, validate_email
+
+from notifier.delivery import ledger, proof_chain
+from notifier.delivery.mail import Message, Recipient, Transport, lease_seconds, scrub
+from notifier.delivery.mail.outbox import OutboxTransport
+from notifier.delivery.mail.render import LOCALES, ChangeNote, NoticeContent, mail_locale, render
+from notifier.errors import NotifyError
+from notifier.files import atomic_writer
+from notifier.logs import mask_email
+from notifier.releases.history import (
+    History,
+    Release,
+    ensure_not_rewritten,
+    read_history,
+    record_path,
+    record_releases,
+)
+from notifier.releases.verdicts import assess_release
+from notifier.settings import Settings
+from notifier.statement.materiality import Verdict, rules_for
+from notifier.storage import db
+
+log = logging.getLogger(__name__)
+FALLBACK_NAME = {"zh-CN": "尊敬的客户", "en": "customer"}
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Who is told of a release, and when."""
+
+    release: Release
+    verdict: Verdict | None
+    needed: bool
+    services: tuple[str, ...]
+    due_at: datetime
+    effective_at: datetime
+    per_locale: dict[str, int]
+
+    @property
+    def audience(self) -> int:
+        return sum(self.per_locale.values())
+
+
+@dataclass(frozen=True, slots=True)
+class SendReport:
+    release_id: str
+    sent: int
+    failed: int
+    batches: int
+    reclaimed: int
+    not_due: bool
+    counts: dict[str, int]
+    bounced: int = 0  # deliveries withdrawn because their customer was suppressed meanwhile
+    in_flight: int = 0  # still claimed by another worker (or one that died, until its lease ends)
+    lost_workers: int = 0  # `--workers`: worker processes that died before reporting
+
+
+def _now(settings: Settings, now: datetime | None) -> datetime:
+    return now or datetime.now(settings.timezone)
+
+
+def _release(settings: Settings, version: str, notice: str | None, locale: str | None) -> Release:
+    history = read_history(settings.repo, settings)
+    return history.find(version, notice, locale)
+
+
+def _services(release: Release, verdict: Verdict | None) -> tuple[str, ...]:
+    """The services of the changed sections where sections declare them, else the release's."""
+    if verdict is not None:
+        declared: set[str] = set()
+        for judged in verdict.changes:
+            if judged.material:
+                section = release.notice_doc.section(judged.change.section_id)
+                while section is not None:
+                    declared.update(section.services)
+                    section = release.notice_doc.section(section.parent_id or "")
+        if declared:
+            return tuple(sorted(declared))
+    return release.services
+
+
+def plan(
+    settings: Settings,
+    version: str,
+    *,
+    notice: str | None = None,
+    locale: str | None = None,
+    now: datetime | None = None,
+) -> Plan:
+    """Work out the audience and the send time; refuse when it is too late to give notice."""
+    history = read_history(settings.repo, settings)
+    return _plan(settings, history, history.find(version, notice, locale), _now(settings, now))
+
+
+def _plan(settings: Settings, history: History, release: Release, current: datetime) -> Plan:
+    assessed = assess_release(history, release, rules_for(settings))
+    verdict = assessed.verdict
+    effective_at = release.effective_at(settings.timezone)
+    due_at = max(effective_at - settings.notice_period, release.published)
+    services = _services(release, verdict)
+    needed = verdict is not None and verdict.material
+    if needed and current >= effective_at:
+        raise NotifyError(
+            f"release {release.version} takes effect on {release.effective.isoformat()}: "
+            "it is too late to give notice",
+            hint="move the effective date: publish a new version with a later effective date",
+        )
+    per_locale = ledger.locale_counts(db.engine(settings), services) if needed else {}
+    return Plan(release, verdict, needed, services, due_at, effective_at, per_locale)
+
+
+def content_for(settings: Settings, plan_: Plan, locale: str) -> NoticeContent:
+    release = plan_.release
+    prefix = "" if release.locale == settings.default_locale else f"{release.locale}/"
+    base = settings.site_url.rstrip("/") + "/"
+    version_url = f"{base}{prefix}archive/{release.version}/"
+    zh = locale == "zh-CN"
+    changes = tuple(
+        ChangeNote(
+            judged.change.section or release.title,
+            tuple(
+                dict.fromkeys(r.explanation_zh if zh else r.explanation_en for r in judged.reasons)
+            ),
+        )
+        for judged in (plan_.verdict.changes if plan_.verdict else ())
+        if judged.material
+    )
+    if not changes and plan_.verdict is not None and plan_.verdict.override_reason:
+        # material by the editor's decision (`material: true`): their reason is the explanation
+        changes = (ChangeNote(release.title, (plan_.verdict.override_reason,)),)
+    return NoticeContent(
+        title=release.title,
+        version=release.version,
+        summary=release.summary,
+        effective=release.effective,
+        sha256=release.sha256,
+        version_url=version_url,
+        redline_url=f"{version_url}changes/",
+        changes=changes,
+        services=plan_.services,
+    )
+
+
+def transport_for(settings: Settings, release: Release) -> Transport:
+    """The transport NOTICES_MAIL_BACKEND names (outbox unless a SendGrid key is set)."""
+    sender, name, reply_to = settings.sender_email, settings.sender_name, settings.reply_to
+    fallback = FALLBACK_NAME["zh-CN"]
+    if settings.mail_backend == "sendgrid":
+        if settings.sendgrid_api_key is None:
+            raise NotifyError(
+                "NOTICES_MAIL_BACKEND=sendgrid but SENDGRID_API_KEY is not set",
+                hint="set SENDGRID_API_KEY in the environment",
+            )
+        from notifier.delivery.mail.sendgrid import SendGridTransport
+
+        return SendGridTransport(
+            settings.sendgrid_api_key,
+            settings.sendgrid_api_host,
+            sender=sender,
+            sender_name=name,
+            reply_to=reply_to,
+            fallback_name=fallback,
+            timeout=settings.mail_timeout,
+            max_retries=settings.mail_max_retries,
+        )
+    if settings.mail_backend == "smtp":
+        from notifier.delivery.mail.smtp import SmtpTransport
+
+        return SmtpTransport(
+            settings.smtp_host,
+            settings.smtp_port,
+            starttls=settings.smtp_starttls,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            sender=sender,
+            sender_name=name,
+            reply_to=reply_to,
+            fallback_name=fallback,
+            timeout=settings.mail_timeout,
+        )
+    return OutboxTransport(
+        settings.outbox_dir / release.version,
+        sender=sender,
+        sender_name=name,
+        reply_to=reply_to,
+        fallback_name=fallback,
+    )
+
+
+def _messages(settings: Settings, plan_: Plan) -> dict[str, Message]:
+    return {loc: render(content_for(settings, plan_, loc), loc, settings) for loc in LOCALES}
+
+
+def ready(
+    settings: Settings,
+    history: History,
+    version: str,
+    *,
+    notice: str | None = None,
+    locale: str | None = None,
+    current: datetime,
+    early: bool = False,
+) -> tuple[Plan, bool]:
+    """The plan of a send, and whether it is due; refuses a release that needs no notice or
+    whose published text was rewritten."""
+    plan_ = _plan(settings, history, history.find(version, notice, locale), current)
+    if not plan_.needed:
+        raise NotifyError(
+            f"release {plan_.release.version} is not material: no notice is needed",
+            hint="`notices diff` shows why; nothing was sent. To notify anyway, release it "
+            "with `material: true` and a `material_reason:` in its front matter",
+        )
+    due = early or current >= plan_.due_at
+    if due:  # customers are told of this text: refuse rewritten history, record it as published
+        record_releases(history, record_path(settings))
+    else:
+        ensure_not_rewritten(history, record_path(settings))
+    return plan_, due
+
+
+def send(
+    settings: Settings,
+    version: str,
+    *,
+    notice: str | None = None,
+    locale: str | None = None,
+    now: datetime | None = None,
+    early: bool = False,
+    progress: Progress | None = None,
+    transport: Transport | None = None,
+    retry_failed: bool = False,
+) -> SendReport:
+    """Send what is due; safe to rerun at any time, and it resumes after a crash. Failed
+    deliveries are retried up to `ledger.MAX_ATTEMPTS` times, and all again on `retry_failed`."""
+    history = read_history(settings.repo, settings)
+    plan_, due = ready(
+        settings, history, version, notice=notice, locale=locale,
+        current=_now(settings, now), early=early,
+    )
+    release = plan_.release
+    engine = db.engine(settings)
+    if not due:
+        return SendReport(release.id, 0, 0, 0, 0, True, ledger.counts(engine, release.id))
+    transport = transport or transport_for(settings, release)
+    with db.sender_lock(settings) as alone:
+        ledger.plan(engine, release.id, plan_.services, plan_.due_at)
+        # Alone on SQLite, whatever is still `sending` was left by a sender that died; with
+        # several workers, only a batch claimed longer ago than any batch can take, or by a
+        # process of this host that is gone.
+        reclaimed, _ = ledger.requeue(
+            engine, release.id, stale_before(settings, alone), every_failure=retry_failed
+        )
+        _warn_reclaimed(reclaimed)
+        bounced = ledger.withdraw_suppressed(engine, release.id)
+        sent, failed, batches, taken_back = _send_batches(settings, plan_, transport, progress)
+    counts = ledger.counts(engine, release.id)
+    return SendReport(
+        release.id, sent, failed, batches, reclaimed + taken_back, False, counts, bounced,
+        counts["sending"],
+    )
+
+
+def stale_before(settings: Settings, alone: bool) -> datetime | None:
+    """Claims older than this are a dead worker's: no batch can take longer (see the lease)."""
+    if alone:
+        return None
+    lease = timedelta(seconds=lease_seconds(settings.mail_timeout, settings.mail_max_retries))
+    return datetime.now(settings.timezone) - lease
+
+
+def _warn_reclaimed(reclaimed: int) -> None:
+    if reclaimed:
+        log.warning(
+            "%d deliveries were in flight when a sender stopped; they are sent again "
+            "and may arrive twice",
+            reclaimed,
+        )
+
+
+def _send_batches(
+    settings: Settings, plan_: Plan, transport: Transport, progress: Progress | None
+) -> tuple[int, int, int, int]:
+    """Claim, send, mark until nothing is planned, one mail per locale, batched apart; then take
+    back what dead workers left and go on. Returns (sent, failed, batches, taken back)."""
+    release, engine = plan_.release, db.engine(settings)
+    messages = _messages(settings, plan_)
+    total = ledger.counts(engine, release.id)["planned"]
+    sent = failed = batches = taken_back = 0
+    while True:
+        for group_locale in ledger.planned_locales(engine, release.id):
+            message = messages[mail_locale(group_locale, release.locale)]
+            last = 0  # claims go up the ids; the next pass starts again for what was taken back
+            while batch := ledger.claim(
+                engine,
+                release.id,
+                settings.mail_batch_size,
+                datetime.now(settings.timezone),
+                locale=group_locale,
+                after=last,
+            ):
+                last = batch.deliveries[-1].id
+                recipients = [Recipient(d.id, d.email, d.name) for d in batch.deliveries]
+                outcome = transport.send(message, recipients, release_id=release.id)
+                done, missed = ledger.mark(engine, batch, outcome, datetime.now(settings.timezone))
+                sent, failed, batches = sent + done, failed + missed, batches + 1
+                if missed:
+                    error = outcome.error or outcome.failures[0][1]
+                    _log_failure(batch.id, recipients, missed, error)
+                if progress:
+                    progress(sent + failed, total)
+        reclaimed = ledger.reclaim(engine, release.id, stale_before(settings, alone=False))
+        if not reclaimed:
+            return sent, failed, batches, taken_back
+        _warn_reclaimed(reclaimed)
+        taken_back += reclaimed
+
+
+def _log_failure(batch_id: str, recipients: list[Recipient], missed: int, error: str) -> None:
+    log.error(
+        "batch %s: %d of %d recipient(s) failed (first %s): %s",
+        batch_id[:8],
+        missed,
+        len(recipients),
+        mask_email(recipients[0].email),
+        scrub(error),
+    )
+
+
+def send_test(settings: Settings, version: str, address: str, *, locale: str | None = None) -> str:
+    """One real mail to `address` through the configured transport; the ledger is not touched."""
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise NotifyError(
+            f"--test-to {mask_email(address)} is not a mail address: {error}",
+            hint="give the full address of a mailbox you read, e.g. legal@example.com",
+        ) from None
+    plan_ = plan(settings, version, now=datetime.now(settings.timezone))
+    chosen = mail_locale(locale or settings.default_locale, settings.default_locale)
+    message = render(content_for(settings, plan_, chosen), chosen, settings)
+    outcome = transport_for(settings, plan_.release).send(
+        message, [Recipient(0, address, "")], release_id=plan_.release.id
+    )
+    if not outcome.ok:
+        raise NotifyError(f"the test mail to {mask_email(address)} failed: {outcome.error}")
+    return outcome.message_id
+
+
+def status(settings: Settings, version: str) -> dict[str, int]:
+    release = _release(settings, version, None, None)
+    return ledger.counts(db.engine(settings), release.id)
+
+
+def suppressed(settings: Settings, version: str) -> list[ledger.Suppressed]:
+    """Customers of the release who bounced or were dropped: to be told by another channel."""
+    release = _release(settings, version, None, None)
+    return ledger.suppressed(db.engine(settings), release.id)
+
+
+def verify_proof(path: Path) -> proof_chain.Verified:
+    return proof_chain.verify(path)
+
+
+def preview(
+    settings: Settings, version: str, out: Path, *, locale: str | None = None
+) -> list[Path]:
+    """Write the rendered mail (subject, text, HTML per locale) for legal review."""
+    if locale is not None and locale not in LOCALES:
+        raise NotifyError(
+            f"no mail template for locale '{locale}'", hint=f"use one of: {', '.join(LOCALES)}"
+        )
+    plan_ = plan(settings, version, now=datetime.now(settings.timezone))
+    written = []
+    for chosen in [locale] if locale else list(LOCALES):
+        message = render(content_for(settings, plan_, chosen), chosen, settings)
+        fallback = FALLBACK_NAME.get(chosen, "")
+        for suffix, body in (("txt", message.text), ("html", message.html)):
+            target = out / f"{plan_.release.version}.{chosen}.{suffix}"
+            body = body.replace("-name-", fallback).replace("-name_html-", fallback)
+            header = f"Subject: {message.subject}\n\n" if suffix == "txt" else ""
+            with atomic_writer(target) as stream:
+                stream.write((header + body).encode("utf-8"))
+            written.append(target)
+    return written
+
+
+PROOF_COLUMNS = proof_chain.COLUMNS
+
+
+def proof(settings: Settings, version: str, out: Path) -> int:
+    """Write the proof-of-notice CSV (masked addresses, delivery state, hash chain) atomically;
+    return the row count."""
+    release = _release(settings, version, None, None)
+    rows = 0
+    with atomic_writer(out, mode=0o600) as raw:
+        stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        writer = csv.writer(stream)
+        writer.writerow(PROOF_COLUMNS)
+        previous = proof_chain.seed(release.id, release.sha256)
+        for row in ledger.proof_rows(db.engine(settings), release.id):
+            fields = [
+                release.version,
+                release.sha256,
+                str(row.customer_id),
+                mask_email(row.email),
+                row.locale,
+                row.status,
+                row.sent_at.isoformat() if row.sent_at else "",
+                row.message_id or "",
+                row.delivery_state or "",
+                row.event_at.isoformat() if row.event_at else "",
+                release.id,
+            ]
+            previous = proof_chain.row_hash(previous, fields)
+            writer.writerow([*fields, previous])
+            rows += 1
+        stream.flush()
+        stream.detach()  # the atomic writer closes the file itself
+    return rows

@@ -1,0 +1,426 @@
+"""`notices check`: every rule a published notice must keep, each finding naming file and line.
+
+File rules look at one notice file in the working tree; tree rules compare the working tree with
+the releases already on `main` (versions only go up, translations move together); release rules
+(materiality of revisions, notice periods, mass removals) come from `releases.rules`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date
+from pathlib import Path
+
+from notifier.errors import HistoryError, NoticeError, Problem
+from notifier.releases.history import read_history, record_path, rewritten
+from notifier.releases.rules import release_problems
+from notifier.settings import Settings
+from notifier.statement.lint import lint_errors
+from notifier.statement.materiality import rules_for
+from notifier.statement.notice import PREAMBLE_ID, Notice, parse_notice
+
+REQUIRED_FIELDS = ("title", "version", "last_updated", "effective", "services", "summary")
+DATE_FIELDS = ("last_updated", "effective", "published")
+MATERIAL_VALUES = ("auto", True, False)
+_ASCII_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+_LAST_UPDATED_ZH = re.compile(
+    r"最后更新(?:时间|日期)\s*[:：]\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
+)
+_LAST_UPDATED_EN = re.compile(
+    r"(?:last updated|effective date)\s*[:：]?\s*\**\s*"
+    r"(?:(\d{4})-(\d{2})-(\d{2})|([A-Z][a-z]+) (\d{1,2}), (\d{4}))",
+    re.IGNORECASE,
+)
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ],
+        start=1,
+    )
+}
+_UNSAFE_HTML = (
+    (
+        re.compile(r"<\s*(script|iframe|object|embed|frame|frameset|applet)\b", re.I),
+        "raw <{}> HTML",
+    ),
+    (re.compile(r"<[^>]*\s(on[a-z]+)\s*=", re.I), "an HTML event handler ({})"),
+    (
+        re.compile(r"\{:?[^{}\n]*?(?<![\w-])(on[a-z]+)\s*=", re.I),
+        "an event handler ({}) in an attribute list",
+    ),
+)
+_JS_LINK = re.compile(
+    r"(?:\]\(|\]:|href\s*=\s*[\"']?|<)\s*<?\s*(javascript|vbscript|data)\s*:", re.I
+)
+_PLACEHOLDER_LINK = re.compile(r"\[([^\]]+)\]\(#\)")
+
+FileRule = Callable[[Notice, Settings], Iterator[Problem]]
+
+
+def _error(
+    notice: Notice, rule: str, message: str, line: int | None, hint: str | None = None
+) -> Problem:
+    return Problem("error", rule, message, notice.path, line, hint)
+
+
+def _warning(
+    notice: Notice, rule: str, message: str, line: int | None, hint: str | None = None
+) -> Problem:
+    return Problem("warning", rule, message, notice.path, line, hint)
+
+
+def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    """Natural order of versions: `2018-11-01` < `2018-11-01.2` < `2018-11-01.10` < `2019-01-01`."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"[.\-_]", version)
+    )
+
+
+def body_last_updated(notice: Notice) -> tuple[date | None, int | None]:
+    """The date on the body's 最后更新时间 (or 'Last updated') line, and the line's number."""
+    for number, line in enumerate(notice.text.split("\n"), start=1):
+        if number < notice.body_start_line:
+            continue
+        try:
+            if match := _LAST_UPDATED_ZH.search(line):
+                year, month, day = (int(g) for g in match.groups())
+                return date(year, month, day), number
+            if match := _LAST_UPDATED_EN.search(line):
+                groups = match.groups()
+                if groups[0]:
+                    return date(int(groups[0]), int(groups[1]), int(groups[2])), number
+                month_number = _MONTHS.get(groups[3].lower())
+                if month_number:
+                    return date(int(groups[5]), month_number, int(groups[4])), number
+        except ValueError:
+            return None, number
+    return None, None
+
+
+def rule_front_matter(notice: Notice, settings: Settings) -> Iterator[Problem]:
+    front = notice.front
+    if front is None:
+        yield _error(
+            notice,
+            "front-matter",
+            "no front matter",
+            1,
+            "start the file with --- and the release fields (title, version, effective, …)",
+        )
+        return
+    for key in REQUIRED_FIELDS:
+        if front.raw.get(key) in (None, "", []):
+            yield _error(
+                notice,
+                "required-field",
+                f"front matter lacks '{key}'",
+                front.line_of(key) or 1,
+                f"add `{key}:` to the front matter",
+            )
+    for key in DATE_FIELDS:
+        value = front.raw.get(key)
+        if value is not None and getattr(front, key) is None:
+            yield _error(
+                notice,
+                "real-date",
+                f"'{key}' is not a real date: {value!r}",
+                front.line_of(key),
+                "write dates as YYYY-MM-DD",
+            )
+    if front.raw.get("services") is not None and not isinstance(front.raw["services"], list):
+        yield _error(
+            notice,
+            "services",
+            "'services' must be a list",
+            front.line_of("services"),
+            "write services: [azure, office365]",
+        )
+    for service in front.services:
+        if service not in settings.services:
+            yield _error(
+                notice,
+                "services",
+                f"unknown service '{service}'",
+                front.line_of("services"),
+                f"known services: {', '.join(settings.services)} (add it to notices.toml)",
+            )
+    material = front.raw.get("material", "auto")
+    if material not in MATERIAL_VALUES:
+        yield _error(
+            notice,
+            "material",
+            f"'material' must be auto, true or false, not {material!r}",
+            front.line_of("material"),
+        )
+    elif isinstance(material, bool) and not front.material_reason:
+        yield _error(
+            notice,
+            "material-reason",
+            f"'material: {str(material).lower()}' needs a material_reason",
+            front.line_of("material"),
+            "say in material_reason why the verdict is overridden",
+        )
+
+
+def rule_dates(notice: Notice, settings: Settings) -> Iterator[Problem]:
+    front = notice.front
+    if front is None:
+        return
+    stated, line = body_last_updated(notice)
+    if front.last_updated is not None:
+        if line is None:
+            yield _error(
+                notice,
+                "last-updated-line",
+                "the body has no 最后更新时间 line",
+                notice.body_start_line,
+                "add 最后更新时间：YYYY 年 M 月 D 日 under the title",
+            )
+        elif stated is None:
+            yield _error(
+                notice, "last-updated-line", "the 最后更新时间 line is not a real date", line
+            )
+        elif stated != front.last_updated:
+            yield _error(
+                notice,
+                "last-updated-line",
+                f"the body says {stated.isoformat()} but last_updated is "
+                f"{front.last_updated.isoformat()}",
+                line,
+                "make the 最后更新时间 line and last_updated agree",
+            )
+    if front.effective and front.last_updated and front.effective < front.last_updated:
+        yield _error(
+            notice,
+            "effective-date",
+            f"effective {front.effective.isoformat()} is before last_updated "
+            f"{front.last_updated.isoformat()}",
+            front.line_of("effective"),
+            "a statement cannot take effect before it was written",
+        )
+
+
+def rule_encoding(notice: Notice, settings: Settings) -> Iterator[Problem]:
+    if notice.has_bom:
+        yield _warning(
+            notice,
+            "encoding",
+            "the file starts with a UTF-8 byte-order mark",
+            1,
+            "save it as UTF-8 without BOM",
+        )
+    if notice.has_crlf:
+        yield _warning(
+            notice, "encoding", "the file has CRLF line endings", 1, "save it with LF line endings"
+        )
+
+
+def rule_heading_ids(notice: Notice, settings: Settings) -> Iterator[Problem]:
+    seen: dict[str, int] = {}
+    for section in notice.sections:
+        if section.id == PREAMBLE_ID and section.level == 0:
+            continue
+        if not section.explicit_id:
+            yield _error(
+                notice,
+                "heading-id",
+                f"heading '{section.title}' has no id",
+                section.line,
+                "add a stable ASCII id, e.g. ## 范围 {#scope}",
+            )
+            continue
+        if not _ASCII_ID.match(section.id):
+            yield _error(
+                notice,
+                "heading-id",
+                f"heading id '{section.id}' is not plain ASCII",
+                section.line,
+                "use letters, digits and dashes",
+            )
+        if section.id in seen:
+            yield _error(
+                notice,
+                "heading-id",
+                f"heading id '{section.id}' is already used on line {seen[section.id]}",
+                section.line,
+                "every heading needs its own id",
+            )
+        seen.setdefault(section.id, section.line)
+
+
+def rule_unsafe_html(notice: Notice, settings: Settings) -> Iterator[Problem]:
+    lines = notice.text.split("\n")
+    for number, line in enumerate(lines, start=1):
+        if number < notice.body_start_line:
+            continue
+        for pattern, description in _UNSAFE_HTML:
+            if match := pattern.search(line):
+                yield _error(
+                    notice,
+                    "unsafe-html",
+                    f"{description.format(match.group(1))} is refused",
+                    number,
+                    "notices are plain Markdown; remove the HTML",
+                )
+        if match := _JS_LINK.search(line):
+            yield _error(
+                notice,
+                "unsafe-html",
+                f"a {match.group(1).lower()}: link is refused",
+                number,
+                "link to an https:// address instead",
+            )
+
+
+def rule_placeholder_links(notice: Notice, settings: Settings) -> Iterator[Problem]:
+    for number, line in enumerate(notice.text.split("\n"), start=1):
+        for match in _PLACEHOLDER_LINK.finditer(line):
+            yield _warning(
+                notice,
+                "placeholder-link",
+                f"link '{match.group(1)}' points nowhere (#)",
+                number,
+                "give it a real address",
+            )
+
+
+FILE_RULES: tuple[FileRule, ...] = (
+    rule_front_matter,
+    rule_dates,
+    rule_encoding,
+    rule_heading_ids,
+    rule_unsafe_html,
+    rule_placeholder_links,
+)
+
+
+def notice_files(settings: Settings) -> list[Path]:
+    """Every `notices/<notice>/<locale>.md` in the working tree, sorted."""
+    return sorted(settings.notices_dir.glob("*/*.md"))
+
+
+def check_file(path: Path, settings: Settings) -> tuple[Notice | None, list[Problem]]:
+    display = (
+        path.relative_to(settings.repo).as_posix()
+        if path.is_relative_to(settings.repo)
+        else str(path)
+    )
+    try:
+        notice = parse_notice(path.read_bytes(), display)
+    except NoticeError as error:
+        return None, [Problem("error", "parse", error.message, display, error.line, error.hint)]
+    return notice, [problem for rule in FILE_RULES for problem in rule(notice, settings)]
+
+
+def translation_problems(notices: Iterable[Notice]) -> Iterator[Problem]:
+    """All locales of one notice must carry the same version: a release moves every translation."""
+    by_notice: dict[str, list[Notice]] = defaultdict(list)
+    for notice in notices:
+        by_notice[notice.name].append(notice)
+    for locales in by_notice.values():
+        versions = {n.front.version for n in locales if n.front and n.front.version}
+        if len(versions) > 1:
+            newest = max(versions, key=version_key)
+            for notice in locales:
+                if notice.front and notice.front.version != newest:
+                    yield _error(
+                        notice,
+                        "translation-drift",
+                        f"version {notice.front.version} but another locale is at {newest}",
+                        notice.front.line_of("version"),
+                        "release every locale of a notice together",
+                    )
+
+
+def run_check(settings: Settings) -> list[Problem]:
+    """Every problem in the working tree's notices, errors and warnings, in file order."""
+    files = notice_files(settings)
+    if not files:
+        return [
+            Problem(
+                "error",
+                "no-notices",
+                "no notice files found",
+                settings.notices_dir.relative_to(settings.repo).as_posix(),
+                hint="add notices/<notice>/<locale>.md, e.g. notices/privacy/zh-CN.md",
+            )
+        ]
+    problems: list[Problem] = []
+    notices: list[Notice] = []
+    for path in files:
+        notice, found = check_file(path, settings)
+        problems.extend(found)
+        if notice is not None:
+            notices.append(notice)
+    problems.extend(translation_problems(notices))
+    problems.extend(history_problems(notices, settings))
+    problems.extend(lint_errors(settings))
+    return problems
+
+
+def _release_path(release_id: str, settings: Settings) -> str:
+    """`privacy/zh-CN/2018-11-01` → `notices/privacy/zh-CN.md`."""
+    notice, locale, _ = release_id.split("/", 2)
+    folder = settings.notices_dir.relative_to(settings.repo).as_posix()
+    return f"{folder}/{notice}/{locale}.md"
+
+
+def history_problems(notices: Iterable[Notice], settings: Settings) -> list[Problem]:
+    """Rules that need `main`: versions only go up, published texts are never rewritten."""
+    try:
+        history = read_history(settings.repo, settings)
+    except HistoryError as error:
+        return [
+            Problem("error", "history", error.message, error.path or ".", error.line, error.hint)
+        ]
+    problems = [
+        Problem(
+            "error",
+            "rewritten",
+            str(found),
+            _release_path(found.release_id, settings),
+            None,
+            "restore the published text; published history is append-only",
+        )
+        for found in (*history.rewrites, *rewritten(history, record_path(settings)))
+    ]
+    for notice in notices:
+        latest = history.latest(notice.name, notice.locale)
+        version = notice.front.version if notice.front else None
+        if latest and version and version_key(version) < version_key(latest.version):
+            problems.append(
+                _error(
+                    notice,
+                    "version-order",
+                    f"version {version} is older than the released {latest.version}",
+                    notice.front.line_of("version") if notice.front else None,
+                    "versions only go up: give this release a newer version",
+                )
+            )
+    return problems + release_problems(history, settings, rules_for(settings))
+
+
+def problem_to_json(problem: Problem) -> dict[str, object]:
+    return {
+        "severity": problem.severity,
+        "rule": problem.rule,
+        "message": problem.message,
+        "path": problem.path,
+        "line": problem.line,
+        "hint": problem.hint,
+    }

@@ -1,0 +1,54 @@
+"""The release log: every release with its verdict against the release before it.
+
+`notices log`, the site and the scheduler all ask the same question of a release: did it change
+the statement materially? This module answers it once, the same way for all of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from notifier.releases.history import History, Release, to_json
+from notifier.statement.diff import compare
+from notifier.statement.materiality import RuleSet, Verdict, assess
+
+
+@dataclass(frozen=True, slots=True)
+class AssessedRelease:
+    """A release, the one it follows (None for a notice's first) and the verdict between them."""
+
+    release: Release
+    previous: Release | None
+    verdict: Verdict | None
+
+
+def assess_release(history: History, release: Release, rules: RuleSet) -> AssessedRelease:
+    previous = history.previous(release)
+    if previous is None:
+        return AssessedRelease(release, None, None)
+    comparison = compare(previous.notice_doc, release.notice_doc)
+    return AssessedRelease(release, previous, assess(comparison, rules, release.notice_doc.front))
+
+
+def assessed_releases(
+    history: History, rules: RuleSet, notice: str | None = None
+) -> tuple[AssessedRelease, ...]:
+    """Every release in publish order (optionally of one notice), each with its verdict."""
+    return tuple(
+        assess_release(history, release, rules)
+        for release in history.releases
+        if notice is None or release.notice == notice
+    )
+
+
+def log_json(entry: AssessedRelease) -> dict[str, Any]:
+    """A release as `notices log --json` prints it: history's fields plus the verdict."""
+    verdict = entry.verdict
+    return {
+        **to_json(entry.release),
+        "previous": entry.previous.version if entry.previous else None,
+        "material": verdict.material if verdict else False,
+        "tier": verdict.tier if verdict else "T0",
+        "override_reason": verdict.override_reason if verdict else None,
+    }

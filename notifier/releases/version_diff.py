@@ -1,0 +1,302 @@
+"""The `notices diff` operation: find the two versions asked for, compare them, judge the change.
+
+A version is named by a release version, any git revision, or a path to a Markdown file; by
+default the old side is the release before the new side and the new side is the working tree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from notifier.errors import HistoryError, NoticeError, VersionNotFound
+from notifier.releases.history import History, Release, read_history
+from notifier.settings import Settings
+from notifier.statement.diff import Change, Comparison, compare
+from notifier.statement.notice import FrontMatter, Notice, parse_notice
+
+if TYPE_CHECKING:
+    from notifier.statement.materiality import ChangeVerdict, Reason, Verdict
+
+WORKING_TREE = "working tree"
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """One of the two versions compared: what the user named and the notice it resolved to."""
+
+    label: str  # "2018-11-01", "HEAD~1", "working tree", "old.md"
+    kind: str  # "release" | "revision" | "file" | "working-tree"
+    notice: Notice
+    release: Release | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DiffResult:
+    """Two versions, their comparison and its materiality verdict."""
+
+    old: Side
+    new: Side
+    comparison: Comparison
+    verdict: Verdict
+
+
+class _Resolver:
+    """Turns command-line names into notices, reading git history only when it is needed."""
+
+    def __init__(
+        self, settings: Settings, notice: str | None, locale: str | None, cwd: Path
+    ) -> None:
+        self.settings = settings
+        self.notice_name = notice
+        self.locale = locale or settings.default_locale
+        self.cwd = cwd
+        self._history: History | None = None
+
+    def history(self) -> History:
+        if self._history is None:
+            self._history = read_history(self.settings.repo, self.settings)
+        return self._history
+
+    def notice(self) -> str:
+        """The notice asked for with --notice, else the only one in the notices folder."""
+        if self.notice_name is not None:
+            return self.notice_name
+        folder = self.settings.notices_dir
+        found = (
+            sorted(p.name for p in folder.glob("*") if p.is_dir() and any(p.glob("*.md")))
+            if folder.is_dir()
+            else []
+        )
+        if len(found) == 1:
+            self.notice_name = found[0]
+            return found[0]
+        if not found:
+            raise VersionNotFound(
+                "no notices found",
+                path=folder,
+                hint="run inside a notices repository (or pass --repo), or compare two files",
+            )
+        raise VersionNotFound(
+            f"several notices: {', '.join(found)}", path=folder, hint="pick one with --notice"
+        )
+
+    def path(self) -> str:
+        """The notice file, relative to the repository: `notices/privacy/zh-CN.md`."""
+        folder = self.settings.notices_dir.relative_to(self.settings.repo).as_posix()
+        return f"{folder}/{self.notice()}/{self.locale}.md".removeprefix("./")
+
+    def side(self, name: str) -> Side:
+        file = self._file(name)
+        if file is not None:
+            return Side(name, "file", parse_notice(file.read_bytes(), name))
+        if name.endswith(".md"):
+            raise VersionNotFound("file does not exist", path=name, hint="check the path")
+        history = self.history_or_explain(name)
+        try:
+            release = history.find(name, self.notice(), self.locale)
+            return Side(name, "release", release.notice_doc, release)
+        except VersionNotFound as missing:
+            not_a_release = missing
+        try:
+            data = history.text_at(name, self.path())
+        except VersionNotFound as error:
+            if "unknown git revision" not in error.message:
+                raise
+            raise VersionNotFound(
+                f"no release, git revision or file named {name!r}",
+                hint=not_a_release.hint or "see `notices log` for the releases",
+            ) from error
+        return Side(name, "revision", parse_notice(data, f"{name}:{self.path()}"))
+
+    def history_or_explain(self, name: str) -> History:
+        try:
+            return self.history()
+        except HistoryError as error:
+            raise VersionNotFound(
+                f"{name!r} is not a file, and versions cannot be read: {error.message}",
+                path=error.path,
+                hint=error.hint or "compare two files instead",
+            ) from error
+
+    def _file(self, name: str) -> Path | None:
+        candidate = Path(name)
+        places = (
+            [candidate]
+            if candidate.is_absolute()
+            else [
+                self.cwd / candidate,
+                self.settings.repo / candidate,
+            ]
+        )
+        return next((p for p in places if p.is_file()), None)
+
+    def working_tree(self) -> Side:
+        relative = self.path()
+        file = self.settings.repo / relative
+        if not file.is_file():
+            raise VersionNotFound(
+                "file does not exist in the working tree",
+                path=relative,
+                hint="check --notice and --locale, or name the versions to compare",
+            )
+        return Side(WORKING_TREE, "working-tree", parse_notice(file.read_bytes(), relative))
+
+    def previous(self, new: Side) -> Side:
+        """The release before the new side's version; the latest release if that is new."""
+        notice, locale = self.notice(), self.locale
+        if new.release is not None:
+            notice, locale = new.release.notice, new.release.locale
+        history = self.history_or_explain("the previous release")
+        releases = history.releases_of(notice, locale)
+        version = new.notice.front.version if new.notice.front else None
+        current = new.release or next((r for r in releases if r.version == version), None)
+        if current is None:
+            if not releases:
+                raise VersionNotFound(
+                    f"no release of {notice}/{locale} to compare with",
+                    hint="name both versions to compare: notices diff A B",
+                )
+            previous: Release | None = releases[-1]
+        else:
+            previous = history.previous(current)
+        if previous is None:
+            raise VersionNotFound(
+                f"{notice}/{locale} {version} is the first release: nothing earlier to compare",
+                hint="name both versions to compare: notices diff A B",
+            )
+        return Side(previous.version, "release", previous.notice_doc, previous)
+
+
+def diff_versions(
+    settings: Settings,
+    old: str | None = None,
+    new: str | None = None,
+    *,
+    notice: str | None = None,
+    locale: str | None = None,
+    cwd: Path | None = None,
+) -> DiffResult:
+    """Compare `old` with `new` (defaults: the previous release, the working tree) and judge it."""
+    resolver = _Resolver(settings, notice, locale, cwd or Path.cwd())
+    new_side = resolver.side(new) if new is not None else resolver.working_tree()
+    old_side = resolver.side(old) if old is not None else resolver.previous(new_side)
+    _check_order(old_side, new_side)
+    comparison = compare(old_side.notice, new_side.notice)
+    return DiffResult(old_side, new_side, comparison, judge(comparison, settings))
+
+
+def _check_order(old: Side, new: Side) -> None:
+    """Refuse A newer than B: a reversed diff judges every change backwards (a removed duty
+    reads as a new one), and that verdict would be wrong, not merely mirrored."""
+    if old.release is None or new.release is None:
+        return
+    same = (old.release.notice, old.release.locale) == (new.release.notice, new.release.locale)
+    if same and old.release.published > new.release.published:
+        raise NoticeError(
+            f"the range is reversed: {old.label} was published after {new.label}",
+            hint=f"put the older version first: notices diff {new.label} {old.label}",
+        )
+
+
+def judge(comparison: Comparison, settings: Settings) -> Verdict:
+    """The materiality verdict of a comparison under the project's rules."""
+    from notifier.statement.materiality import assess, load_rules
+
+    front: FrontMatter | None = comparison.new.front
+    return assess(comparison, load_rules(settings.materiality_overrides), front)
+
+
+# --- JSON ------------------------------------------------------------------------------------
+
+
+def _side_json(side: Side) -> dict[str, Any]:
+    front = side.notice.front
+    return {
+        "label": side.label,
+        "kind": side.kind,
+        "path": side.notice.path,
+        "version": front.version if front else None,
+        "release": side.release.id if side.release else None,
+    }
+
+
+def _reason_json(reason: Reason, locale: str) -> dict[str, Any]:
+    zh = locale.lower().startswith("zh")
+    return {
+        "rule": reason.rule,
+        "title": reason.title_zh if zh else reason.title_en,
+        "explanation": reason.explanation_zh if zh else reason.explanation_en,
+        "explanation_zh": reason.explanation_zh,
+        "explanation_en": reason.explanation_en,
+        "triggers": list(reason.triggers),
+        "sources": list(reason.sources),
+        "tier": reason.tier,
+        "direction": reason.direction,
+    }
+
+
+def change_json(change: Change, judged: ChangeVerdict | None, locale: str) -> dict[str, Any]:
+    """One change in the `notices diff --format json` contract (plus what the diff knows)."""
+    return {
+        "section": change.section,
+        "section_id": change.section_id,
+        "kind": change.kind,
+        "material": bool(judged and judged.material),
+        "tier": judged.tier if judged else "T0",
+        "reasons": [_reason_json(r, locale) for r in judged.reasons] if judged else [],
+        "labels": list(change.labels),
+        "inserted": list(change.inserted),
+        "deleted": list(change.deleted),
+        "moved_from": change.moved_from,
+        "moved_to": change.moved_to,
+        "moved_text": [move.text for move in change.moves],
+        "old_section_id": change.old_section_id,
+        "old_section": change.old_section,
+        "old_title": change.old_title,
+        "new_title": change.new_title,
+    }
+
+
+def verdict_of(change: Change, verdict: Verdict) -> ChangeVerdict | None:
+    """The verdict on one change (matched by identity, then by equality)."""
+    for judged in verdict.changes:
+        if judged.change is change:
+            return judged
+    return next((judged for judged in verdict.changes if judged.change == change), None)
+
+
+def to_json(result: DiffResult) -> dict[str, Any]:
+    """The `notices diff --format json` object."""
+    locale = result.new.notice.locale
+    verdict = result.verdict
+    return {
+        "material": verdict.material,
+        "tier": verdict.tier,
+        "override_reason": verdict.override_reason,
+        "old": _side_json(result.old),
+        "new": _side_json(result.new),
+        "changes": [
+            change_json(change, verdict_of(change, verdict), locale)
+            for change in result.comparison.changes
+        ],
+    }
+
+
+FORMATS = ("text", "json", "html", "md")
+
+
+def render(result: DiffResult, fmt: str, *, color: bool = False) -> str:
+    """The result as text (for a terminal), html (a redline fragment) or md (a summary)."""
+    from notifier.statement import redline
+
+    comparison, verdict = result.comparison, result.verdict
+    labels = {"old_label": result.old.label, "new_label": result.new.label}
+    if fmt == "html":
+        return redline.comparison_html(comparison, verdict)
+    if fmt == "md":
+        return redline.summary_markdown(comparison, verdict, **labels).rstrip("\n")
+    if fmt == "text":
+        return redline.comparison_text(comparison, verdict, color=color, **labels)
+    raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")

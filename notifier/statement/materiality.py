@@ -1,0 +1,1047 @@
+"""Explainable materiality: which changes to a notice customers must be told about, and how early.
+
+Every verdict names the rule (M01–M24 material, N01–N12 quiet), the section and the words that
+triggered it, and each rule cites its source (GB/T 35273-2020, PIPL, EDPB WP260, FTC). The rules
+are package data (`rules/materiality.yaml`), overridable in the `[materiality]` table of
+notices.toml. A substantive change that no rule explains, in a section about personal
+information, is material (M24, "review"): a missed material change breaks the promise made to
+customers, while a false alarm costs one email.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from notifier.errors import ConfigError
+from notifier.settings import SETTINGS_FILE, Settings
+from notifier.statement.diff import Change, Comparison, normalise
+from notifier.statement.notice import FrontMatter
+from notifier.statement.wording import (
+    ADVERSE,
+    CHANGED,
+    FAVOURABLE,
+    Polarity,
+    Signal,
+    changed_sentences,
+    commitment_signal,
+    count,
+    entity_signals,
+    fold,
+    has_cjk,
+    keyword_delta,
+    letters,
+    levenshtein,
+    list_item_signal,
+    number_signals,
+    opposite,
+    polarity_signal,
+    snippet,
+    without_repeats,
+)
+
+TIERS = ("T0", "T1", "T2", "T3")
+DIRECTIONS = (ADVERSE, FAVOURABLE, CHANGED)
+MATERIAL_LEVELS = ("always", "usually", "review")
+FEATURES = (
+    "entity",
+    "contact_channel",
+    "period",
+    "age",
+    "polarity",
+    "commitment_removed",
+    "list_item",
+)
+RULES_RESOURCE = "rules/materiality.yaml"
+_RULE_OVERRIDE_KEYS = (
+    "tier",
+    "tier_favourable",
+    "tier_changed",
+    "watch",
+    "keywords_zh",
+    "keywords_en",
+)
+_TOP_OVERRIDE_KEYS = ("disabled", "rules", "synonyms", "renames", "boilerplate")
+
+
+# --- the rules -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordGroup:
+    """Words counted before and after; `added` says what adding one means for the person."""
+
+    words: tuple[str, ...]
+    added: str  # ADVERSE | FAVOURABLE
+    anywhere: bool = False  # fire in every section, not only the rule's watched ones
+    tier: str | None = None  # tier when this group's change is adverse (None: the rule's)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A material change kind (M01–M24) with its signals, tiers, sources and explanation."""
+
+    id: str
+    title_zh: str
+    title_en: str
+    sources: tuple[str, ...]
+    material: str  # always | usually | review
+    tier: str  # when adverse
+    tier_favourable: str
+    tier_changed: str
+    watch: tuple[str, ...]  # section categories; () = every section
+    keywords: tuple[KeywordGroup, ...] = ()
+    features: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    escalate_tier: str | None = None
+    escalate_words: tuple[str, ...] = ()
+    period_longer: str = ADVERSE
+    favourable_rule: str | None = None
+    why_zh: str = ""
+    why_en: str = ""
+
+    def watches(self, category: str | None) -> bool:
+        return not self.watch or (category is not None and category in self.watch)
+
+    def tier_for(self, direction: str, group_tier: str | None = None) -> str:
+        if direction == ADVERSE:
+            return group_tier or self.tier
+        return self.tier_favourable if direction == FAVOURABLE else self.tier_changed
+
+
+@dataclass(frozen=True, slots=True)
+class QuietRule:
+    """A change kind that is not material (N01–N12)."""
+
+    id: str
+    title_zh: str
+    title_en: str
+    sources: tuple[str, ...]
+    why_zh: str
+    why_en: str
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """A kind of section (our seed's ids), found by id or by words in its heading."""
+
+    id: str
+    rule: str | None
+    personal: bool
+    headings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """The rules in force: the packaged catalogue with notices.toml's overrides applied."""
+
+    rules: Mapping[str, Rule]
+    quiet: Mapping[str, QuietRule]
+    categories: tuple[Category, ...]
+    personal_words: tuple[str, ...]
+    synonyms: tuple[tuple[str, ...], ...]
+    renames: tuple[tuple[str, ...], ...]
+    polarity: Polarity
+    frames: Mapping[str, str]
+    quiet_frames: Mapping[str, str]
+    words: Mapping[str, Mapping[str, str]]
+    notes: Mapping[str, Mapping[str, str]]
+    tier_names: Mapping[str, Mapping[str, str]]
+    typo_max_cjk: int = 2
+    typo_max_latin: int = 3
+    disabled: frozenset[str] = frozenset()
+    boilerplate: tuple[str, ...] = ()
+
+    def category(self, category_id: str) -> Category | None:
+        return next((c for c in self.categories if c.id == category_id), None)
+
+
+# --- the verdict -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a change got its tier: the rule, its source, the words, in Chinese and English."""
+
+    rule: str
+    title_zh: str
+    title_en: str
+    sources: tuple[str, ...]
+    triggers: tuple[str, ...]
+    explanation_zh: str
+    explanation_en: str
+    tier: str
+    direction: str = ""
+    section_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeVerdict:
+    """The verdict on one section's change: material or not, its tier and its reasons."""
+
+    change: Change
+    material: bool
+    tier: str
+    reasons: tuple[Reason, ...]
+    category: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The verdict on a release: the highest tier of its changes, unless the editor overrode it.
+
+    `rules_material`/`rules_tier` keep what the rules said when the front matter's
+    `material: true|false` (with `material_reason`, shown as `override_reason`) wins.
+    """
+
+    material: bool
+    tier: str
+    changes: tuple[ChangeVerdict, ...]
+    override_reason: str | None = None
+    rules_material: bool = False
+    rules_tier: str = "T0"
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]:
+        """Every reason of every material change, in document order."""
+        return tuple(r for cv in self.changes if cv.material for r in cv.reasons)
+
+    @property
+    def rules_fired(self) -> tuple[str, ...]:
+        """The material rules that fired, each once, in order of first appearance."""
+        return tuple(dict.fromkeys(r.rule for r in self.reasons))
+
+
+def tier_max(tiers: Iterable[str]) -> str:
+    """The highest of some tiers ("T0" when there are none)."""
+    return max(tiers, key=TIERS.index, default="T0")
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def _fail(message: str, key: str, source: Path | None, hint: str | None = None) -> ConfigError:
+    path: Path | str = source if source is not None else SETTINGS_FILE
+    return ConfigError(message, path=path, line=_line_of(source, key), hint=hint)
+
+
+def _line_of(source: Path | None, key: str) -> int | None:
+    """The line of notices.toml that sets `key` (dotted, below [materiality]), if it can be told."""
+    if source is None or not source.exists():
+        return None
+    parts = key.split(".")
+    table_wanted, name = ".".join(parts[:-1]), parts[-1]
+    table = ""
+    header_line = None
+    for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
+        stripped = line.strip()
+        if header := re.match(r"^\[\s*([^\[\]]+?)\s*\]", stripped):
+            table = re.sub(r"\s+", "", header.group(1)).replace('"', "")
+            if table == key:
+                header_line = number
+            continue
+        if table == table_wanted and re.match(rf'^"?{re.escape(name)}"?\s*=', stripped):
+            return number
+    return header_line
+
+
+def _strings(value: Any, key: str, source: Path | None) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        name = key.rsplit(".", 1)[-1]
+        raise _fail(
+            f"setting '{key}' must be a list of non-empty strings",
+            key,
+            source,
+            f'write it as {name} = ["…", "…"]',
+        )
+    return tuple(value)
+
+
+def _tier(value: Any, key: str, source: Path | None) -> str:
+    if value not in TIERS:
+        raise _fail(
+            f"setting '{key}' must be one of {', '.join(TIERS)}, not {value!r}",
+            key,
+            source,
+            "T0 publish only, T1 notify by the effective date, T2 advance notice, "
+            "T3 advance notice and consent",
+        )
+    return str(value)
+
+
+def _packaged() -> dict[str, Any]:
+    rules = resources.files("notifier.statement").joinpath(RULES_RESOURCE)
+    text = rules.read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):  # pragma: no cover - package data
+        raise ConfigError("the packaged materiality rules are not a mapping", path=RULES_RESOURCE)
+    return data
+
+
+def _fold_word(word: str) -> str:
+    """Keywords are matched on normalised text, so they are normalised the same way."""
+    return normalise(word) or word
+
+
+def _group(raw: Mapping[str, Any], where: str) -> KeywordGroup:
+    added = raw.get("added", ADVERSE)
+    if added not in (ADVERSE, FAVOURABLE):
+        raise ConfigError(f"{where}: 'added' must be adverse or favourable", path=RULES_RESOURCE)
+    words = tuple(_fold_word(str(w)) for w in [*raw.get("zh", []), *raw.get("en", [])])
+    tier = raw.get("tier")
+    return KeywordGroup(words, added, bool(raw.get("anywhere", False)), tier)
+
+
+def _rule(rule_id: str, raw: Mapping[str, Any]) -> Rule:
+    tier = raw.get("tier", "T2")
+    escalate = raw.get("escalate") or {}
+    return Rule(
+        id=rule_id,
+        title_zh=raw["title_zh"],
+        title_en=raw["title_en"],
+        sources=tuple(raw.get("sources", ())),
+        material=raw.get("material", "always"),
+        tier=tier,
+        tier_favourable=raw.get("tier_favourable", "T1"),
+        tier_changed=raw.get("tier_changed", tier),
+        watch=tuple(raw.get("watch", ())),
+        keywords=tuple(
+            _group(g, f"{rule_id}.keywords[{i}]") for i, g in enumerate(raw.get("keywords", ()))
+        ),
+        features={str(k): tuple(v or ()) for k, v in (raw.get("features") or {}).items()},
+        escalate_tier=escalate.get("tier"),
+        escalate_words=tuple(_fold_word(str(w)) for w in escalate.get("words", ())),
+        period_longer=raw.get("period_longer", ADVERSE),
+        favourable_rule=raw.get("favourable_rule"),
+        why_zh=raw.get("why_zh", ""),
+        why_en=raw.get("why_en", ""),
+    )
+
+
+def _quiet(rule_id: str, raw: Mapping[str, Any]) -> QuietRule:
+    return QuietRule(
+        rule_id,
+        raw["title_zh"],
+        raw["title_en"],
+        tuple(raw.get("sources", ())),
+        raw.get("why_zh", ""),
+        raw.get("why_en", ""),
+    )
+
+
+def _check_packaged(rules: Mapping[str, Rule], categories: Sequence[Category]) -> None:
+    """The packaged catalogue is data too: fail loudly on a tier or category typo in it."""
+    known = {c.id for c in categories}
+    for rule in rules.values():
+        tiers = [rule.tier, rule.tier_favourable, rule.tier_changed, rule.escalate_tier]
+        tiers += [g.tier for g in rule.keywords]
+        bad = [t for t in tiers if t is not None and t not in TIERS]
+        unknown = [
+            c
+            for c in [*rule.watch, *(c for v in rule.features.values() for c in v)]
+            if c not in known
+        ]
+        features = [f for f in rule.features if f not in FEATURES]
+        if bad or unknown or features or rule.material not in MATERIAL_LEVELS:
+            raise ConfigError(
+                f"rule {rule.id}: bad tier {bad}, category {unknown}, feature {features} "
+                f"or material {rule.material!r}",
+                path=RULES_RESOURCE,
+            )
+
+
+def _apply_rule_override(
+    rule: Rule, raw: Any, known_categories: set[str], source: Path | None
+) -> Rule:
+    key = f"materiality.rules.{rule.id}"
+    if not isinstance(raw, dict):
+        raise _fail(f"'{key}' must be a table", key, source, f"write it as [{key}]")
+    changes: dict[str, Any] = {}
+    for name, value in raw.items():
+        here = f"{key}.{name}"
+        if name not in _RULE_OVERRIDE_KEYS:
+            raise _fail(
+                f"unknown setting '{here}'",
+                here,
+                source,
+                f"known settings in [{key}]: {', '.join(_RULE_OVERRIDE_KEYS)}",
+            )
+        if name.startswith("tier"):
+            changes[name] = _tier(value, here, source)
+        elif name == "watch":
+            watch = _strings(value, here, source) if value else ()
+            unknown = [c for c in watch if c not in known_categories]
+            if unknown:
+                raise _fail(
+                    f"setting '{here}' names unknown section categories: {', '.join(unknown)}",
+                    here,
+                    source,
+                    f"known categories: {', '.join(sorted(known_categories))}",
+                )
+            changes["watch"] = watch
+    extra = [
+        _fold_word(w)
+        for name in ("keywords_zh", "keywords_en")
+        if name in raw
+        for w in _strings(raw[name], f"{key}.{name}", source)
+    ]
+    if extra:
+        changes["keywords"] = (*rule.keywords, KeywordGroup(tuple(extra), ADVERSE))
+    if "tier" in changes and "tier_changed" not in changes and rule.tier_changed == rule.tier:
+        changes["tier_changed"] = changes["tier"]
+    fields = {name: getattr(rule, name) for name in Rule.__dataclass_fields__}
+    return Rule(**{**fields, **changes})
+
+
+def _groups(value: Any, key: str, source: Path | None) -> tuple[tuple[str, ...], ...]:
+    if not isinstance(value, list):
+        raise _fail(f"setting '{key}' must be a list of lists of words", key, source)
+    groups = tuple(_strings(g, key, source) for g in value)
+    if any(len(g) < 2 for g in groups):
+        raise _fail(f"each group in '{key}' needs at least two words", key, source)
+    return groups
+
+
+def load_rules(overrides: Mapping[str, Any], *, source: Path | None = None) -> RuleSet:
+    """The packaged rules with `[materiality]` overrides from notices.toml applied.
+
+    `overrides` is `settings.materiality_overrides`, e.g. `{"disabled": ["M15"],
+    "rules": {"M13": {"tier": "T2", "keywords_zh": ["微信"]}}}`. Unknown rule ids, keys,
+    tiers or categories are `ConfigError`s naming the key (and, given `source`, its line).
+    """
+    data = _packaged()
+    categories = tuple(
+        Category(
+            str(cid),
+            raw.get("rule"),
+            bool(raw.get("personal", True)),
+            tuple(str(h).lower() for h in raw.get("headings", ())),
+        )
+        for cid, raw in data["categories"].items()
+    )
+    rules = {str(rid): _rule(str(rid), raw) for rid, raw in data["rules"].items()}
+    _check_packaged(rules, categories)
+    quiet = {str(qid): _quiet(str(qid), raw) for qid, raw in data["quiet"].items()}
+    synonyms = tuple(tuple(_fold_word(w) for w in g) for g in data.get("synonyms", ()))
+    renames = tuple(tuple(_fold_word(w) for w in g) for g in data.get("renames", ()))
+    for name in overrides:
+        if name not in _TOP_OVERRIDE_KEYS:
+            raise _fail(
+                f"unknown setting 'materiality.{name}'",
+                f"materiality.{name}",
+                source,
+                f"known settings in [materiality]: {', '.join(_TOP_OVERRIDE_KEYS)}",
+            )
+    every_id = {*rules, *quiet}
+    disabled = frozenset(_strings(overrides.get("disabled", []), "materiality.disabled", source))
+    unknown_ids = sorted(disabled - every_id)
+    if unknown_ids:
+        raise _fail(
+            f"setting 'materiality.disabled' names unknown rules: {', '.join(unknown_ids)}",
+            "materiality.disabled",
+            source,
+            "rules are M01–M24 (material) and N01–N12 (quiet)",
+        )
+    table = overrides.get("rules", {})
+    if not isinstance(table, dict):
+        raise _fail("'materiality.rules' must be a table", "materiality.rules", source)
+    known_categories = {c.id for c in categories}
+    for rule_id, raw in table.items():
+        if rule_id not in rules:
+            key = f"materiality.rules.{rule_id}"
+            raise _fail(
+                f"unknown materiality rule '{rule_id}' in [{key}]",
+                key,
+                source,
+                "only M01–M24 can be tuned; N-rules can only be disabled",
+            )
+        rules[rule_id] = _apply_rule_override(rules[rule_id], raw, known_categories, source)
+    if "synonyms" in overrides:
+        synonyms += _groups(overrides["synonyms"], "materiality.synonyms", source)
+    if "renames" in overrides:
+        renames += _groups(overrides["renames"], "materiality.renames", source)
+    boilerplate = tuple(data.get("boilerplate", ()))
+    if "boilerplate" in overrides:
+        boilerplate += _strings(overrides["boilerplate"], "materiality.boilerplate", source)
+    pol = data["polarity"]
+    polarity = Polarity(
+        negation=tuple(_fold_word(w) for w in [*pol["negation"]["zh"], *pol["negation"]["en"]]),
+        modal=tuple(_fold_word(w) for w in [*pol["modal"]["zh"], *pol["modal"]["en"]]),
+        before=tuple(_fold_word(w) for w in [*pol["before"]["zh"], *pol["before"]["en"]]),
+        after=tuple(_fold_word(w) for w in [*pol["after"]["zh"], *pol["after"]["en"]]),
+        stop=tuple(pol.get("stop", ())),
+        same=tuple(tuple(g) for g in pol.get("same", ())),
+    )
+    return RuleSet(
+        rules={rid: rule for rid, rule in rules.items() if rid not in disabled},
+        quiet={qid: q for qid, q in quiet.items() if qid not in disabled},
+        categories=categories,
+        personal_words=tuple(_fold_word(w).lower() for w in data.get("personal_words", ())),
+        synonyms=synonyms,
+        renames=renames,
+        polarity=polarity,
+        frames=dict(data["frames"]),
+        quiet_frames=dict(data["quiet_frames"]),
+        words={k: dict(v) for k, v in data["words"].items()},
+        notes={k: dict(v) for k, v in data["notes"].items()},
+        tier_names={k: dict(v) for k, v in data["tiers"].items()},
+        typo_max_cjk=int(data.get("typo", {}).get("max_cjk", 2)),
+        typo_max_latin=int(data.get("typo", {}).get("max_latin", 3)),
+        disabled=disabled,
+        boilerplate=tuple(sorted({_fold_word(b) for b in boilerplate}, key=len, reverse=True)),
+    )
+
+
+# --- text: folding and counting --------------------------------------------------------------
+
+
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+
+
+def canonical(text: str, rules: RuleSet, *, synonyms: bool = True, renames: bool = True) -> str:
+    """Normalised text (diff.normalise, HTML comments dropped) with synonyms and product
+    renames folded to one word each."""
+    groups = [*(rules.synonyms if synonyms else ()), *(rules.renames if renames else ())]
+    text = normalise(_HTML_COMMENT.sub(" ", text))
+    if rules.boilerplate and any(b in text for b in rules.boilerplate):
+        for chrome in rules.boilerplate:
+            text = text.replace(chrome, " ")
+        text = normalise(text)
+    return fold(text, groups)
+
+
+# --- text: sentences that changed ------------------------------------------------------------
+
+
+# --- signals ---------------------------------------------------------------------------------
+
+
+def keyword_signals(old: str, new: str, rules: RuleSet, category: str | None) -> list[Signal]:
+    """Keyword groups whose words were added or removed, one signal per group."""
+    signals = []
+    for rule in rules.rules.values():
+        for group in rule.keywords:
+            if not (group.anywhere or rule.watches(category)):
+                continue
+            added, removed = keyword_delta(old, new, group.words)
+            if not added and not removed:
+                continue
+            if added and removed:
+                direction = CHANGED
+            elif added:
+                direction = group.added
+            else:
+                direction = opposite(group.added)
+            signals.append(
+                Signal(
+                    "keywords",
+                    direction,
+                    added,
+                    removed,
+                    (),
+                    (*added, *removed),
+                    rule.id,
+                    group.tier,
+                )
+            )
+    return signals
+
+
+# Numbers: periods (days, business days, months, years) and ages.
+
+
+# --- sections --------------------------------------------------------------------------------
+
+
+def category_of(change: Change, rules: RuleSet) -> str | None:
+    """The category of a change's section: by id, else by words in its heading or its parents'."""
+    titles = [t for t in (change.new_title, change.old_title) if t]
+    for path in (change.section, change.old_section):
+        if path:
+            titles += list(reversed(path.split(" > ")))
+    ids = (change.section_id, change.new_section_id, change.old_section_id)
+    return section_category(ids, titles, rules)
+
+
+def section_category(
+    ids: Iterable[str | None], titles: Iterable[str], rules: RuleSet
+) -> str | None:
+    """The first category named by one of `ids`, else the first whose heading words occur in
+    one of `titles` (own heading first, then the parents')."""
+    known = {c.id for c in rules.categories}
+    for section_id in ids:
+        if section_id in known:
+            return section_id
+    for title in titles:
+        lowered = unicodedata.normalize("NFKC", title).lower()
+        for category in rules.categories:
+            if any(word in lowered for word in category.headings):
+                return category.id
+    return None
+
+
+def is_personal(change: Change, category: str | None, rules: RuleSet) -> bool:
+    """Whether the section is about personal information (where unexplained change is material)."""
+    if category is not None:
+        found = rules.category(category)
+        return found is not None and found.personal
+    text = canonical(change.old_text + "\n" + change.new_text, rules).lower()
+    return any(word in text for word in rules.personal_words)
+
+
+# --- explaining ------------------------------------------------------------------------------
+
+
+def _render_words(signal: Signal, language: str, rules: RuleSet) -> str:
+    words = rules.words[language]
+    join = words["join"]
+    parts = []
+    if signal.replaced:
+        parts += [words["replaced"].format(a, b) for a, b in signal.replaced]
+    if signal.added:
+        parts.append(words["added"].format(join.join(signal.added)))
+    if signal.removed:
+        parts.append(words["removed"].format(join.join(signal.removed)))
+    return words["sep"].join(parts)
+
+
+def _explain(
+    rule_id: str,
+    title: tuple[str, str],
+    why: tuple[str, str],
+    section: str,
+    signals: Sequence[Signal],
+    note: tuple[str, str],
+    rules: RuleSet,
+) -> tuple[str, str]:
+    texts = []
+    for index, language in enumerate(("zh", "en")):
+        words = rules.words[language]["sep"].join(
+            dict.fromkeys(w for s in signals if (w := _render_words(s, language, rules)))
+        )
+        texts.append(
+            rules.frames[language].format(
+                rule=rule_id,
+                title=title[index],
+                section=section,
+                words=words,
+                why=why[index],
+                note=note[index],
+            )
+        )
+    return texts[0], texts[1]
+
+
+def _section_name(change: Change) -> str:
+    return change.section or change.new_title or change.old_title or change.section_id
+
+
+def _reason(
+    rule: Rule,
+    direction: str,
+    tier: str,
+    signals: Sequence[Signal],
+    change: Change,
+    rules: RuleSet,
+    escalated_by: Sequence[str] = (),
+) -> Reason:
+    note = ("", "")
+    if direction == FAVOURABLE:
+        note = (rules.notes["favourable"]["zh"], " " + rules.notes["favourable"]["en"])
+    elif escalated_by:
+        words_zh = rules.words["zh"]["join"].join(f"“{w}”" for w in escalated_by)
+        words_en = rules.words["en"]["join"].join(f"“{w}”" for w in escalated_by)
+        note = (
+            rules.notes["escalated"]["zh"].format(words=words_zh, tier=tier),
+            " " + rules.notes["escalated"]["en"].format(words=words_en, tier=tier),
+        )
+    zh, en = _explain(
+        rule.id,
+        (rule.title_zh, rule.title_en),
+        (rule.why_zh, rule.why_en),
+        _section_name(change),
+        signals,
+        note,
+        rules,
+    )
+    triggers = tuple(dict.fromkeys(t for s in signals for t in s.triggers))
+    return Reason(
+        rule.id,
+        rule.title_zh,
+        rule.title_en,
+        rule.sources,
+        triggers,
+        zh,
+        en,
+        tier,
+        direction,
+        change.section_id,
+    )
+
+
+def _quiet_reason(
+    quiet_id: str, change: Change, rules: RuleSet, words: Sequence[str] = ()
+) -> Reason | None:
+    quiet = rules.quiet.get(quiet_id)
+    if quiet is None:
+        return None
+    texts = []
+    for language, why in (("zh", quiet.why_zh), ("en", quiet.why_en)):
+        if words:
+            why = why.replace("{words}", rules.words[language]["join"].join(words))
+        else:
+            why = re.sub(r"\s*[（(]\{words\}[）)]", "", why)
+        title = quiet.title_zh if language == "zh" else quiet.title_en
+        texts.append(
+            rules.quiet_frames[language].format(
+                rule=quiet.id, title=title, section=_section_name(change), why=why
+            )
+        )
+    return Reason(
+        quiet.id,
+        quiet.title_zh,
+        quiet.title_en,
+        quiet.sources,
+        tuple(words),
+        texts[0],
+        texts[1],
+        "T0",
+        "",
+        change.section_id,
+    )
+
+
+# --- routing signals to rules ----------------------------------------------------------------
+
+
+def _claimant(feature: str, category: str | None, rules: RuleSet) -> Rule | None:
+    """The rule that owns a structural signal in this section: one that watches the section for
+    it, else the first rule that claims the feature everywhere."""
+    fallback = None
+    for rule in rules.rules.values():
+        sections = rule.features.get(feature)
+        if sections is None:
+            continue
+        if category is not None and category in sections:
+            return rule
+        if not sections and fallback is None:
+            fallback = rule
+    return fallback
+
+
+def _direction(signal: Signal, rule: Rule) -> str:
+    if signal.direction in ("longer", "shorter"):
+        longer = rule.period_longer
+        return longer if signal.direction == "longer" else opposite(longer)
+    if signal.direction in ("lower", "higher"):
+        return ADVERSE if signal.direction == "lower" else FAVOURABLE
+    return signal.direction
+
+
+@dataclass(slots=True)
+class _Finding:
+    rule: Rule
+    signals: list[Signal] = field(default_factory=list)
+    directions: list[str] = field(default_factory=list)
+    tiers: list[str] = field(default_factory=list)
+    escalated_by: list[str] = field(default_factory=list)
+
+
+def _route(
+    signals: Sequence[Signal], category: str | None, context: str, rules: RuleSet
+) -> dict[str, _Finding]:
+    findings: dict[str, _Finding] = {}
+    for signal in signals:
+        rule = (
+            rules.rules.get(signal.rule)
+            if signal.rule
+            else _claimant(signal.feature, category, rules)
+        )
+        if rule is None:
+            continue
+        direction = _direction(signal, rule)
+        if direction == FAVOURABLE and rule.favourable_rule in rules.rules:
+            rule = rules.rules[str(rule.favourable_rule)]
+        tier = rule.tier_for(direction, signal.tier)
+        finding = findings.setdefault(rule.id, _Finding(rule))
+        if direction == ADVERSE and rule.escalate_tier:
+            hits = [w for w in rule.escalate_words if count(context, w)]
+            if hits and TIERS.index(rule.escalate_tier) > TIERS.index(tier):
+                tier = rule.escalate_tier
+                finding.escalated_by += [h for h in hits if h not in finding.escalated_by]
+        finding.signals.append(signal)
+        finding.directions.append(direction)
+        finding.tiers.append(tier)
+    return findings
+
+
+def _merged_direction(directions: Sequence[str]) -> str:
+    for direction in (ADVERSE, CHANGED, FAVOURABLE):
+        if direction in directions:
+            return direction
+    return CHANGED  # pragma: no cover - a finding has at least one direction
+
+
+# --- assessing -------------------------------------------------------------------------------
+
+
+def _quiet_verdict(
+    change: Change,
+    quiet_id: str,
+    rules: RuleSet,
+    words: Sequence[str] = (),
+    category: str | None = None,
+) -> ChangeVerdict:
+    reason = _quiet_reason(quiet_id, change, rules, words)
+    return ChangeVerdict(change, False, "T0", (reason,) if reason else (), category)
+
+
+def _formatting_kind(change: Change) -> str:
+    labels = set(change.labels)
+    if "link-target" in labels:
+        return "N06"
+    if "reorder" in labels or "section-order" in labels:
+        return "N04"
+    if labels == {"punctuation-width"}:
+        return "N03"
+    return "N02"
+
+
+def _typo(pairs: Sequence[tuple[str, str]], change: Change, rules: RuleSet) -> tuple[str, ...]:
+    """The corrected fragments if every changed sentence differs by a few characters only."""
+    fragments = [*change.inserted, *change.deleted]
+    if not pairs or any(not old or not new for old, new in pairs):
+        return ()
+    if any(ch.isdigit() for f in fragments for ch in f):
+        return ()
+    cjk = any(has_cjk(f) for f in fragments)
+    limit = rules.typo_max_cjk if cjk else rules.typo_max_latin
+    for old, new in pairs:  # the limit holds per sentence: one typo fixed in two places is fine
+        if without_repeats(old) == without_repeats(new):
+            continue  # a doubled word ("and and") removed or added
+        if levenshtein(old, new, limit) > limit:
+            return ()
+    shown = [
+        f"{d.strip()}→{i.strip()}" for d, i in zip(change.deleted, change.inserted, strict=False)
+    ]
+    shown += [f"−{d.strip()}" for d in change.deleted[len(change.inserted) :] if d.strip()]
+    shown += [f"+{i.strip()}" for i in change.inserted[len(change.deleted) :] if i.strip()]
+    return tuple(shown) or ("",)
+
+
+def _unexplained_words(change: Change) -> tuple[str, ...]:
+    return (*_fragments(change.inserted), *_fragments(change.deleted))
+
+
+def assess_change(change: Change, rules: RuleSet) -> ChangeVerdict:
+    """The verdict on one change: the M-rules it fires, else why it is quiet, else M24."""
+    category = category_of(change, rules)
+    if change.kind == "formatting":
+        return _quiet_verdict(change, _formatting_kind(change), rules, change.labels, category)
+    if change.kind == "moved":
+        where = [w for w in (change.moved_from, change.moved_to) if w]
+        return _quiet_verdict(change, "N04", rules, where, category)
+    if change.kind in ("added", "removed") and not change.inserted and not change.deleted:
+        where = [w for w in (change.moved_from, change.moved_to) if w] or [change.section_id]
+        return _quiet_verdict(change, "N04", rules, where, category)  # its text moved here
+    body_pairs = changed_sentences(change)
+    title_pair = _title_pair(change)
+    raw_pairs = body_pairs + ([title_pair] if title_pair else [])
+    pairs = [(canonical(o, rules), canonical(n, rules)) for o, n in raw_pairs]
+    differing = [(o, n) for o, n in pairs if o != n]
+    if not differing:
+        return _folded_away(change, raw_pairs, category, rules)
+    personal = is_personal(change, category, rules)
+    signals = _signals(change, differing, category, personal, rules)
+    context = "\n".join(o + "\n" + n for o, n in differing)
+    reasons = [
+        _reason(
+            finding.rule,
+            _merged_direction(finding.directions),
+            tier_max(finding.tiers),
+            finding.signals,
+            change,
+            rules,
+            finding.escalated_by,
+        )
+        for finding in _route(signals, category, context, rules).values()
+    ]
+    if reasons:
+        reasons.sort(key=lambda r: (-TIERS.index(r.tier), r.rule))
+        tier = tier_max(r.tier for r in reasons)
+        return ChangeVerdict(change, tier != "T0", tier, tuple(reasons), category)
+    if title_pair and not body_pairs:
+        words = (f"{title_pair[0]}→{title_pair[1]}",)
+        return _quiet_verdict(change, "N12", rules, words, category)
+    return _unexplained(change, raw_pairs, differing, category, personal, rules)
+
+
+def _title_pair(change: Change) -> tuple[str, str] | None:
+    """The heading as a sentence of its own: when the section came or went, or was reworded."""
+    old, new = change.old_title or "", change.new_title or ""
+    if change.kind in ("added", "removed"):
+        return old, new
+    if old != new and normalise(old) != normalise(new):
+        return old, new
+    return None
+
+
+def _folded_away(
+    change: Change, raw_pairs: Sequence[tuple[str, str]], category: str | None, rules: RuleSet
+) -> ChangeVerdict:
+    """A change that vanishes once synonyms, renames, page chrome and formatting are folded."""
+    bare = [
+        (
+            canonical(o, rules, synonyms=False, renames=False),
+            canonical(n, rules, synonyms=False, renames=False),
+        )
+        for o, n in raw_pairs
+    ]
+    if any(o != n for o, n in bare):
+        plain = [
+            (canonical(o, rules, renames=False), canonical(n, rules, renames=False))
+            for o, n in raw_pairs
+        ]
+        renamed = not all(o == n for o, n in plain)
+        groups = rules.renames if renamed else rules.synonyms
+        words = _group_swaps(raw_pairs, groups, rules) or _swapped(raw_pairs)
+        return _quiet_verdict(change, "N07" if renamed else "N08", rules, words, category)
+    if "date-line" in change.labels:
+        return _quiet_verdict(change, "N05", rules, (), category)
+    return _quiet_verdict(change, _formatting_kind(change), rules, change.labels, category)
+
+
+def _signals(
+    change: Change,
+    differing: Sequence[tuple[str, str]],
+    category: str | None,
+    personal: bool,
+    rules: RuleSet,
+) -> list[Signal]:
+    """Everything the changed sentences (canonical, old and new) say changed."""
+    old_all = "\n".join(o for o, _ in differing)
+    new_all = "\n".join(n for _, n in differing)
+    signals = keyword_signals(old_all, new_all, rules, category)
+    if change.kind == "removed":  # a section's words going away is no narrowing of practice
+        signals = [s for s in signals if s.direction != FAVOURABLE]
+    signals += number_signals(old_all, new_all)
+    signals += entity_signals(old_all, new_all, urls=category == "contact")
+    found = [
+        polarity_signal([(o, n) for o, n in differing if o and n], rules.polarity),
+        commitment_signal([o for o, n in differing if o and not n], rules.polarity),
+        list_item_signal(change.old_text, change.new_text),
+    ]
+    signals += [signal for signal in found if signal is not None]
+    if change.kind in ("added", "removed"):
+        signals.append(_section_signal(change, category, personal, rules))
+    return signals
+
+
+def _unexplained(
+    change: Change,
+    raw_pairs: Sequence[tuple[str, str]],
+    differing: Sequence[tuple[str, str]],
+    category: str | None,
+    personal: bool,
+    rules: RuleSet,
+) -> ChangeVerdict:
+    """No rule fired: punctuation, a typo, or text outside personal information is quiet;
+    anything else about personal information is material until reviewed (M24)."""
+    if all(letters(o) == letters(n) for o, n in differing):
+        return _quiet_verdict(change, "N03", rules, _swapped(raw_pairs), category)
+    if typo := _typo(differing, change, rules):
+        return _quiet_verdict(change, "N01", rules, typo, category)
+    if not personal or "M24" not in rules.rules:
+        return _quiet_verdict(change, "N08", rules, _unexplained_words(change), category)
+    review = Signal(
+        "review",
+        CHANGED,
+        added=_fragments(change.inserted),
+        removed=_fragments(change.deleted),
+        triggers=_unexplained_words(change),
+    )
+    rule = rules.rules["M24"]
+    reason = _reason(rule, CHANGED, rule.tier_changed, [review], change, rules)
+    return ChangeVerdict(change, rule.tier_changed != "T0", rule.tier_changed, (reason,), category)
+
+
+def _fragments(pieces: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(snippet(p, 24) for p in pieces if normalise(p)))[:3]
+
+
+def _section_signal(change: Change, category: str | None, personal: bool, rules: RuleSet) -> Signal:
+    """A whole section added (adverse) or removed (direction unknown: information is gone)."""
+    title = change.new_title if change.kind == "added" else change.old_title
+    shown = (title or change.section_id,)
+    found = rules.category(category) if category else None
+    rule_id = found.rule if found and found.rule in rules.rules else None
+    if rule_id is None and personal and "M24" in rules.rules:
+        rule_id = "M24"
+    direction = ADVERSE if change.kind == "added" else CHANGED
+    if change.kind == "added":
+        return Signal("section", direction, shown, (), (), shown, rule_id)
+    return Signal("section", direction, (), shown, (), shown, rule_id)
+
+
+def _group_swaps(
+    pairs: Sequence[tuple[str, str]], groups: Sequence[Sequence[str]], rules: RuleSet
+) -> tuple[str, ...]:
+    """'old→new' for the synonyms or renames swapped between the sentences."""
+    old = "\n".join(canonical(o, rules, renames=False) for o, _ in pairs)
+    new = "\n".join(canonical(n, rules, renames=False) for _, n in pairs)
+    old_plain = "\n".join(normalise(o) for o, _ in pairs)
+    new_plain = "\n".join(normalise(n) for _, n in pairs)
+    shown = []
+    for group in groups:
+        added, removed = keyword_delta(old_plain, new_plain, group)
+        if not added and not removed:
+            added, removed = keyword_delta(old, new, group)
+        if added and removed:
+            shown.append(f"{removed[0]}→{added[0]}")
+    return tuple(shown)
+
+
+def _swapped(pairs: Sequence[tuple[str, str]]) -> tuple[str, ...]:
+    """'old→new' for the words two versions of sentences differ in (for quiet explanations)."""
+    shown = []
+    for old, new in pairs:
+        a, b = normalise(old), normalise(new)
+        start = 0
+        while start < min(len(a), len(b)) and a[start] == b[start]:
+            start += 1
+        end = 0
+        while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+            end += 1
+        if a != b:
+            shown.append(f"{a[start : len(a) - end]}→{b[start : len(b) - end]}")
+    return tuple(dict.fromkeys(shown))
+
+
+def assess(comparison: Comparison, rules: RuleSet, front: FrontMatter | None = None) -> Verdict:
+    """The verdict on a comparison of two versions: per change, then for the release.
+
+    The release tier is the highest tier of its changes; a change is material when its tier is
+    T1 or higher. The new version's front matter `material: true|false` (with
+    `material_reason`) wins and is shown as `override_reason`.
+    """
+    verdicts = tuple(assess_change(change, rules) for change in comparison.changes)
+    tier = tier_max(v.tier for v in verdicts)
+    material = any(v.material for v in verdicts)
+    if front is None or front.material is None:
+        return Verdict(material, tier, verdicts, None, material, tier)
+    reason = front.material_reason or "(no material_reason given)"
+    if front.material:
+        overridden = tier if tier != "T0" else "T2"
+        return Verdict(True, overridden, verdicts, reason, material, tier)
+    return Verdict(False, "T0", verdicts, reason, material, tier)
+
+
+def rules_for(settings: Settings) -> RuleSet:
+    """`load_rules` for a project: errors point at its notices.toml and the offending line."""
+    return load_rules(settings.materiality_overrides, source=settings.repo / SETTINGS_FILE)

@@ -1,0 +1,627 @@
+"""What the wording of a change says: keywords, numbers, names, contact channels, polarity.
+
+Pure functions over text, used by the materiality rules: which words were added or removed in the
+sentences a change touched, which periods and ages changed (30 天 → 15 个工作日, 18 岁 → 14 岁,
+one year → three years), which company names and contact channels changed, and whether a promise
+flipped (不会 → 会, 仅 → 可能, 前 → 后, will not → may). Nothing here knows the rules; the signals
+say what changed and in which direction, and `materiality` decides what that means.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from notifier.statement.diff import DELETE, EQUAL, INSERT, Change, normalise
+
+ADVERSE, FAVOURABLE, CHANGED = "adverse", "favourable", "changed"
+
+
+def has_cjk(text: str) -> bool:
+    """Whether the text holds a Chinese character."""
+    return bool(_CJK_CHAR.search(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Polarity:
+    """Negation, modal and timing words whose change flips what a sentence promises (M21)."""
+
+    negation: tuple[str, ...]
+    modal: tuple[str, ...]
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    stop: tuple[str, ...]
+    same: tuple[tuple[str, ...], ...] = ()
+
+
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]")
+
+
+_CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    word: str
+    regex: re.Pattern[str] | None  # None: plain substring count (CJK)
+
+
+_PATTERNS: dict[str, _Pattern] = {}
+
+
+def _pattern(word: str) -> _Pattern:
+    found = _PATTERNS.get(word)
+    if found is None:
+        if word.isascii():
+            head = r"(?<![A-Za-z0-9])" if _ASCII_WORD.match(word[0]) else ""
+            # short words (AI, EU, fee, sell) must end there, give or take an inflection;
+            # longer words and phrases match as prefixes (collect → collection)
+            tail = ""
+            if len(word) <= 4 and _ASCII_WORD.match(word[-1]):
+                tail = r"(?:s|es|ed|ing|er|ers)?(?![A-Za-z0-9])"
+            found = _Pattern(word, re.compile(head + re.escape(word) + tail, re.IGNORECASE))
+        else:
+            found = _Pattern(word, None)
+        _PATTERNS[word] = found
+    return found
+
+
+def count(text: str, word: str) -> int:
+    """How often `word` occurs in `text`: CJK as a substring, Latin as a word start (any case)."""
+    pattern = _pattern(word)
+    if pattern.regex is None:
+        return text.count(word)
+    return len(pattern.regex.findall(text))
+
+
+def replace_word(text: str, word: str, by: str) -> str:
+    pattern = _pattern(word)
+    if pattern.regex is None:
+        return text.replace(word, by)
+    return pattern.regex.sub(by, text)
+
+
+def fold(text: str, groups: Sequence[Sequence[str]]) -> str:
+    """Replace every word of a group by the group's first word (longest words first)."""
+    pairs = sorted(((w, g[0]) for g in groups for w in g[1:]), key=lambda pair: -len(pair[0]))
+    for word, by in pairs:
+        if count(text, word):
+            text = replace_word(text, word, by)
+    return text
+
+
+def levenshtein(a: str, b: str, limit: int) -> int:
+    """Edit distance of a and b, or limit + 1 as soon as it is known to exceed `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, start=1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+_CLOSERS = frozenset("。！？；!?;")
+
+
+_BLOCK_START = frozenset("\n-*+#>|")
+
+
+def _ends_sentence(text: str, i: int) -> bool:
+    char = text[i]
+    if char in _CLOSERS:
+        return True
+    following = text[i + 1] if i + 1 < len(text) else ""
+    if char == ".":
+        return following.isspace() and following != ""
+    # a line break ends a sentence only before a blank line or a new Markdown block (reflow
+    # inside a paragraph does not)
+    return char == "\n" and following in _BLOCK_START and following != ""
+
+
+def _pieces(text: str) -> Iterator[tuple[str, bool]]:
+    """`text` cut after each sentence end: (piece, whether it ends a sentence)."""
+    start = 0
+    for i in range(len(text)):
+        if _ends_sentence(text, i):
+            yield text[start : i + 1], True
+            start = i + 1
+    if start < len(text):
+        yield text[start:], False
+
+
+def changed_sentences(change: Change) -> list[tuple[str, str]]:
+    """The sentences a change touched, as (old, new) pairs of raw text.
+
+    Walks the redline ops; text common to both sides goes to both, so counting words over all
+    old and all new sentences compares like with like. Only wording ops (tag "") mark a sentence
+    as changed; moved text, formatting and date lines do not.
+    """
+    tags = change.tags if len(change.tags) == len(change.ops) else ("",) * len(change.ops)
+    ops = change.ops
+    if not ops and (change.old_text or change.new_text):
+        ops = tuple(
+            (op, text)
+            for op, text in ((DELETE, change.old_text), (INSERT, change.new_text))
+            if text
+        )
+        tags = ("",) * len(ops)
+    pairs: list[tuple[str, str]] = []
+    old: list[str] = []
+    new: list[str] = []
+    changed = False
+    for (op, text), tag in zip(ops, tags, strict=True):
+        for piece, closes in _pieces(text):
+            if op != INSERT:
+                old.append(piece)
+            if op != DELETE:
+                new.append(piece)
+            if op != EQUAL and not tag and piece.strip():
+                changed = True
+            if closes:
+                if changed:
+                    pairs.append(("".join(old), "".join(new)))
+                old, new, changed = [], [], False
+    if changed:
+        pairs.append(("".join(old), "".join(new)))
+    return pairs
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """Something the text says changed. `direction` is adverse / favourable / changed, or for
+    numbers longer / shorter (periods) and lower / higher (ages), resolved by the rule."""
+
+    feature: str
+    direction: str
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    replaced: tuple[tuple[str, str], ...] = ()
+    triggers: tuple[str, ...] = ()
+    rule: str | None = None
+    tier: str | None = None
+
+
+def _without_substrings(words: Sequence[str]) -> tuple[str, ...]:
+    """Drop repeats (any case) and words inside a longer word of the list (境外 in 中国境外)."""
+    unique = list({w.lower(): w for w in reversed(words)}.values())[::-1]
+    lowered = [w.lower() for w in unique]
+    return tuple(
+        w
+        for i, w in enumerate(unique)
+        if not any(i != j and lowered[i] in other for j, other in enumerate(lowered))
+    )
+
+
+def keyword_delta(old: str, new: str, words: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    """(added, removed): words counted more often in `new`, and more often in `old`."""
+    added, removed = [], []
+    for word in dict.fromkeys(words):
+        before, after = count(old, word), count(new, word)
+        if after > before:
+            added.append(word)
+        elif before > after:
+            removed.append(word)
+    return _without_substrings(added), _without_substrings(removed)
+
+
+def opposite(direction: str) -> str:
+    return {ADVERSE: FAVOURABLE, FAVOURABLE: ADVERSE}.get(direction, direction)
+
+
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+
+
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+
+_EN_NUMBERS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty-five": 45,
+    "sixty": 60,
+    "ninety": 90,
+}
+
+
+_NUMBER = r"(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)"
+
+
+_EN_NUMBER = r"(\d+|" + "|".join(sorted(_EN_NUMBERS, key=len, reverse=True)) + ")"
+
+
+_MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+
+
+_DATES = re.compile(
+    r"\d{4}年\d{1,2}月(?:\d{1,2}日)?|\d{1,2}月\d{1,2}日|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
+    rf"|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}\s+{_MONTHS},?\s+\d{{4}}",
+    re.IGNORECASE,
+)
+
+
+_ZH_AGE = re.compile(_NUMBER + r"\s*(?:周岁|岁)")
+
+
+_EN_AGE = re.compile(
+    r"(?:under|below|younger than|over|older than|(?:the\s+)?age of|aged)\s+(?:the\s+age\s+of\s+)?"
+    r"(\d{1,2})(?!\d)|(\d{1,2})\s*(?:years?[ -]old|-year-old)",
+    re.IGNORECASE,
+)
+
+
+_ZH_PERIOD = re.compile(
+    _NUMBER + r"\s*(个工作日|工作日|个自然日|自然日|小时|天|日|周|星期|个月|月|年)"
+)
+
+
+_EN_PERIOD = re.compile(
+    _EN_NUMBER + r"\s*-?\s*(business days?|working days?|calendar days?|days?|weeks?|months?"
+    r"|years?|hours?)(?![a-z])",
+    re.IGNORECASE,
+)
+
+
+_DAYS = {
+    "个工作日": 1.4,
+    "工作日": 1.4,
+    "个自然日": 1.0,
+    "自然日": 1.0,
+    "小时": 1 / 24,
+    "天": 1.0,
+    "日": 1.0,
+    "周": 7.0,
+    "星期": 7.0,
+    "个月": 30.0,
+    "月": 30.0,
+    "年": 365.0,
+}
+
+
+def cn_number(text: str) -> float:
+    """'三十' → 30, '十五' → 15, '两' → 2, '一百二十' → 120; Arabic digits pass through."""
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        return float(text)
+    total = current = 0
+    for char in text:
+        if char in _CN_DIGITS:
+            current = _CN_DIGITS[char]
+        elif char in _CN_UNITS:
+            total += (current or 1) * _CN_UNITS[char]
+            current = 0
+    return float(total + current)
+
+
+def _en_number(text: str) -> float:
+    return float(text) if text[0].isdigit() else float(_EN_NUMBERS[text.lower()])
+
+
+def _en_days(unit: str) -> float:
+    unit = unit.lower()
+    if unit.startswith(("business", "working")):
+        return 1.4
+    for name, days in (
+        ("hour", 1 / 24),
+        ("day", 1.0),
+        ("week", 7.0),
+        ("month", 30.0),
+        ("year", 365.0),
+    ):
+        if name in unit:
+            return days
+    return 1.0  # pragma: no cover - the regex only admits the units above
+
+
+def ages(text: str) -> list[tuple[str, float]]:
+    """Ages stated in the text: ('18岁', 18.0), ('under 13', 13.0)."""
+    found = [(m.group(0), cn_number(m.group(1))) for m in _ZH_AGE.finditer(text)]
+    for match in _EN_AGE.finditer(text):
+        number = match.group(1) or match.group(2)
+        found.append((match.group(0), float(number)))
+    return found
+
+
+def periods(text: str) -> list[tuple[str, float]]:
+    """Periods in the text, in days: ('30天', 30.0), ('十五个工作日', 21.0), ('1 year', 365.0)."""
+    text = _DATES.sub(" ", text)
+    text = _EN_AGE.sub(" ", _ZH_AGE.sub(" ", text))
+    found = [
+        (m.group(0), cn_number(m.group(1)) * _DAYS[m.group(2)]) for m in _ZH_PERIOD.finditer(text)
+    ]
+    found += [
+        (m.group(0), _en_number(m.group(1)) * _en_days(m.group(2)))
+        for m in _EN_PERIOD.finditer(text)
+    ]
+    return found
+
+
+def _number_signal(
+    feature: str, old: list[tuple[str, float]], new: list[tuple[str, float]], up: str, down: str
+) -> Signal | None:
+    if Counter(round(v, 3) for _, v in old) == Counter(round(v, 3) for _, v in new):
+        return None
+    old_texts = [t for t, _ in old]
+    new_texts = [t for t, _ in new]
+    gone = [t for t in old_texts if t not in new_texts]
+    came = [t for t in new_texts if t not in old_texts]
+    if old and new:
+        high_old, high_new = max(v for _, v in old), max(v for _, v in new)
+        direction = up if high_new > high_old else down if high_new < high_old else CHANGED
+    else:
+        direction = CHANGED
+    replaced = tuple(zip(gone, came, strict=False))
+    added = tuple(came[len(replaced) :])
+    removed = tuple(gone[len(replaced) :])
+    triggers = tuple(dict.fromkeys([*gone, *came]))
+    return Signal(feature, direction, added, removed, replaced, triggers)
+
+
+def number_signals(old: str, new: str) -> list[Signal]:
+    """Changed periods (longer / shorter) and ages (higher / lower)."""
+    found = [
+        _number_signal("period", periods(old), periods(new), "longer", "shorter"),
+        _number_signal("age", ages(old), ages(new), "higher", "lower"),
+    ]
+    return [s for s in found if s is not None]
+
+
+_ZH_COMPANY = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{2,40}?(?:股份有限公司|有限责任公司|有限公司)")
+
+
+_ZH_COMPANY_LEAD = re.compile(
+    r"^.*(?:委托|授权|包括|以及|并且|或者|和|与|及|向|由|的|是|在|为|将|给|对|从|即)"
+)
+
+
+_EN_COMPANY = re.compile(
+    r"(?:[A-Z0-9][\w&'-]*\.?\s+){0,5}[A-Z0-9][\w&'-]*,?\s+(?:Co\.,?\s*Ltd\b\.?|Inc\b\.?|LLC\b"
+    r"|Ltd\b\.?|Limited\b"
+    r"|Corporation\b|Corp\b\.?|GmbH\b|B\.V\.|S\.A\.|PLC\b|plc\b)"
+)
+
+
+def entities(text: str) -> list[str]:
+    """Company names: '上海蓝云网络科技有限公司', 'GitHub, Inc.', 'Mozilla Corporation'."""
+    names = []
+    for match in _ZH_COMPANY.finditer(text):
+        name = match.group(0)
+        trimmed = _ZH_COMPANY_LEAD.sub("", name)
+        names.append(trimmed if len(trimmed) >= 6 else name)
+    names += [m.group(0).strip() for m in _EN_COMPANY.finditer(text)]
+    return names
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]\"'，。；,;]+[^\s<>()\[\]\"'，。；,;.]")
+
+
+_PHONE = re.compile(
+    r"(?<![\w.])(?:\+\d{1,3}[ -]?)?(?:\(\d{2,4}\)[ -]?|\d{2,4}[ -])\d{3,4}[ -]?\d{3,4}(?![\w])"
+    r"|(?<!\d)1[3-9]\d{9}(?!\d)"
+)
+
+
+_POSTCODE = re.compile(
+    r"(?:邮编|邮政编码|postcode|post code|postal code|zip code|zip)\s*:?\s*(\d{5,6})"
+    r"|\b[A-Z]{2}\s+(\d{5})(?:-\d{4})?\b",
+    re.IGNORECASE,
+)
+
+
+_ZH_ADDRESS = re.compile(
+    r"(?:[\u4e00-\u9fff]{2,3}省)?[\u4e00-\u9fff]{2,4}市[\u4e00-\u9fff\d·\-]{2,60}?"
+    r"(?:号楼|号院|层|室|大厦|号)"
+)
+
+
+_EN_ADDRESS = re.compile(
+    r"\d{1,5}\s+(?:[A-Z][\w.'-]*\s+){1,5}(?:St|Street|Ave|Avenue|Road|Rd|Blvd|Boulevard|Way"
+    r"|Lane|Drive|Dr|Square|Place)\b\.?"
+)
+
+
+def contact_channels(text: str, *, urls: bool = True) -> list[str]:
+    """Emails, phone numbers, postcodes, postal addresses and (if `urls`) web addresses
+    written in the text."""
+    found = _EMAIL.findall(text) + (_URL.findall(text) if urls else [])
+    without = _URL.sub(" ", _EMAIL.sub(" ", text))
+    found += [m.group(0).strip() for m in _PHONE.finditer(without)]
+    found += [m.group(1) or m.group(2) for m in _POSTCODE.finditer(without)]
+    found += _ZH_ADDRESS.findall(without) + _EN_ADDRESS.findall(without)
+    return found
+
+
+def _set_signal(feature: str, old: list[str], new: list[str]) -> Signal | None:
+    old_set, new_set = list(dict.fromkeys(old)), list(dict.fromkeys(new))
+    gone = [x for x in old_set if x not in new_set]
+    came = [x for x in new_set if x not in old_set]
+    if not gone and not came:
+        return None
+    direction = CHANGED if gone and came else ADVERSE if came else FAVOURABLE
+    replaced = tuple(zip(gone, came, strict=False))
+    return Signal(
+        feature,
+        direction,
+        tuple(came[len(replaced) :]),
+        tuple(gone[len(replaced) :]),
+        replaced,
+        tuple([*gone, *came]),
+    )
+
+
+def entity_signals(old: str, new: str, *, urls: bool = True) -> list[Signal]:
+    """Changed company names and contact channels (emails, phones, postcodes, addresses and,
+    with `urls`, web addresses: only in contact sections, elsewhere they are documentation)."""
+    found = [
+        _set_signal("entity", entities(old), entities(new)),
+        _set_signal(
+            "contact_channel", contact_channels(old, urls=urls), contact_channels(new, urls=urls)
+        ),
+    ]
+    return [s for s in found if s is not None]
+
+
+_WORD_REGEX: dict[str, re.Pattern[str]] = {}
+
+
+def polarity_tokens(text: str, polarity: Polarity) -> list[str]:
+    """Negation, modal and timing words in order ("不会", "仅", "will", "not", "前"), with
+    compounds that only look like them ("供应商", "社会") skipped."""
+    words = sorted(
+        {*polarity.negation, *polarity.modal, *polarity.before, *polarity.after},
+        key=len,
+        reverse=True,
+    )
+    cjk = [w for w in words if not w.isascii()]
+    latin = [w for w in words if w.isascii()]
+    same = {w: g[0] for g in polarity.same for w in g}
+    found: list[tuple[int, str]] = []
+    i = 0
+    while i < len(text):
+        if _CJK_CHAR.match(text[i]):
+            stop = next((s for s in polarity.stop if text.startswith(s, i)), None)
+            if stop:
+                i += len(stop)
+                continue
+            word = next((w for w in cjk if text.startswith(w, i)), None)
+            if word:
+                found.append((i, same.get(word, word)))
+                i += len(word)
+                continue
+        i += 1
+    spans: list[tuple[int, int]] = []
+    for word in latin:
+        regex = _WORD_REGEX.get(word)
+        if regex is None:
+            regex = re.compile(rf"(?<![A-Za-z']){re.escape(word)}(?![A-Za-z'])", re.IGNORECASE)
+            _WORD_REGEX[word] = regex
+        for match in regex.finditer(text):
+            if not any(s <= match.start() < e for s, e in spans):
+                spans.append((match.start(), match.end()))
+                found.append((match.start(), same.get(word, word)))
+    return [w for _, w in sorted(found)]
+
+
+def polarity_signal(pairs: Sequence[tuple[str, str]], polarity: Polarity) -> Signal | None:
+    """A flip in modified sentences: 不会→会, 仅→可能, 前→后, will not→may, only→also."""
+    removed: list[str] = []
+    added: list[str] = []
+    for old, new in pairs:
+        before, after = polarity_tokens(old, polarity), polarity_tokens(new, polarity)
+        lost = Counter(before) - Counter(after)
+        gained = Counter(after) - Counter(before)
+        removed += [w for w in dict.fromkeys(before) if lost[w]]
+        added += [w for w in dict.fromkeys(after) if gained[w]]
+    if not removed and not added:
+        return None
+    negation_lost = any(w in polarity.negation for w in removed)
+    timing_back = any(w in polarity.before for w in removed) and not any(
+        w in polarity.before for w in added
+    )
+    timing_forward = any(w in polarity.after for w in removed) and any(
+        w in polarity.before for w in added
+    )
+    significant = [w for w in [*removed, *added] if w in polarity.negation or w in polarity.modal]
+    if negation_lost or timing_back:
+        direction = ADVERSE
+    elif timing_forward:
+        direction = FAVOURABLE
+    elif significant:
+        direction = CHANGED
+    else:
+        return None  # only a stray 前/后/before/after: no flip
+    join = " " if all(w.isascii() for w in [*removed, *added]) else ""
+    old, new = join.join(removed), join.join(added)
+    if old and new:
+        return Signal("polarity", direction, (), (), ((old, new),), (f"{old}→{new}",))
+    return Signal(
+        "polarity", direction, (new,) if new else (), (old,) if old else (), (), (old or new,)
+    )
+
+
+def commitment_signal(removed_sentences: Sequence[str], polarity: Polarity) -> Signal | None:
+    """Whole sentences deleted that held a promise (不会, 仅, 未经, will not, only)."""
+    snippets, tokens = [], []
+    for sentence in removed_sentences:
+        found = [w for w in polarity_tokens(sentence, polarity) if w in polarity.negation]
+        if found:
+            snippets.append(snippet(sentence))
+            tokens += found
+    if not snippets:
+        return None
+    return Signal(
+        "commitment_removed", ADVERSE, (), tuple(snippets), (), tuple(dict.fromkeys(tokens))
+    )
+
+
+_LIST_ITEM = re.compile(r"(?m)^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+(\S.*)$")
+
+
+def list_item_signal(old_text: str, new_text: str) -> Signal | None:
+    """Items added to (or dropped from) a Markdown list in the section."""
+    old_items = [normalise(m.group(1)) for m in _LIST_ITEM.finditer(old_text)]
+    new_items = [normalise(m.group(1)) for m in _LIST_ITEM.finditer(new_text)]
+    if len(new_items) == len(old_items):
+        return None
+    if len(new_items) > len(old_items):
+        came = [snippet(i) for i in new_items if i not in old_items]
+        return Signal("list_item", ADVERSE, tuple(came), (), (), tuple(came))
+    gone = [snippet(i) for i in old_items if i not in new_items]
+    return Signal("list_item", FAVOURABLE, (), tuple(gone), (), tuple(gone))
+
+
+_MARKUP_LEAD = re.compile(r"(?m)^[ \t]*(?:[-*+]|\d{1,3}[.)]|#{1,6}|>)[ \t]+")
+
+
+def snippet(text: str, limit: int = 40) -> str:
+    """A fragment as shown in an explanation: Markdown markers and runs of space removed."""
+    text = re.sub(r"\s+", " ", _MARKUP_LEAD.sub("", text)).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_WORD = re.compile(r"[A-Za-z']+|\S")
+
+
+def letters(text: str) -> str:
+    """Only letters, digits and CJK: what is left when punctuation and symbols are dropped."""
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def without_repeats(text: str) -> list[str]:
+    """Words and other characters, with immediate repeats of a word dropped."""
+    tokens = _WORD.findall(text.lower())
+    return [t for i, t in enumerate(tokens) if i == 0 or t != tokens[i - 1] or len(t) == 1]

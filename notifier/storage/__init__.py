@@ -1,0 +1,2 @@
+"""The database: the SQLAlchemy engine, the tables, and their Alembic migrations.
+"""

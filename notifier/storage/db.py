@@ -1,0 +1,263 @@
+"""The database: one place that builds the SQLAlchemy engine and defines every table.
+
+SQLite (a 0600 file under var/) by default, PostgreSQL through NOTICES_DATABASE_URL. Our tables
+are the source of truth for who was told what and when; the scheduler's job store lives beside
+them in the same database. Their schema is versioned by Alembic (`notifier.storage.schema`); this
+metadata is its latest revision.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from notifier.errors import DatabaseError
+from notifier.files import make_folders
+from notifier.logs import mask_url
+from notifier.settings import Settings
+from notifier.storage import schema
+
+log = logging.getLogger(__name__)
+metadata = MetaData()
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("locale", String(16), nullable=False),
+    # ';azure;powerbi;' so that one service matches with LIKE '%;azure;%'
+    Column("services", String(1000), nullable=False),
+    Column("suppressed_reason", String(500), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("release_id", String(200), nullable=False),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("locale", String(16), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),  # planned | sending | sent | failed | bounced
+    Column("batch_id", String(64), nullable=True),
+    Column("claimed_at", DateTime(timezone=True), nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("message_id", String(200), nullable=True),
+    Column("error", Text, nullable=True),
+    # what SendGrid's Event Webhook said: processed | deferred | delivered | bounce | dropped
+    Column("delivery_state", String(16), nullable=True),
+    Column("state_at", DateTime(timezone=True), nullable=True),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    # host:pid of the worker holding the batch, so a dead worker on the same host is seen at once
+    Column("claimed_by", String(200), nullable=True),
+    UniqueConstraint("release_id", "customer_id", name="one_delivery_per_release_customer"),
+    # claims pick the lowest ids of one release, status and locale: this index serves them as is
+    Index("deliveries_by_release_status", "release_id", "status", "locale", "id"),
+)
+
+delivery_events = Table(
+    "delivery_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("delivery_id", Integer, ForeignKey("deliveries.id"), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("sg_event_id", String(200), nullable=False, unique=True),
+    Column("timestamp", DateTime(timezone=True), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Index("delivery_events_by_delivery", "delivery_id"),
+)
+
+# sha256 of each accepted webhook post's signed timestamp + body, so a replay is refused
+webhook_posts = Table(
+    "webhook_posts",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+
+schedule_runs = Table(
+    "schedule_runs",
+    metadata,
+    Column("job_id", String(300), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("release", String(200), nullable=False),
+    Column("release_commit", String(64), nullable=False, default=""),
+    Column("state", String(32), nullable=False),
+    Column("run_at", DateTime(timezone=True), nullable=True),
+    Column("runs", Integer, nullable=False, default=0),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("detail", Text, nullable=False, default=""),
+)
+
+# the active `notices schedule run` of this database, for the others and for operators to see
+scheduler_leader = Table(
+    "scheduler_leader",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("since", DateTime(timezone=True), nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    return None if parsed.database == ":memory:" else Path(parsed.database)
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    """Create the database file readable by its owner only: it holds customer addresses."""
+    make_folders(path.parent)
+    descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(descriptor)
+    os.chmod(path, 0o600)
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _build(url: str) -> Engine:
+    sqlite_file = _sqlite_file(url)
+    # hide_parameters: an unexpected error must never print a batch of customer addresses
+    if sqlite_file is None:
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    _prepare_sqlite_file(sqlite_file)
+    built = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+    event.listen(built, "connect", _sqlite_pragmas)
+    return built
+
+
+@contextmanager
+def _file_lock(url: str, suffix: str) -> Iterator[None]:
+    """An exclusive lock beside an SQLite file (PostgreSQL takes its own locks: a no-op)."""
+    sqlite_file = _sqlite_file(url)
+    if sqlite_file is None:
+        yield
+        return
+    descriptor = os.open(f"{sqlite_file}.{suffix}", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def engine(settings: Settings) -> Engine:
+    """The engine for the settings' database, once per process, its schema checked first: an
+    empty database is created, one behind this version's schema is refused."""
+    url = settings.database_url
+    with _lock:
+        if url in _engines:
+            return _engines[url]
+        built = _build(url)
+        try:
+            with _file_lock(url, "schema-lock"):
+                schema.ensure_current(built, metadata.tables, mask_url(url))
+        except OperationalError as error:
+            built.dispose()
+            raise _unreachable(url, error) from error
+        except DatabaseError:
+            built.dispose()
+            raise
+        _engines[url] = built
+        return built
+
+
+def upgrade(settings: Settings) -> schema.Upgrade:
+    """`notices db upgrade`: migrate the database to this version's schema."""
+    url = settings.database_url
+    built = _build(url)
+    try:
+        with _file_lock(url, "schema-lock"):
+            return schema.upgrade(built, metadata.tables, mask_url(url))
+    except OperationalError as error:
+        raise _unreachable(url, error) from error
+    finally:
+        built.dispose()
+
+
+def _unreachable(url: str, error: OperationalError) -> DatabaseError:
+    reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+    return DatabaseError(
+        f"cannot open the database {mask_url(url)}: {reason}",
+        hint="check NOTICES_DATABASE_URL and that the server is running",
+    )
+
+
+def single_writer(settings: Settings) -> bool:
+    """SQLite: one writer at a time, so one sender (several would only queue for the lock)."""
+    return make_url(settings.database_url).get_backend_name() == "sqlite"
+
+
+@contextmanager
+def sender_lock(settings: Settings) -> Iterator[bool]:
+    """One sender at a time on a SQLite file (its single writer): yields True while held.
+
+    Holding it means any delivery still `sending` was left by a sender that died (the OS drops
+    the lock with the process), so it can be reclaimed at once. Other databases take several
+    workers: it yields False and leases decide what is stale.
+    """
+    sqlite_file = _sqlite_file(settings.database_url)
+    if sqlite_file is None:
+        yield False
+        return
+    _prepare_sqlite_file(sqlite_file)
+    descriptor = os.open(f"{sqlite_file}.send-lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning("another send is running on %s; waiting for it", sqlite_file.name)
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield True
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def dispose_all() -> None:
+    """Close every pooled connection (tests, and before a process forks)."""
+    with _lock:
+        for built in _engines.values():
+            built.dispose()
+        _engines.clear()

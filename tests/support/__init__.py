@@ -1,0 +1,1 @@
+"""Test helpers shared by the suite: repositories, stand-ins, fixtures' building blocks."""

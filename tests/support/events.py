@@ -1,0 +1,102 @@
+"""Shared pieces for event-webhook tests: a real key pair, signed posts, a sent release."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, replace
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import select
+
+from notifier.delivery import notify
+from notifier.delivery.events import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from notifier.settings import Settings, load_settings
+from notifier.storage import db
+from support.notify import VERSION, material_repo, write_customers
+from support.repos import NoticeRepo, run_notices
+
+RELEASE = f"privacy/zh-CN/{VERSION}"
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A P-256 key pair made for one test; `public` is what SendGrid shows (base64 DER)."""
+
+    key: ec.EllipticCurvePrivateKey
+
+    @classmethod
+    def new(cls) -> Signer:
+        return cls(ec.generate_private_key(ec.SECP256R1()))
+
+    @property
+    def public(self) -> str:
+        der = self.key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return base64.b64encode(der).decode("ascii")
+
+    def headers(self, body: bytes, stamp: int | None = None) -> dict[str, str]:
+        timestamp = str(int(time.time()) if stamp is None else stamp)
+        signature = self.key.sign(timestamp.encode("ascii") + body, ec.ECDSA(hashes.SHA256()))
+        return {
+            SIGNATURE_HEADER: base64.b64encode(signature).decode("ascii"),
+            TIMESTAMP_HEADER: timestamp,
+        }
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    """A real HTTP POST; returns the status and the JSON answer."""
+    request = urllib.request.Request(
+        url + "/", data=body, method="POST", headers={"Content-Type": "application/json", **headers}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def event(
+    delivery_id: int | str, kind: str, stamp: int, sg_id: str, **extra: Any
+) -> dict[str, Any]:
+    """An event as SendGrid posts it: custom_args flattened into the event object."""
+    return {
+        "email": f"user{delivery_id}@example.com",
+        "timestamp": stamp,
+        "event": kind,
+        "sg_event_id": sg_id,
+        "sg_message_id": f"msg{delivery_id}.filter",
+        "delivery_id": str(delivery_id),
+        "release": RELEASE,
+        **extra,
+    }
+
+
+def sent_release(
+    repo: NoticeRepo, customers: int, signer: Signer, env: dict[str, str] | None = None
+) -> tuple[Settings, list[int]]:
+    """A material release mailed (outbox) to `customers`; settings carry the signer's key."""
+    material_repo(repo)
+    write_customers(repo.path / "c.csv", customers)
+    assert run_notices("customers", "import", "c.csv", cwd=repo.path, env=env).code == 0
+    settings = replace(load_settings(repo.path, env or {}), webhook_public_key=signer.public)
+    report = notify.send(settings, VERSION, early=True)
+    assert report.sent == customers
+    with db.engine(settings).connect() as connection:
+        ids = connection.execute(select(db.deliveries.c.id).order_by(db.deliveries.c.id))
+        return settings, list(ids.scalars())
+
+
+def snapshot(settings: Settings) -> list[Any]:
+    """Every row of the tables a post may change."""
+    with db.engine(settings).connect() as connection:
+        return [
+            connection.execute(select(table).order_by(*table.primary_key.columns)).all()
+            for table in (db.deliveries, db.delivery_events, db.customers, db.webhook_posts)
+        ]

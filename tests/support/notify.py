@@ -1,0 +1,59 @@
+"""Shared pieces for notification tests: a repo with a material release, customers, a stand-in."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from notifier.demo.sandbox import AMENDMENT
+from support import sendgrid_standin
+from support.repos import NoticeRepo, release_text, seed_text
+
+NOTICE = "notices/privacy/zh-CN.md"
+VERSION = "2029-11-01"
+API_KEY = "SG.not.a.real.key.standin-0123456789"
+
+
+def amended(version: str = VERSION, effective: str = "2030-01-01") -> str:
+    text = release_text(
+        seed_text(), version, effective=effective, summary="新增向境外关联方共享，并缩短答复期限。"
+    )
+    for old, new in AMENDMENT:
+        text = text.replace(old, new, 1)
+    return text
+
+
+def material_repo(
+    repo: NoticeRepo, published: str = "2029-11-01T10:00:00+08:00", effective: str = "2030-01-01"
+) -> NoticeRepo:
+    repo.commit("Amend the statement", published, {NOTICE: amended(effective=effective)})
+    return repo
+
+
+def write_customers(path: Path, count: int, *, names: dict[int, str] | None = None) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["email", "name", "locale", "services"])
+        for number in range(1, count + 1):
+            name = (names or {}).get(number, f"客户{number}")
+            locale = "en" if number % 5 == 0 else "zh-CN"
+            writer.writerow([f"user{number:06d}@example.com", name, locale, "azure;powerbi"])
+    return path
+
+
+@pytest.fixture
+def standin() -> Iterator[sendgrid_standin.StandIn]:
+    server = sendgrid_standin.start(API_KEY)
+    yield server
+    sendgrid_standin.stop(server)
+
+
+def sendgrid_env(server: sendgrid_standin.StandIn, repo: NoticeRepo) -> dict[str, str]:
+    return {
+        "SENDGRID_API_KEY": API_KEY,
+        "SENDGRID_API_HOST": server.url,
+        "NOTICES_DATABASE_URL": f"sqlite:///{repo.path / 'var' / 'notices.db'}",
+    }

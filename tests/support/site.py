@@ -1,0 +1,66 @@
+"""Shared helpers for the site tests: a repo with three releases (one upcoming) and site files."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+from support.repos import PROJECT, NoticeRepo, release_text, seed_text
+
+NOTICE = "notices/privacy/zh-CN.md"
+TODAY = "2024-12-01"  # v2 is in effect, v3 is published and takes effect on 2025-01-01
+VERSIONS = ("2018-11-01", "2024-03-01", "2025-01-01")
+SECTION_IDS = (
+    "privacy-statement", "scope", "collection-and-use", "definitions", "customer-data",
+    "administrator-data", "real-name-data", "payment-data", "support-data", "cookies",
+    "local-software", "retention", "sharing", "security", "your-rights", "legal-compliance",
+    "trials", "previews", "minors", "changes", "contact",
+)
+
+# v2: a material change (a promise turned around, a lower age for minors).
+KEPT_PROMISE = "但我们不会在此期间使用或处理您的信息"
+BROKEN_PROMISE = "并可能在此期间使用或处理您的信息"
+OLD_AGE, NEW_AGE = "如您是 18 岁以下的未成年人", "如您是 14 岁以下的未成年人"
+# v3: only the wording of a heading and the date line: not material.
+OLD_HEADING, NEW_HEADING = "## 如何联系我们 {#contact}", "## 联系我们 {#contact}"
+
+
+def second_text() -> str:
+    text = release_text(
+        seed_text(), "2024-03-01", summary="注销账号后的信息处理和未成年人的年龄有变"
+    )
+    assert KEPT_PROMISE in text and OLD_AGE in text
+    return text.replace(KEPT_PROMISE, BROKEN_PROMISE).replace(OLD_AGE, NEW_AGE)
+
+
+def third_text() -> str:
+    text = release_text(second_text(), "2025-01-01", summary="“联系我们”一节的标题更简短")
+    assert OLD_HEADING in text
+    return text.replace(OLD_HEADING, NEW_HEADING)
+
+
+def add_releases(repo: NoticeRepo) -> dict[str, str]:
+    """Commit v2 (published 2024-02-01) and v3 (published 2024-11-01) on top of the seed.
+
+    Returns the sha256 of each version's bytes as committed.
+    """
+    texts = {VERSIONS[0]: seed_text(), VERSIONS[1]: second_text(), VERSIONS[2]: third_text()}
+    repo.commit("Release 2024-03-01", "2024-02-01T10:00:00+08:00", {NOTICE: texts[VERSIONS[1]]})
+    repo.commit("Release 2025-01-01", "2024-11-01T10:00:00+08:00", {NOTICE: texts[VERSIONS[2]]})
+    return {v: hashlib.sha256(t.encode("utf-8")).hexdigest() for v, t in texts.items()}
+
+
+def install_site(repo: NoticeRepo) -> None:
+    """Copy the project's mkdocs.yml and site/ into the repo (the renderer's configuration)."""
+    shutil.copy2(PROJECT / "mkdocs.yml", repo.path / "mkdocs.yml")
+    shutil.copytree(PROJECT / "site", repo.path / "site")
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """Relative path → sha256 of every file under `folder`."""
+    return {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
