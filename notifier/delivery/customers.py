@@ -23,12 +23,12 @@ from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from notifier.errors import CustomerImportError, NoticeError
+from notifier.locales import LOCALES
 from notifier.logs import mask_email
 from notifier.settings import Settings
 from notifier.storage import db
 
 COLUMNS = ("email", "name", "locale", "services")
-LOCALES = ("zh-CN", "en")
 CHUNK = 5000
 MAX_NAME = 200
 # A cell starting with one of these is run as a formula by spreadsheets (CSV injection), and the

@@ -21,9 +21,10 @@ from email_validator import EmailNotValidError, validate_email
 from notifier.delivery import ledger, proof_chain
 from notifier.delivery.mail import Message, Recipient, Transport, lease_seconds, scrub
 from notifier.delivery.mail.outbox import OutboxTransport
-from notifier.delivery.mail.render import LOCALES, ChangeNote, NoticeContent, mail_locale, render
+from notifier.delivery.mail.render import ChangeNote, NoticeContent, mail_locale, render
 from notifier.errors import NotifyError
 from notifier.files import atomic_writer
+from notifier.locales import LOCALES
 from notifier.logs import mask_email
 from notifier.releases.history import (
     History,

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from notifier.errors import HistoryError, NoticeError, Problem
+from notifier.locales import month_number as english_month
 from notifier.releases.history import read_history, record_path, rewritten
 from notifier.releases.rules import release_problems
 from notifier.settings import Settings
@@ -33,26 +34,6 @@ _LAST_UPDATED_EN = re.compile(
     r"(?:(\d{4})-(\d{2})-(\d{2})|([A-Z][a-z]+) (\d{1,2}), (\d{4}))",
     re.IGNORECASE,
 )
-_MONTHS = {
-    name: number
-    for number, name in enumerate(
-        [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ],
-        start=1,
-    )
-}
 _UNSAFE_HTML = (
     (
         re.compile(r"<\s*(script|iframe|object|embed|frame|frameset|applet)\b", re.I),
@@ -104,7 +85,7 @@ def body_last_updated(notice: Notice) -> tuple[date | None, int | None]:
                 groups = match.groups()
                 if groups[0]:
                     return date(int(groups[0]), int(groups[1]), int(groups[2])), number
-                month_number = _MONTHS.get(groups[3].lower())
+                month_number = english_month(groups[3])
                 if month_number:
                     return date(int(groups[5]), month_number, int(groups[4])), number
         except ValueError:

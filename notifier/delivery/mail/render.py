@@ -13,9 +13,9 @@ from datetime import date
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from notifier.delivery.mail import NAME_HTML, NAME_TEXT, Message
+from notifier.locales import LOCALES, format_date
 from notifier.settings import Settings
 
-LOCALES = ("zh-CN", "en")
 _environment = Environment(
     loader=PackageLoader("notifier.delivery.mail", "templates"),
     autoescape=select_autoescape(["html"], default_for_string=False, default=False),
@@ -54,12 +54,6 @@ def mail_locale(locale: str, default: str) -> str:
     return locale if locale in LOCALES else (default if default in LOCALES else "zh-CN")
 
 
-def _date(value: date, locale: str) -> str:
-    if locale == "zh-CN":
-        return f"{value.year} 年 {value.month} 月 {value.day} 日"
-    return value.strftime("%B %-d, %Y")
-
-
 def _services(content: NoticeContent, locale: str, settings: Settings) -> str:
     names = [
         settings.services[s].name(locale) if s in settings.services else s for s in content.services
@@ -72,7 +66,7 @@ def render(content: NoticeContent, locale: str, settings: Settings) -> Message:
     context = {
         "content": content,
         "services": _services(content, locale, settings),
-        "effective": _date(content.effective, locale),
+        "effective": format_date(content.effective, locale),
         "settings": settings,
         "name_text": NAME_TEXT,
         "name_html": NAME_HTML,
