@@ -195,6 +195,8 @@ def run(
     problems = run_check(settings)
     errors = [p for p in problems if p.severity == "error"]
     say(f"check: {len(errors)} error(s), {len(problems) - len(errors)} warning(s)")
+    for problem in problems:
+        say(f"  {problem}")
     if errors:
         raise NoticeError(f"the demo statement fails check: {errors[0]}")
     result = diff_versions(settings, "2018-11-01", version, cwd=sandbox.repo)
