@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -23,9 +23,11 @@ from notifier.errors import ConfigError, NoticeFileError, Problem, VersionNotFou
 from notifier.settings import SETTINGS_FILE, Settings
 from notifier.statement.notice import Notice, Section, parse_notice
 
+if TYPE_CHECKING:
+    from notifier.settings.schema import LintRuleTable, LintTable
+
 SEVERITIES = ("error", "warning", "info")
 CHECKS = ("required", "sentences", "occurrences", "density", "defined_terms")
-_OVERRIDE_KEYS = ("disabled", "rules")
 _NEVER = re.compile(r"(?!)")
 _LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -186,69 +188,47 @@ def packaged_rules() -> tuple[LintRule, ...]:
     return tuple(_rule(rule_id, raw, categories) for rule_id, raw in sorted(data["rules"].items()))
 
 
-def _bad(message: str, path: Path | str | None, hint: str) -> ConfigError:
-    return ConfigError(message, path=path, hint=hint)
+@dataclass(frozen=True, slots=True)
+class LintNames:
+    """What `[lint]` in notices.toml may name; the settings schema checks against it."""
+
+    rules: tuple[str, ...]
+    thresholds: tuple[str, ...]  # the rules that count something, whose threshold can be set
+    severities: tuple[str, ...] = SEVERITIES
 
 
-def _overridden(rule: LintRule, table: Any, path: Path | str | None) -> LintRule:
-    key = f"lint.rules.{rule.id}"
-    if not isinstance(table, Mapping):
-        raise _bad(f"'{key}' must be a table", path, f"write it as [{key}]")
-    allowed = ("severity", "threshold") if rule.threshold is not None else ("severity",)
-    for name in table:
-        if name not in allowed:
-            raise _bad(
-                f"unknown setting '{key}.{name}'",
-                path,
-                f"settings of {rule.id}: {', '.join(allowed)}",
-            )
-    severity = table.get("severity", rule.severity)
-    if severity not in SEVERITIES:
-        raise _bad(
-            f"setting '{key}.severity' must be error, warning or info, not {severity!r}",
-            path,
-            f"fix 'severity' in [{key}]",
-        )
-    threshold = table.get("threshold", rule.threshold)
-    if threshold is not None and (
-        not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1
-    ):
-        raise _bad(
-            f"setting '{key}.threshold' must be a positive integer, not {threshold!r}",
-            path,
-            f"fix 'threshold' in [{key}]",
-        )
+def lint_names() -> LintNames:
+    """The ids of the packaged rules, and which of them have a threshold."""
+    rules = packaged_rules()
+    return LintNames(
+        tuple(rule.id for rule in rules),
+        tuple(rule.id for rule in rules if rule.threshold is not None),
+    )
+
+
+def _overridden(rule: LintRule, override: LintRuleTable) -> LintRule:
+    severity = override.severity or rule.severity
+    threshold = override.threshold if override.threshold is not None else rule.threshold
     return replace(rule, severity=severity, threshold=threshold)
 
 
-def load_lint_rules(overrides: Mapping[str, Any], *, path: Path | str | None = None) -> LintRules:
-    """The packaged rules with notices.toml's `[lint]` table applied; `path` names that file."""
-    base = packaged_rules()
-    known = [rule.id for rule in base]
-    hint = f"known lint rules: {', '.join(known)}"
-    for key in overrides:
-        if key not in _OVERRIDE_KEYS:
-            raise _bad(
-                f"unknown setting 'lint.{key}'", path, "known settings in [lint]: disabled, rules"
-            )
-    disabled = overrides.get("disabled", [])
-    if not isinstance(disabled, list) or not all(isinstance(i, str) for i in disabled):
-        raise _bad("setting 'lint.disabled' must be a list of rule ids", path, 'e.g. ["L12"]')
-    for rule_id in disabled:
-        if rule_id not in known:
-            raise _bad(f"unknown lint rule '{rule_id}' in 'lint.disabled'", path, hint)
-    tables = overrides.get("rules", {})
-    if not isinstance(tables, Mapping):
-        raise _bad("'lint.rules' must be a table", path, "write [lint.rules.L03]")
-    for rule_id in tables:
-        if rule_id not in known:
-            raise _bad(f"unknown lint rule 'lint.rules.{rule_id}'", path, hint)
+def load_lint_rules(
+    overrides: LintTable | Mapping[str, Any], *, path: Path | str | None = None
+) -> LintRules:
+    """The packaged rules with notices.toml's `[lint]` table applied: `settings.lint_overrides`,
+    checked when settings loaded, or a mapping checked here by the same schema (errors name
+    `path`)."""
+    if isinstance(overrides, Mapping):
+        from notifier.settings.schema import lint_table  # pydantic only for a mapping
+
+        overrides = lint_table(overrides, path)
+    tables = overrides.rules
     rules = tuple(
-        _overridden(rule, tables[rule.id], path) if rule.id in tables else rule
-        for rule in base
-        if rule.id not in disabled
+        _overridden(rule, tables[rule.id]) if rule.id in tables else rule
+        for rule in packaged_rules()
+        if rule.id not in overrides.disabled
     )
-    return LintRules(rules, tuple(disabled))
+    return LintRules(rules, overrides.disabled)
 
 
 # ---------------------------------------------------------------------------- reading a notice

@@ -10,13 +10,14 @@ customers, while a false alarm costs one email.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -47,6 +48,9 @@ from notifier.statement.wording import (
     without_repeats,
 )
 
+if TYPE_CHECKING:
+    from notifier.settings.schema import MaterialityRule, MaterialityTable
+
 TIERS = ("T0", "T1", "T2", "T3")
 DIRECTIONS = (ADVERSE, FAVOURABLE, CHANGED)
 MATERIAL_LEVELS = ("always", "usually", "review")
@@ -60,15 +64,6 @@ FEATURES = (
     "list_item",
 )
 RULES_RESOURCE = "rules/materiality.yaml"
-_RULE_OVERRIDE_KEYS = (
-    "tier",
-    "tier_favourable",
-    "tier_changed",
-    "watch",
-    "keywords_zh",
-    "keywords_en",
-)
-_TOP_OVERRIDE_KEYS = ("disabled", "rules", "synonyms", "renames", "boilerplate")
 
 
 # --- the rules -------------------------------------------------------------------------------
@@ -226,55 +221,28 @@ def tier_max(tiers: Iterable[str]) -> str:
 # --- loading ---------------------------------------------------------------------------------
 
 
-def _fail(message: str, key: str, source: Path | None, hint: str | None = None) -> ConfigError:
-    path: Path | str = source if source is not None else SETTINGS_FILE
-    return ConfigError(message, path=path, line=_line_of(source, key), hint=hint)
+@dataclass(frozen=True, slots=True)
+class MaterialityNames:
+    """What `[materiality]` in notices.toml may name; the settings schema checks against it."""
+
+    rules: tuple[str, ...]  # material rules, which can be tuned
+    quiet: tuple[str, ...]  # quiet rules, which can only be disabled
+    categories: tuple[str, ...]
+    tiers: Mapping[str, str]  # tier → what it means, in English
 
 
-def _line_of(source: Path | None, key: str) -> int | None:
-    """The line of notices.toml that sets `key` (dotted, below [materiality]), if it can be told."""
-    if source is None or not source.exists():
-        return None
-    parts = key.split(".")
-    table_wanted, name = ".".join(parts[:-1]), parts[-1]
-    table = ""
-    header_line = None
-    for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
-        stripped = line.strip()
-        if header := re.match(r"^\[\s*([^\[\]]+?)\s*\]", stripped):
-            table = re.sub(r"\s+", "", header.group(1)).replace('"', "")
-            if table == key:
-                header_line = number
-            continue
-        if table == table_wanted and re.match(rf'^"?{re.escape(name)}"?\s*=', stripped):
-            return number
-    return header_line
+def materiality_names() -> MaterialityNames:
+    """The names of the packaged rules, categories and tiers."""
+    data = _packaged()
+    return MaterialityNames(
+        rules=tuple(str(rule) for rule in data["rules"]),
+        quiet=tuple(str(rule) for rule in data["quiet"]),
+        categories=tuple(str(category) for category in data["categories"]),
+        tiers={tier: str(data["tiers"][tier]["en"]) for tier in TIERS},
+    )
 
 
-def _strings(value: Any, key: str, source: Path | None) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        name = key.rsplit(".", 1)[-1]
-        raise _fail(
-            f"setting '{key}' must be a list of non-empty strings",
-            key,
-            source,
-            f'write it as {name} = ["…", "…"]',
-        )
-    return tuple(value)
-
-
-def _tier(value: Any, key: str, source: Path | None) -> str:
-    if value not in TIERS:
-        raise _fail(
-            f"setting '{key}' must be one of {', '.join(TIERS)}, not {value!r}",
-            key,
-            source,
-            "T0 publish only, T1 notify by the effective date, T2 advance notice, "
-            "T3 advance notice and consent",
-        )
-    return str(value)
-
-
+@functools.cache
 def _packaged() -> dict[str, Any]:
     rules = resources.files("notifier.statement").joinpath(RULES_RESOURCE)
     text = rules.read_text(encoding="utf-8")
@@ -356,41 +324,16 @@ def _check_packaged(rules: Mapping[str, Rule], categories: Sequence[Category]) -
             )
 
 
-def _apply_rule_override(
-    rule: Rule, raw: Any, known_categories: set[str], source: Path | None
-) -> Rule:
-    key = f"materiality.rules.{rule.id}"
-    if not isinstance(raw, dict):
-        raise _fail(f"'{key}' must be a table", key, source, f"write it as [{key}]")
-    changes: dict[str, Any] = {}
-    for name, value in raw.items():
-        here = f"{key}.{name}"
-        if name not in _RULE_OVERRIDE_KEYS:
-            raise _fail(
-                f"unknown setting '{here}'",
-                here,
-                source,
-                f"known settings in [{key}]: {', '.join(_RULE_OVERRIDE_KEYS)}",
-            )
-        if name.startswith("tier"):
-            changes[name] = _tier(value, here, source)
-        elif name == "watch":
-            watch = _strings(value, here, source) if value else ()
-            unknown = [c for c in watch if c not in known_categories]
-            if unknown:
-                raise _fail(
-                    f"setting '{here}' names unknown section categories: {', '.join(unknown)}",
-                    here,
-                    source,
-                    f"known categories: {', '.join(sorted(known_categories))}",
-                )
-            changes["watch"] = watch
-    extra = [
-        _fold_word(w)
-        for name in ("keywords_zh", "keywords_en")
-        if name in raw
-        for w in _strings(raw[name], f"{key}.{name}", source)
-    ]
+def _apply_rule_override(rule: Rule, override: MaterialityRule) -> Rule:
+    """A rule with its `[materiality.rules.<id>]` table (checked by the settings schema) applied."""
+    changes: dict[str, Any] = {
+        name: tier
+        for name in ("tier", "tier_favourable", "tier_changed")
+        if (tier := getattr(override, name)) is not None
+    }
+    if override.watch is not None:
+        changes["watch"] = override.watch
+    extra = [_fold_word(w) for w in (*override.keywords_zh, *override.keywords_en)]
     if extra:
         changes["keywords"] = (*rule.keywords, KeywordGroup(tuple(extra), ADVERSE))
     if "tier" in changes and "tier_changed" not in changes and rule.tier_changed == rule.tier:
@@ -399,22 +342,20 @@ def _apply_rule_override(
     return Rule(**{**fields, **changes})
 
 
-def _groups(value: Any, key: str, source: Path | None) -> tuple[tuple[str, ...], ...]:
-    if not isinstance(value, list):
-        raise _fail(f"setting '{key}' must be a list of lists of words", key, source)
-    groups = tuple(_strings(g, key, source) for g in value)
-    if any(len(g) < 2 for g in groups):
-        raise _fail(f"each group in '{key}' needs at least two words", key, source)
-    return groups
-
-
-def load_rules(overrides: Mapping[str, Any], *, source: Path | None = None) -> RuleSet:
+def load_rules(
+    overrides: MaterialityTable | Mapping[str, Any], *, source: Path | None = None
+) -> RuleSet:
     """The packaged rules with `[materiality]` overrides from notices.toml applied.
 
-    `overrides` is `settings.materiality_overrides`, e.g. `{"disabled": ["M15"],
-    "rules": {"M13": {"tier": "T2", "keywords_zh": ["微信"]}}}`. Unknown rule ids, keys,
-    tiers or categories are `ConfigError`s naming the key (and, given `source`, its line).
+    `overrides` is `settings.materiality_overrides`, checked when settings loaded, or a mapping
+    like `{"disabled": ["M15"], "rules": {"M13": {"tier": "T2", "keywords_zh": ["微信"]}}}`,
+    checked here by the same schema: unknown rule ids, keys, tiers or categories are
+    `ConfigError`s naming the key and `source` (default notices.toml).
     """
+    if isinstance(overrides, Mapping):
+        from notifier.settings.schema import materiality_table  # pydantic only for a mapping
+
+        overrides = materiality_table(overrides, source)
     data = _packaged()
     categories = tuple(
         Category(
@@ -430,45 +371,12 @@ def load_rules(overrides: Mapping[str, Any], *, source: Path | None = None) -> R
     quiet = {str(qid): _quiet(str(qid), raw) for qid, raw in data["quiet"].items()}
     synonyms = tuple(tuple(_fold_word(w) for w in g) for g in data.get("synonyms", ()))
     renames = tuple(tuple(_fold_word(w) for w in g) for g in data.get("renames", ()))
-    for name in overrides:
-        if name not in _TOP_OVERRIDE_KEYS:
-            raise _fail(
-                f"unknown setting 'materiality.{name}'",
-                f"materiality.{name}",
-                source,
-                f"known settings in [materiality]: {', '.join(_TOP_OVERRIDE_KEYS)}",
-            )
-    every_id = {*rules, *quiet}
-    disabled = frozenset(_strings(overrides.get("disabled", []), "materiality.disabled", source))
-    unknown_ids = sorted(disabled - every_id)
-    if unknown_ids:
-        raise _fail(
-            f"setting 'materiality.disabled' names unknown rules: {', '.join(unknown_ids)}",
-            "materiality.disabled",
-            source,
-            "rules are M01–M24 (material) and N01–N12 (quiet)",
-        )
-    table = overrides.get("rules", {})
-    if not isinstance(table, dict):
-        raise _fail("'materiality.rules' must be a table", "materiality.rules", source)
-    known_categories = {c.id for c in categories}
-    for rule_id, raw in table.items():
-        if rule_id not in rules:
-            key = f"materiality.rules.{rule_id}"
-            raise _fail(
-                f"unknown materiality rule '{rule_id}' in [{key}]",
-                key,
-                source,
-                "only M01–M24 can be tuned; N-rules can only be disabled",
-            )
-        rules[rule_id] = _apply_rule_override(rules[rule_id], raw, known_categories, source)
-    if "synonyms" in overrides:
-        synonyms += _groups(overrides["synonyms"], "materiality.synonyms", source)
-    if "renames" in overrides:
-        renames += _groups(overrides["renames"], "materiality.renames", source)
-    boilerplate = tuple(data.get("boilerplate", ()))
-    if "boilerplate" in overrides:
-        boilerplate += _strings(overrides["boilerplate"], "materiality.boilerplate", source)
+    disabled = frozenset(overrides.disabled)
+    for rule_id, override in overrides.rules.items():
+        rules[rule_id] = _apply_rule_override(rules[rule_id], override)
+    synonyms += overrides.synonyms
+    renames += overrides.renames
+    boilerplate = (*data.get("boilerplate", ()), *overrides.boilerplate)
     pol = data["polarity"]
     polarity = Polarity(
         negation=tuple(_fold_word(w) for w in [*pol["negation"]["zh"], *pol["negation"]["en"]]),

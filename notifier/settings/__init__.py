@@ -1,0 +1,191 @@
+"""Settings: notices.toml plus the environment, read once into a frozen `Settings`.
+
+Only this package reads the environment. notices.toml is checked against one declarative schema
+(`schema.py`), so a misspelt `notice_period_days` is an error naming its line and never silently
+falls back to a default. The schema (pydantic) is imported when settings load, not with this
+module: `notices --help` never pays for it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from notifier.errors import ConfigError
+from notifier.settings.source import Source
+
+if TYPE_CHECKING:
+    from notifier.settings.schema import LintTable, MaterialityTable
+
+SETTINGS_FILE = "notices.toml"
+DEFAULT_SENDGRID_HOST = "https://api.sendgrid.com"
+MAIL_BACKENDS = ("outbox", "sendgrid", "smtp")
+
+
+class Secret:
+    """A value that must never be printed: its repr and str are '***'."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """A service customers subscribe to, with its display name per locale."""
+
+    id: str
+    names: Mapping[str, str]
+
+    def name(self, locale: str) -> str:
+        return self.names.get(locale) or next(iter(self.names.values()), self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    repo: Path
+    notices_dir: Path
+    default_locale: str
+    timezone: ZoneInfo
+    notice_period: timedelta
+    sender_email: str
+    sender_name: str
+    reply_to: str
+    contact_url: str
+    contact_postal_address: str
+    site_url: str
+    site_title: str
+    services: Mapping[str, Service]
+    database_url: str
+    mail_backend: str
+    mail_batch_size: int
+    mail_timeout: float
+    mail_max_retries: int
+    sendgrid_api_key: Secret | None
+    sendgrid_api_host: str
+    smtp_host: str
+    smtp_port: int
+    smtp_starttls: bool
+    smtp_username: str
+    smtp_password: Secret | None
+    webhook_public_key: str
+    materiality_overrides: MaterialityTable
+    lint_overrides: LintTable
+
+    @property
+    def var_dir(self) -> Path:
+        """Runtime state (database, outbox, proofs): never committed, never published."""
+        return self.repo / "var"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.var_dir / "outbox"
+
+    @property
+    def site_dir(self) -> Path:
+        return self.repo / "build" / "site"
+
+
+def is_url(value: str, schemes: tuple[str, ...]) -> bool:
+    """An absolute URL of one of `schemes`, with a host (or, for mailto, an address)."""
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or any(c.isspace() for c in value):
+        return False
+    return bool(parts.path) if parts.scheme == "mailto" else bool(parts.hostname)
+
+
+def _database_url(environ: Mapping[str, str], repo: Path) -> str:
+    """NOTICES_DATABASE_URL, checked enough to fail with a sentence rather than a driver's error.
+    The value is never printed: it may hold a password."""
+    url = environ.get("NOTICES_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{(repo / 'var' / 'notices.db').as_posix()}"
+    scheme = url.partition("://")[0] if "://" in url else None
+    hint = "use sqlite:///path/to/notices.db or postgresql+psycopg://user@host:5432/database"
+    if scheme is None or _DATABASE_SCHEME.match(scheme) is None:
+        shown = f" (it names {scheme!r})" if scheme else ""
+        raise ConfigError(
+            f"NOTICES_DATABASE_URL is not an SQLite or PostgreSQL URL{shown}", hint=hint
+        )
+    file = url.partition(":///")[2].partition("?")[0]  # '' for sqlite:// (in memory)
+    if scheme.startswith("sqlite") and file and Path(file).is_dir():
+        raise ConfigError("NOTICES_DATABASE_URL points at a folder, not a database file", hint=hint)
+    return url
+
+
+_DATABASE_SCHEME = re.compile(r"^(?:sqlite|postgresql)(?:\+\w+)?$")
+
+
+def _api_host(environ: Mapping[str, str]) -> str:
+    host = environ.get("SENDGRID_API_HOST") or DEFAULT_SENDGRID_HOST
+    if not is_url(host, ("http", "https")):
+        raise ConfigError(
+            f"SENDGRID_API_HOST is not an http(s) URL: {host!r}",
+            hint=f"unset it for {DEFAULT_SENDGRID_HOST}, or give a regional endpoint's URL",
+        )
+    return host
+
+
+def _mail_backend(environ: Mapping[str, str], has_key: bool) -> str:
+    backend = environ.get("NOTICES_MAIL_BACKEND") or ("sendgrid" if has_key else "outbox")
+    if backend not in MAIL_BACKENDS:
+        raise ConfigError(
+            f"NOTICES_MAIL_BACKEND={backend!r} is not a mail backend",
+            hint=f"use one of: {', '.join(MAIL_BACKENDS)}",
+        )
+    return backend
+
+
+def load_settings(repo: Path, environ: Mapping[str, str]) -> Settings:
+    """Read `repo/notices.toml` and the environment into validated `Settings`."""
+    from notifier.settings.schema import validated  # pydantic: paid by commands that load settings
+
+    file = validated(Source.read(repo / SETTINGS_FILE))
+    notices, sender, mail, smtp = file.notices, file.sender, file.mail, file.smtp
+    api_key = environ.get("SENDGRID_API_KEY")
+    smtp_password = environ.get("NOTICES_SMTP_PASSWORD")
+    return Settings(
+        repo=repo,
+        notices_dir=repo / notices.directory,
+        default_locale=notices.default_locale,
+        timezone=ZoneInfo(notices.timezone),
+        notice_period=timedelta(days=notices.notice_period_days),
+        sender_email=sender.email,
+        sender_name=sender.name,
+        reply_to=sender.reply_to,
+        contact_url=file.contact.url,
+        contact_postal_address=file.contact.postal_address,
+        site_url=file.site.url,
+        site_title=file.site.title,
+        services={key: Service(id=key, names=names) for key, names in file.services.items()},
+        database_url=_database_url(environ, repo),
+        mail_backend=_mail_backend(environ, bool(api_key)),
+        mail_batch_size=mail.batch_size,
+        mail_timeout=mail.timeout_seconds,
+        mail_max_retries=mail.max_retries,
+        sendgrid_api_key=Secret(api_key) if api_key else None,
+        sendgrid_api_host=_api_host(environ),
+        smtp_host=smtp.host,
+        smtp_port=smtp.port,
+        smtp_starttls=smtp.starttls,
+        smtp_username=smtp.username,
+        smtp_password=Secret(smtp_password) if smtp_password else None,
+        webhook_public_key=file.events.public_key,
+        materiality_overrides=file.materiality,
+        lint_overrides=file.lint,
+    )
