@@ -166,11 +166,11 @@ class NoticesGroup(click.Group):
         except Exception as error:  # a fault no operation foresaw: no traceback, no data
             if ctx.meta.get(_KEY + "debug"):
                 raise
-            click.echo(f"error: {unexpected(error)}", err=True)
+            click.echo(f"error: {_unexpected(error)}", err=True)
         sys.exit(1)
 
 
-def unexpected(error: Exception) -> str:
+def _unexpected(error: Exception) -> str:
     """One line for an unforeseen error; tracebacks and statements may hold customer data, so
     only the database driver's own first line is shown, and otherwise the error's type."""
     hint = "(hint: rerun with --debug for the traceback, which may show customer data)"
