@@ -10,17 +10,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from notifier.releases.history import History, Release, to_json
-from notifier.statement.diff import compare
+from notifier.statement.diff import Comparison, compare
 from notifier.statement.materiality import RuleSet, Verdict, assess
 
 
 @dataclass(frozen=True, slots=True)
 class AssessedRelease:
-    """A release, the one it follows (None for a notice's first) and the verdict between them."""
+    """A release, the one it follows (None for a notice's first) and the verdict between them.
+
+    The comparison the verdict was made from comes along, so a redline shows the very changes
+    that were judged instead of diffing the pair again.
+    """
 
     release: Release
     previous: Release | None
     verdict: Verdict | None
+    comparison: Comparison | None = None
 
 
 def assess_release(history: History, release: Release, rules: RuleSet) -> AssessedRelease:
@@ -28,7 +33,8 @@ def assess_release(history: History, release: Release, rules: RuleSet) -> Assess
     if previous is None:
         return AssessedRelease(release, None, None)
     comparison = compare(previous.notice_doc, release.notice_doc)
-    return AssessedRelease(release, previous, assess(comparison, rules, release.notice_doc.front))
+    verdict = assess(comparison, rules, release.notice_doc.front)
+    return AssessedRelease(release, previous, verdict, comparison)
 
 
 def assessed_releases(
