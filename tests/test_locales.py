@@ -44,4 +44,5 @@ def test_ui_locale_and_names() -> None:
     assert [ui_locale(code).code for code in ("zh-CN", "zh-TW", "en", "en-GB", "de")] == [
         "zh-CN", "zh-CN", "en", "en", "en",
     ]
-    assert [display_name(code) for code in ("zh-CN", "en", "de")] == ["中文（简体）", "English", "de"]
+    names = [display_name(code) for code in ("zh-CN", "en", "de")]
+    assert names == ["中文（简体）", "English", "de"]

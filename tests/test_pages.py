@@ -1,4 +1,4 @@
-"""pages.py: the site's pages, feed and releases.json from real releases, without MkDocs."""
+"""The site model: pages, feed and releases.json from real releases, without MkDocs."""
 
 from __future__ import annotations
 
@@ -22,17 +22,12 @@ from support.site import (
     third_text,
 )
 
-from notifier.publishing.pages import (
-    SitePages,
-    build_site,
-    format_date,
-    heading_slug,
-    judge_with,
-    relative_url,
-    statuses,
-)
+from notifier.publishing.links import relative_url
+from notifier.publishing.model import SitePages, statuses
+from notifier.publishing.pages import build_site, heading_slug
 from notifier.publishing.publish import Request, generate, site_options
 from notifier.releases.history import read_history
+from notifier.releases.verdicts import assess_release, assessed_releases
 from notifier.settings import load_settings
 from notifier.statement.materiality import load_rules
 
@@ -44,10 +39,7 @@ def _site(repo: Path, today: date) -> SitePages:
     settings = load_settings(repo, {})
     history = read_history(repo, settings)
     return build_site(
-        history.releases,
-        options=site_options(settings),
-        judge=judge_with(load_rules({})),
-        today=today,
+        assessed_releases(history, load_rules({})), options=site_options(settings), today=today
     )
 
 
@@ -303,7 +295,7 @@ def test_locales_get_their_own_urls_and_a_switcher(seeded_repo: NoticeRepo) -> N
     ]
     english_home = site.page("en/index.md")
     assert english_home.meta["notices"]["banners"][0]["text"] == (
-        "This is the current version (2024-05-01), in effect since 1 May 2024."
+        "This is the current version (2024-05-01), in effect since May 1, 2024."
     )
     assert "en/archive/2024-05-01/index.md" in [p.path for p in site.pages]
     assert [item.title for item in site.nav] == [
@@ -323,9 +315,7 @@ def test_statuses_pick_the_latest_in_effect(three: NoticeRepo) -> None:
 
 
 def test_helpers() -> None:
-    """When dates, slugs and links are formatted, then they follow the page's language and place."""
-    assert format_date(date(2018, 11, 1), "zh-CN") == "2018 年 11 月 1 日"
-    assert format_date(date(2018, 11, 1), "en") == "1 November 2018"
+    """When slugs and links are formatted, then they follow the heading and the page's place."""
     assert heading_slug("未成年人保护", "-") == "未成年人保护"
     assert heading_slug("Your Rights", "-") == "your-rights"
     assert relative_url("", "archive/v/") == "archive/v/"
@@ -333,6 +323,22 @@ def test_helpers() -> None:
     assert relative_url("archive/v/changes/", "archive/v/") == "../"
     assert relative_url("archive/v/", "archive/v/source.txt") == "source.txt"
     assert relative_url("archive/v/", "archive/v/") == "./"
+
+
+def test_site_verdicts_are_the_release_verdicts(three: NoticeRepo, site: SitePages) -> None:
+    """When the site shows a release's verdict, then it is `assess_release`'s for that release."""
+    history = read_history(three.path, load_settings(three.path, {}))
+    data = json.loads(next(a.content for a in site.assets if a.path == "releases.json"))
+    for record, release in zip(data["releases"], history.releases, strict=True):
+        verdict = assess_release(history, release, load_rules({})).verdict
+        assert record["version"] == release.version
+        assert (record["material"], record["tier"]) == (
+            (verdict.material, verdict.tier) if verdict else (None, None)
+        )
+    material = site.page(f"archive/{V2}/index.md").markdown
+    quiet = site.page(f"archive/{V3}/index.md").markdown
+    assert "notices-badge--material" in material and "notices-badge--quiet" in quiet
+    assert [r["material"] for r in data["releases"]] == [None, True, False]
 
 
 def test_seed_text_is_what_the_tests_edit() -> None:
@@ -352,9 +358,8 @@ def test_archive_publishes_the_exact_bytes(notice_repo: NoticeRepo) -> None:
     published = json.loads(next(a.content for a in site.assets if a.path == "releases.json"))
     assert published["releases"][0]["sha256"] == _sha(raw)
     without = build_site(
-        read_history(notice_repo.path, settings).releases,
+        assessed_releases(read_history(notice_repo.path, settings), load_rules({})),
         options=site_options(settings),
-        judge=judge_with(load_rules({})),
         today=date(2024, 12, 1),
     )
     assert not [a for a in without.assets if a.path.endswith("source.txt")]

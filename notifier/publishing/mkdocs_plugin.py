@@ -17,7 +17,7 @@ from mkdocs.structure.pages import Page as MkDocsPage
 
 from notifier.errors import SiteError
 from notifier.publishing import publish
-from notifier.publishing.pages import NavItem, Page, SitePages
+from notifier.publishing.model import NavItem, Page, SitePages
 
 
 def _nav(items: tuple[NavItem, ...]) -> list[Any]:

@@ -19,14 +19,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from notifier.errors import NoticeError, SiteError
-from notifier.publishing.pages import (
-    FEED,
-    RELEASES_JSON,
-    SiteOptions,
-    SitePages,
-    build_site,
-    judge_with,
-)
+from notifier.publishing.model import FEED, RELEASES_JSON, SiteOptions, SitePages
+from notifier.publishing.pages import build_site
 from notifier.releases.history import (
     History,
     ensure_not_rewritten,
@@ -34,8 +28,9 @@ from notifier.releases.history import (
     record_path,
     record_releases,
 )
+from notifier.releases.verdicts import assessed_releases
 from notifier.settings import Settings, load_settings
-from notifier.statement.materiality import load_rules
+from notifier.statement.materiality import rules_for
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +97,8 @@ def generate(request: Request) -> SitePages:
         if hashlib.sha256(release.text.encode("utf-8")).hexdigest() != release.sha256
     }
     return build_site(
-        history.releases,
+        assessed_releases(history, rules_for(settings)),  # the verdicts `log` and `notify` use
         options=site_options(settings),
-        judge=judge_with(load_rules(settings.materiality_overrides)),
         today=request.today or today_in(settings),
         sources=sources,
     )

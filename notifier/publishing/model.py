@@ -1,0 +1,134 @@
+"""What the site is made of: its pages, files, navigation and each release in its place.
+
+Renderer-neutral records: the MkDocs plugin turns them into MkDocs files, a replacement
+renderer would read the same records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, tzinfo
+from typing import Any
+
+from notifier.releases.history import Release
+from notifier.releases.verdicts import AssessedRelease
+from notifier.statement.diff import Comparison
+from notifier.statement.materiality import Verdict
+
+FEED = "feed.xml"
+RELEASES_JSON = "releases.json"
+SOURCE_FILE = "source.txt"
+CURRENT, UPCOMING, ARCHIVED = "current", "upcoming", "archived"
+
+
+@dataclass(frozen=True, slots=True)
+class SiteOptions:
+    """What the site needs from the settings: name, public address, timezone, default locale."""
+
+    title: str
+    url: str
+    timezone: tzinfo
+    default_locale: str = "zh-CN"
+    primary_notice: str = "privacy"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A generated page: its Markdown source path, URL, the theme's metadata and a pinned date."""
+
+    path: str
+    url: str
+    title: str
+    markdown: str
+    meta: Mapping[str, Any]
+    updated: date
+    in_nav: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """A generated file served as is (the feed, releases.json, a version's original bytes)."""
+
+    path: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    title: str
+    path: str | None = None
+    children: tuple[NavItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Alternate:
+    """One entry of the language switcher: the home page of a locale."""
+
+    name: str
+    url: str
+    lang: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A release in its place on the site: its status today and the verdict every tool shares."""
+
+    assessed: AssessedRelease
+    status: str
+    prefix: str
+
+    @property
+    def release(self) -> Release:
+        return self.assessed.release
+
+    @property
+    def previous(self) -> Release | None:
+        return self.assessed.previous
+
+    @property
+    def verdict(self) -> Verdict | None:
+        return self.assessed.verdict
+
+    @property
+    def comparison(self) -> Comparison | None:
+        return self.assessed.comparison
+
+    @property
+    def url(self) -> str:
+        return f"{self.prefix}archive/{self.release.version}/"
+
+    @property
+    def redline_url(self) -> str | None:
+        return f"{self.url}changes/" if self.previous is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class SitePages:
+    """Everything generated for the site."""
+
+    title: str
+    url: str
+    pages: tuple[Page, ...]
+    assets: tuple[Asset, ...]
+    nav: tuple[NavItem, ...]
+    alternates: tuple[Alternate, ...]
+    updated: date
+    default_meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def page(self, path: str) -> Page:
+        return next(page for page in self.pages if page.path == path)
+
+
+def statuses(releases: Sequence[Release], today: date) -> dict[str, str]:
+    """Release id → current | upcoming | archived, for the releases of one notice and locale.
+
+    Current is the release in effect today with the latest effective date (the latest published
+    among equals); releases whose effective date is after today are upcoming.
+    """
+    in_effect = [r for r in releases if r.effective <= today]
+    current = max(in_effect, key=lambda r: (r.effective, r.published)) if in_effect else None
+    return {
+        r.id: CURRENT if r is current else UPCOMING if r.effective > today else ARCHIVED
+        for r in releases
+    }

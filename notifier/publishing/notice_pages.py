@@ -1,0 +1,326 @@
+"""The pages of one notice in one locale: its statement, upcoming version, archive, redlines and
+comparisons, each with the banners and facts the theme shows."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from markupsafe import Markup
+
+from notifier.locales import format_date
+from notifier.publishing.changes import changes_markdown
+from notifier.publishing.model import (
+    ARCHIVED,
+    CURRENT,
+    FEED,
+    RELEASES_JSON,
+    SOURCE_FILE,
+    UPCOMING,
+    Asset,
+    Entry,
+    NavItem,
+    Page,
+    SiteOptions,
+)
+from notifier.publishing.templates import render, text
+from notifier.releases.history import Release
+from notifier.statement.diff import compare
+from notifier.statement.sanitize import safe_markdown
+
+_H1 = re.compile(r"^# .*$", re.M)
+
+
+def chrome(locale: str, prefix: str) -> dict[str, Any]:
+    """Metadata every page carries for the theme: its language and the feed/archive links."""
+    return {
+        "lang": locale,
+        "links": [
+            {"text": text(locale, "archive"), "url": f"{prefix}archive/"},
+            {"text": text(locale, "compare"), "url": f"{prefix}compare/"},
+            {"text": text(locale, "feed"), "url": FEED, "rel": "alternate"},
+            {"text": RELEASES_JSON, "url": RELEASES_JSON},
+        ],
+        "banners": [],
+    }
+
+
+def release_updated(release: Release, options: SiteOptions) -> date:
+    """The page date of a version: its last editorial revision, else its publication."""
+    if release.revisions:
+        return release.revisions[-1].committed.astimezone(options.timezone).date()
+    return release.published.astimezone(options.timezone).date()
+
+
+def _banner(kind: str, sentence: str, link: str | None, link_text: str) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "text": sentence,
+        "link": link,
+        "link_text": link_text if link is not None else None,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class NoticePages:
+    """The pages of one notice in one locale."""
+
+    entries: Sequence[Entry]
+    prefix: str
+    options: SiteOptions
+    updated: date
+
+    @property
+    def locale(self) -> str:
+        return self.entries[0].release.locale
+
+    @property
+    def current(self) -> Entry | None:
+        return next((e for e in self.entries if e.status == CURRENT), None)
+
+    @property
+    def upcoming(self) -> Entry | None:
+        waiting = [e for e in self.entries if e.status == UPCOMING]
+        return min(waiting, key=lambda e: (e.release.effective, e.release.published), default=None)
+
+    @property
+    def home_url(self) -> str:
+        return self.prefix or "./"
+
+    @property
+    def reference(self) -> Entry:
+        """What `/compare/` compares with: the current version, else the newest one."""
+        return self.current or self.entries[-1]
+
+    def text(self, key: str, **fields: object) -> str:
+        return text(self.locale, key, **fields)
+
+    def written(self, value: date) -> str:
+        return format_date(value, self.locale)
+
+    def published(self, release: Release) -> date:
+        return release.published.astimezone(self.options.timezone).date()
+
+    def pages(self) -> list[Page]:
+        pages = [self.home()]
+        upcoming = self.upcoming
+        if upcoming is not None:
+            pages.append(self.statement(upcoming, f"{self.prefix}upcoming/", in_nav=True))
+        pages.append(self.archive_index())
+        for entry in self.entries:
+            pages.append(self.statement(entry, entry.url))
+            if entry.previous is not None:
+                pages.append(self.redline(entry))
+        pages.append(self.compare_index())
+        reference = self.reference
+        for entry in self.entries:
+            if entry is not reference:
+                pages.append(self.comparison_page(entry, reference))
+        return pages
+
+    def nav(self, *, top: bool) -> NavItem:
+        items = [NavItem(self.text("current"), f"{self.prefix}index.md")]
+        if self.upcoming is not None:
+            items.append(NavItem(self.text("upcoming"), f"{self.prefix}upcoming/index.md"))
+        items.append(NavItem(self.text("archive"), f"{self.prefix}archive/index.md"))
+        items.append(NavItem(self.text("compare"), f"{self.prefix}compare/index.md"))
+        release = self.entries[0].release
+        title = release.title if top else f"{release.title} ({self.locale})"
+        return NavItem(title, children=tuple(items))
+
+    def sources(self, given: Mapping[str, bytes]) -> list[Asset]:
+        assets = []
+        for entry in self.entries:
+            release = entry.release
+            data = given.get(release.id)
+            if data is None:
+                data = release.text.encode("utf-8")
+            if hashlib.sha256(data).hexdigest() != release.sha256:
+                continue  # never publish bytes that are not the text in force
+            assets.append(Asset(f"{entry.url}{SOURCE_FILE}", data))
+        return assets
+
+    # --- pages ---------------------------------------------------------------------------------
+
+    def meta(self, title: str, **extra: Any) -> dict[str, Any]:
+        """`page.meta` for the theme: the title, and under `notices` banners, links, status."""
+        meta: dict[str, Any] = {"title": title, "notices": chrome(self.locale, self.prefix)}
+        meta["notices"].update(extra)
+        return meta
+
+    def render(self, name: str, **context: Any) -> str:
+        return render(name, self.locale, published=self.published, **context)
+
+    def home(self) -> Page:
+        """`/`: the version in effect (or, before any is, the next one)."""
+        shown = self.current or self.upcoming or self.entries[-1]
+        return self.statement(shown, self.prefix, in_nav=True)
+
+    def statement(self, entry: Entry, url: str, *, in_nav: bool = False) -> Page:
+        """A version's text with its facts (dates, SHA-256, source, redline) under its title."""
+        release = entry.release
+        body = safe_markdown(release.notice_doc.body.strip("\n")) + "\n"
+        match = _H1.search(body)
+        heading, rest = "", body
+        if match and not body[: match.start()].strip():
+            heading, rest = body[: match.end()], body[match.end() :]
+        facts = self.render("facts.html.j2", entry=entry, url=url)
+        markdown = self.render(
+            "statement.md.j2", heading=Markup(heading), facts=Markup(facts), rest=Markup(rest)
+        )
+        title = (
+            release.title
+            if url == self.prefix
+            else self.text("versioned", title=release.title, version=release.version)
+        )
+        meta = self.meta(
+            title,
+            kind="statement",
+            status=entry.status,
+            version=release.version,
+            release=release.id,
+            banners=self.banners(entry, url),
+        )
+        if url == entry.url:
+            meta["search"] = {"exclude": True}  # the archive copy; search finds `/` instead
+        elif url == self.prefix:
+            meta["search"] = {"boost": 2}  # the current statement before the upcoming one
+        updated = release_updated(release, self.options)
+        return Page(f"{url}index.md", url, title, markdown, meta, updated, in_nav=in_nav)
+
+    def dates(self, release: Release) -> dict[str, str]:
+        """The fields a banner sentence names: version, effective and publication dates."""
+        return {
+            "version": release.version,
+            "effective": self.written(release.effective),
+            "published": self.written(self.published(release)),
+        }
+
+    def banners(self, entry: Entry, url: str) -> list[dict[str, Any]]:
+        fields = self.dates(entry.release)
+        see_current = self.text("banner_see_current")
+        if entry.status == CURRENT:
+            banners = [
+                _banner(
+                    CURRENT,
+                    self.text("banner_current", **fields),
+                    entry.url if url != entry.url else None,
+                    self.text("banner_current_link"),
+                )
+            ]
+            upcoming = self.upcoming
+            if upcoming is not None:
+                banners.append(
+                    _banner(
+                        UPCOMING,
+                        self.text("banner_upcoming_next", **self.dates(upcoming.release)),
+                        f"{self.prefix}upcoming/",
+                        self.text("banner_upcoming_next_link"),
+                    )
+                )
+            return banners
+        current = self.current
+        link = self.home_url if current else None
+        if entry.status == UPCOMING:
+            none = "" if current else self.text("banner_none")
+            sentence = self.text("banner_upcoming", **fields) + none
+            return [_banner(UPCOMING, sentence, link, see_current)]
+        return [_banner(ARCHIVED, self.archived_text(entry, fields), link, see_current)]
+
+    def archived_text(self, entry: Entry, fields: Mapping[str, str]) -> str:
+        """When a version was replaced: the next effective date among versions now in force."""
+        later = [
+            e.release.effective
+            for e in self.entries
+            if e.status != UPCOMING and e.release.effective > entry.release.effective
+        ]
+        if not later:
+            return self.text("banner_archived", **fields)
+        return self.text("banner_archived_period", **fields, until=self.written(min(later)))
+
+    def archive_index(self) -> Page:
+        path = f"{self.prefix}archive/index.md"
+        markdown = self.render("archive.md.j2", path=path, entries=self.entries[::-1])
+        title = self.text("archive")
+        meta = self.meta(title, kind="archive")
+        url = f"{self.prefix}archive/"
+        return Page(path, url, title, markdown, meta, self.updated, in_nav=True)
+
+    def redline(self, entry: Entry) -> Page:
+        """A release against the one before it, with the verdict every tool shares."""
+        assert entry.previous is not None and entry.redline_url is not None
+        assert entry.comparison is not None
+        title = self.text(
+            "redline_title",
+            title=entry.release.title,
+            old=entry.previous.version,
+            new=entry.release.version,
+        )
+        url = entry.redline_url
+        previous = next(e for e in self.entries if e.release is entry.previous)
+        markdown = changes_markdown(
+            locale=self.locale,
+            title=title,
+            url=url,
+            old=previous,
+            new=entry,
+            comparison=entry.comparison,
+            verdict=entry.verdict,
+        )
+        meta = self.meta(
+            title, kind="redline", version=entry.release.version, banners=self.banners(entry, url)
+        )
+        meta["search"] = {"exclude": True}
+        updated = release_updated(entry.release, self.options)
+        return Page(f"{url}index.md", url, title, markdown, meta, updated)
+
+    def comparison_page(self, entry: Entry, reference: Entry) -> Page:
+        """A version against the reference: the redline alone, and the verdicts in between."""
+        position = {e.release.id: index for index, e in enumerate(self.entries)}
+        older, newer = sorted((entry, reference), key=lambda e: position[e.release.id])
+        if newer.previous is older.release and newer.comparison is not None:
+            comparison = newer.comparison  # already compared when the release was assessed
+        else:
+            comparison = compare(older.release.notice_doc, newer.release.notice_doc)
+        title = self.text(
+            "compare_title",
+            title=entry.release.title,
+            old=older.release.version,
+            new=newer.release.version,
+        )
+        url = f"{self.prefix}compare/{entry.release.version}/"
+        between = self.entries[position[older.release.id] + 1 : position[newer.release.id] + 1]
+        markdown = changes_markdown(
+            locale=self.locale,
+            title=title,
+            url=url,
+            old=older,
+            new=newer,
+            comparison=comparison,
+            verdict=None,
+            between=between,
+        )
+        meta = self.meta(title, kind="compare", version=entry.release.version)
+        meta["search"] = {"exclude": True}
+        return Page(f"{url}index.md", url, title, markdown, meta, self.updated)
+
+    def compare_index(self) -> Page:
+        reference = self.reference
+        path = f"{self.prefix}compare/index.md"
+        url = f"{self.prefix}compare/"
+        entries = self.entries[::-1]
+        markdown = self.render(
+            "compare_index.md.j2",
+            path=path,
+            url=url,
+            reference=reference,
+            entries=entries,
+            others=[e for e in entries if e is not reference],
+        )
+        title = self.text("compare")
+        meta = self.meta(title, kind="compare-index")
+        return Page(path, url, title, markdown, meta, self.updated, in_nav=True)
