@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,6 +12,8 @@ from support.repos import SETTINGS
 
 from notifier.errors import ConfigError
 from notifier.settings import load_settings
+from notifier.statement.lint import load_lint_rules
+from notifier.statement.materiality import load_rules
 
 
 def _repo_with(tmp_path: Path, toml: str) -> Path:
@@ -108,3 +112,208 @@ def test_unknown_backend(tmp_path: Path) -> None:
     """When NOTICES_MAIL_BACKEND names no backend, then the error lists the valid ones."""
     with pytest.raises(ConfigError, match="outbox, sendgrid, smtp"):
         load_settings(tmp_path, {"NOTICES_MAIL_BACKEND": "pigeon"})
+
+
+def _refusal(tmp_path: Path, toml: str) -> ConfigError:
+    repo = _repo_with(tmp_path, toml)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(repo, {})
+    return raised.value
+
+
+@pytest.mark.parametrize(
+    ("table", "known"),
+    [
+        (
+            "notices",
+            "known settings in [notices]: directory, default_locale, timezone, notice_period_days",
+        ),
+        ("sender", "known settings in [sender]: email, name, reply_to"),
+        ("contact", "known settings in [contact]: url, postal_address"),
+        ("site", "known settings in [site]: url, title"),
+        ("mail", "known settings in [mail]: batch_size, timeout_seconds, max_retries"),
+        ("smtp", "known settings in [smtp]: host, port, starttls, username"),
+        ("events", "known settings in [events]: public_key"),
+        (
+            "materiality",
+            "known settings in [materiality]: disabled, rules, synonyms, renames, boilerplate",
+        ),
+        (
+            "materiality.rules.M13",
+            "known settings in [materiality.rules.M13]: tier, "
+            "tier_favourable, tier_changed, watch, keywords_zh, keywords_en",
+        ),
+        ("lint", "known settings in [lint]: disabled, rules"),
+        ("lint.rules.L14", "settings of L14: severity, threshold"),
+        ("lint.rules.L03", "settings of L03: severity"),
+    ],
+)
+def test_misspelt_key_in_each_table(tmp_path: Path, table: str, known: str) -> None:
+    """When any table has a misspelt key, then the error names file:line, the key and the
+    table's known keys."""
+    error = _refusal(tmp_path, f'# project settings\n[{table}]\nnmae = "x"\n')
+    assert str(error) == (
+        f"{tmp_path / 'notices.toml'}:3: unknown setting '{table}.nmae' (hint: {known})"
+    )
+
+
+def test_lint_disabeld(tmp_path: Path) -> None:
+    """When [lint] says disabeld, then it is refused at load, not ignored until lint runs."""
+    error = _refusal(tmp_path, '[lint]\ndisabeld = ["L12"]\n')
+    assert str(error) == (
+        f"{tmp_path / 'notices.toml'}:2: unknown setting 'lint.disabeld' "
+        "(hint: known settings in [lint]: disabled, rules)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[mail]\nmax_retries = "5"\n', "setting 'mail.max_retries' must be an integer, not '5'"),
+        ("[mail]\nmax_retries = true\n", "setting 'mail.max_retries' must be an integer, not True"),
+        ("[smtp]\nport = 587.0\n", "setting 'smtp.port' must be an integer, not 587.0"),
+        ("[smtp]\nstarttls = 1\n", "setting 'smtp.starttls' must be true or false, not 1"),
+        ('[smtp]\nstarttls = "yes"\n', "setting 'smtp.starttls' must be true or false, not 'yes'"),
+        ("[site]\ntitle = 3\n", "setting 'site.title' must be a string, not 3"),
+        (
+            '[mail]\ntimeout_seconds = "30"\n',
+            "setting 'mail.timeout_seconds' must be a number, not '30'",
+        ),
+        (
+            "# names\n[services.xbox]\nzh-CN = 1\n",
+            "setting 'services.xbox' must map locales to display names",
+        ),
+        (
+            '[services]\nxbox = "Xbox"\n',
+            "setting 'services.xbox' must map locales to display names",
+        ),
+        (
+            "[notices]\nnotice_period_days = -1\n",
+            "setting 'notices.notice_period_days' must not be negative",
+        ),
+        (
+            '[sender]\nreply_to = "privacy@"\n',
+            "setting 'sender.reply_to' is not a mail address: 'privacy@'",
+        ),
+    ],
+)
+def test_values_are_strict(tmp_path: Path, toml: str, message: str) -> None:
+    """When a value has the wrong type or fails its check, then nothing is converted: the error
+    names the key and its line."""
+    error = _refusal(tmp_path, toml)
+    assert (error.message, error.line) == (message, 2)
+    assert error.hint
+
+
+def test_integer_for_a_number_is_accepted(tmp_path: Path) -> None:
+    """When timeout_seconds is written 30, then it is read as 30.0 (TOML has no 30.0-only rule)."""
+    settings = load_settings(_repo_with(tmp_path, "[mail]\ntimeout_seconds = 30\n"), {})
+    assert settings.mail_timeout == 30.0 and isinstance(settings.mail_timeout, float)
+
+
+@pytest.mark.parametrize(
+    ("toml", "message", "line"),
+    [
+        (
+            '[materiality.rules.M99]\ntier = "T2"\n',
+            "unknown materiality rule 'M99' in [materiality.rules.M99]",
+            1,
+        ),
+        (
+            '[materiality]\ndisabled = ["M15", "M99"]\n',
+            "setting 'materiality.disabled' names unknown rules: M99",
+            2,
+        ),
+        (
+            '[materiality.rules.M13]\ntier_changed = "T4"\n',
+            "setting 'materiality.rules.M13.tier_changed' must be one of T0, T1, T2, T3, not 'T4'",
+            2,
+        ),
+        (
+            '[materiality]\nsynonyms = [["门户"]]\n',
+            "each group in 'materiality.synonyms' needs at least two words",
+            2,
+        ),
+        (
+            '[lint]\ndisabled = ["L12", "L99"]\n',
+            "unknown lint rule 'L99' in 'lint.disabled'",
+            2,
+        ),
+        ('[lint.rules.L77]\nseverity = "info"\n', "unknown lint rule 'lint.rules.L77'", 1),
+        (
+            '[lint.rules.L14]\nthreshold = "6"\n',
+            "setting 'lint.rules.L14.threshold' must be a positive integer, not '6'",
+            2,
+        ),
+        ("[lint.rules.L03]\nthreshold = 6\n", "unknown setting 'lint.rules.L03.threshold'", 2),
+        (
+            '[lint.rules.L03]\nseverity = "fatal"\n',
+            "setting 'lint.rules.L03.severity' must be error, warning or info, not 'fatal'",
+            2,
+        ),
+    ],
+)
+def test_materiality_and_lint_are_checked_at_load(
+    tmp_path: Path, toml: str, message: str, line: int
+) -> None:
+    """When [materiality] or [lint] names an unknown rule or a bad value, then loading the
+    settings fails on that line, before any command looks at the rules."""
+    error = _refusal(tmp_path, "# tuning\n" + toml)
+    assert (error.message, error.line) == (message, line + 1)
+    assert error.hint
+
+
+def test_inline_and_dotted_keys_name_their_line(tmp_path: Path) -> None:
+    """When a bad value sits in an inline table or under a dotted key, then the line that
+    holds it is named."""
+    inline = _refusal(tmp_path, '[lint]\nrules = { L03 = { severity = "fatal" } }\n')
+    assert (inline.message, inline.line) == (
+        "setting 'lint.rules.L03.severity' must be error, warning or info, not 'fatal'",
+        2,
+    )
+    dotted = _refusal(tmp_path, '# lint\nlint.disabeld = ["L12"]\n\n[mail]\nbatch_size = 10\n')
+    assert (dotted.message, dotted.line) == ("unknown setting 'lint.disabeld'", 2)
+
+
+def test_first_problem_in_the_file_is_reported(tmp_path: Path) -> None:
+    """When two settings are wrong, then the one written first is reported."""
+    error = _refusal(tmp_path, '[smtp]\nport = "25"\n\n[notices]\ntimezone = "Mars/Base"\n')
+    assert (error.message, error.line) == ("setting 'smtp.port' must be an integer, not '25'", 2)
+
+
+def test_overrides_are_typed_and_used(tmp_path: Path) -> None:
+    """When [materiality] and [lint] are valid, then settings carry them typed and the rule
+    loaders apply them as they are."""
+    repo = _repo_with(
+        tmp_path,
+        '[materiality]\ndisabled = ["M15"]\n\n[materiality.rules.M13]\ntier = "T2"\n\n'
+        '[lint]\ndisabled = ["L12"]\n\n[lint.rules.L14]\nthreshold = 6\n',
+    )
+    settings = load_settings(repo, {})
+    assert settings.materiality_overrides.disabled == ("M15",)
+    assert settings.materiality_overrides.rules["M13"].tier == "T2"
+    assert settings.lint_overrides.rules["L14"].threshold == 6
+    rules = load_rules(settings.materiality_overrides)
+    assert "M15" not in rules.rules and rules.rules["M13"].tier == "T2"
+    lint_rules = load_lint_rules(settings.lint_overrides)
+    assert lint_rules.get("L12") is None
+    threshold = lint_rules.get("L14")
+    assert threshold is not None and threshold.threshold == 6
+
+
+def test_settings_import_and_load_stay_light(tmp_path: Path) -> None:
+    """When settings are imported, then pydantic is not; when they load, then neither
+    SQLAlchemy, gitpython nor the rules are (the project sets no [materiality] or [lint])."""
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "import notifier.settings\n"
+        "print(sorted(m for m in ('pydantic', 'sqlalchemy', 'git') if m in sys.modules))\n"
+        f"notifier.settings.load_settings(Path({str(SETTINGS.parent)!r}), {{}})\n"
+        "heavy = ('pydantic', 'sqlalchemy', 'git', 'email_validator', 'notifier.statement')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
+    assert result.stdout.splitlines() == ["[]", "['pydantic']"]

@@ -28,6 +28,10 @@ def _replace(old: str, new: str) -> Callable[[], str]:
     return edit
 
 
+def _append(table: str) -> Callable[[], str]:
+    return lambda: PROJECT_SETTINGS + "\n" + table
+
+
 # case → (notices.toml text, a fragment of the line the error must name, expected message)
 TOML: dict[str, tuple[Callable[[], str], str, str]] = {
     "unknown table": (
@@ -74,6 +78,96 @@ TOML: dict[str, tuple[Callable[[], str], str, str]] = {
         lambda: PROJECT_SETTINGS + "\n[services.xbox]\nzh-CN = 1\n",
         "[services.xbox]",
         "setting 'services.xbox' must map locales to display names",
+    ),
+    "service written as one name, not names per locale": (
+        _append('[services]\nxbox = "Xbox"\n'),
+        'xbox = "Xbox"',
+        "setting 'services.xbox' must map locales to display names",
+    ),
+    "misspelt key in [sender]": (
+        _replace('reply_to = "privacy@example.com"', 'replyto = "privacy@example.com"'),
+        "replyto =",
+        "unknown setting 'sender.replyto'",
+    ),
+    "misspelt key in [contact]": (
+        _replace("postal_address =", "postal_adress ="),
+        "postal_adress =",
+        "unknown setting 'contact.postal_adress'",
+    ),
+    "misspelt key in [site]": (
+        _replace('title = "世纪互联', 'titel = "世纪互联'),
+        "titel =",
+        "unknown setting 'site.titel'",
+    ),
+    "misspelt key in [mail]": (
+        _replace("batch_size = 1000", "batch_sise = 1000"),
+        "batch_sise =",
+        "unknown setting 'mail.batch_sise'",
+    ),
+    "misspelt key in [smtp]": (
+        _replace('host = "127.0.0.1"', 'hots = "127.0.0.1"'),
+        "hots =",
+        "unknown setting 'smtp.hots'",
+    ),
+    "misspelt key in [events]": (
+        _append('[events]\npublickey = ""\n'),
+        "publickey =",
+        "unknown setting 'events.publickey'",
+    ),
+    "misspelt key in [materiality]": (
+        _append('[materiality]\ndisable = ["M15"]\n'),
+        "disable =",
+        "unknown setting 'materiality.disable'",
+    ),
+    "misspelt key in [materiality.rules.M13]": (
+        _append('[materiality.rules.M13]\ntiers = "T2"\n'),
+        "tiers =",
+        "unknown setting 'materiality.rules.M13.tiers'",
+    ),
+    "[lint] disabeld": (
+        _append('[lint]\ndisabeld = ["L12"]\n'),
+        "disabeld =",
+        "unknown setting 'lint.disabeld' (hint: known settings in [lint]: disabled, rules)",
+    ),
+    "misspelt key in [lint.rules.L14]": (
+        _append("[lint.rules.L14]\ntreshold = 6\n"),
+        "treshold =",
+        "unknown setting 'lint.rules.L14.treshold' (hint: settings of L14: severity, threshold)",
+    ),
+    "unknown rule in [materiality.rules.M99]": (
+        _append('[materiality.rules.M99]\ntier = "T2"\n'),
+        "[materiality.rules.M99]",
+        "unknown materiality rule 'M99' in [materiality.rules.M99]",
+    ),
+    "unknown rule in [lint] disabled": (
+        _append('[lint]\ndisabled = ["L99"]\n'),
+        "disabled =",
+        "unknown lint rule 'L99' in 'lint.disabled'",
+    ),
+    "bad tier": (
+        _append('[materiality.rules.M13]\ntier = "T5"\n'),
+        "tier =",
+        "setting 'materiality.rules.M13.tier' must be one of T0, T1, T2, T3, not 'T5'",
+    ),
+    "bad severity": (
+        _append('[lint.rules.L03]\nseverity = "fatal"\n'),
+        "severity =",
+        "setting 'lint.rules.L03.severity' must be error, warning or info, not 'fatal'",
+    ),
+    "threshold written as text": (
+        _append('[lint.rules.L14]\nthreshold = "6"\n'),
+        "threshold =",
+        "setting 'lint.rules.L14.threshold' must be a positive integer, not '6'",
+    ),
+    "true for an integer": (
+        _replace("max_retries = 5", "max_retries = true"),
+        "max_retries =",
+        "setting 'mail.max_retries' must be an integer, not True",
+    ),
+    "1 for true or false": (
+        _replace("starttls = true", "starttls = 1"),
+        "starttls =",
+        "setting 'smtp.starttls' must be true or false, not 1",
     ),
 }
 
