@@ -39,7 +39,7 @@ def test_seed_sections() -> None:
 
 def test_heading_attributes() -> None:
     """When headings use either attr_list form and declare services, then both are read."""
-    text = "# T {#top}\n\n## 甲 {: #a .cls }\n\n正文\n\n## 乙 {#b services=\"azure powerbi\"}\n"
+    text = '# T {#top}\n\n## 甲 {: #a .cls }\n\n正文\n\n## 乙 {#b services="azure powerbi"}\n'
     notice = parse_notice(text.encode(), "x.md")
     assert [s.id for s in notice.sections] == ["top", "a", "b"]
     assert notice.sections[2].services == ("azure", "powerbi")
@@ -73,6 +73,27 @@ def test_broken_yaml_names_the_line() -> None:
     with pytest.raises(NoticeFileError) as raised:
         parse_notice(b"---\ntitle: a\nversion: [1\n---\n# a\n", "x.md")
     assert raised.value.path == "x.md" and raised.value.line is not None
+
+
+@pytest.mark.parametrize(
+    ("line", "number"),
+    [
+        ("summary: 重要: 数据将存储在新加坡", 3),  # a colon and a space in a value
+        ('summary: "未闭合的引号', 3),
+        ("  version: 2024-01-01", 3),  # a key indented under another
+    ],
+)
+def test_broken_yaml_hints_what_to_check(line: str, number: int) -> None:
+    """When the front matter is invalid YAML, then the one-line error names the line and hints
+    at quoting, a colon in a value and indentation."""
+    data = f"---\ntitle: 隐私声明\n{line}\n---\n# 隐私声明\n".encode()
+    with pytest.raises(NoticeFileError) as raised:
+        parse_notice(data, "notices/privacy/zh-CN.md")
+    text = str(raised.value)
+    assert text.startswith(f"notices/privacy/zh-CN.md:{number}: front matter is not valid YAML")
+    assert "\n" not in text
+    assert raised.value.hint is not None
+    assert all(word in raised.value.hint for word in ("quote", "': '", "beginning of its line"))
 
 
 def test_unclosed_front_matter() -> None:

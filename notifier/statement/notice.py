@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import PurePosixPath
 from typing import Any
@@ -38,6 +38,10 @@ _ATTR_LIST = re.compile(r"\s*\{:?\s*([^{}]*)\}\s*$")
 _ATTR_ID = re.compile(r"(?:^|\s)#([A-Za-z0-9_][\w.-]*)")
 _ATTR_SERVICES = re.compile(r"""(?:^|\s)(?:data-)?services=(?:"([^"]*)"|'([^']*)'|(\S+))""")
 _FRONT_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
+_YAML_HINT = (
+    "check this line: quote a value that holds ': ' or starts with a quote, [, {, * or &, "
+    "and start every key at the beginning of its line"
+)
 _markdown = MarkdownIt("commonmark")
 
 
@@ -69,6 +73,10 @@ class FrontMatter:
 
     def line_of(self, key: str) -> int | None:
         return self.lines.get(key)
+
+
+# the keys a notice's front matter may hold: the release fields above, in their order
+FRONT_MATTER_KEYS = tuple(f.name for f in fields(FrontMatter) if f.name not in ("raw", "lines"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +217,7 @@ def _front_matter(text: str, path: str) -> tuple[FrontMatter | None, int]:
         line = mark.line + 2 if mark is not None else 1
         problem = getattr(error, "problem", None) or "invalid YAML"
         raise NoticeFileError(
-            f"front matter is not valid YAML: {problem}", path=path, line=line
+            f"front matter is not valid YAML: {problem}", path=path, line=line, hint=_YAML_HINT
         ) from error
     if not isinstance(raw, dict):
         raise NoticeFileError(
