@@ -317,3 +317,13 @@ def test_settings_import_and_load_stay_light(tmp_path: Path) -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=True
     )
     assert result.stdout.splitlines() == ["[]", "['pydantic']"]
+
+
+def test_secret_written_in_notices_toml_is_not_echoed(tmp_path: Path) -> None:
+    """When a password is put in notices.toml by mistake, then the error names the key, never
+    the value."""
+    error = _refusal(tmp_path, '[smtp]\npassword = "s3cret-pw"\n')
+    assert str(error) == (
+        f"{tmp_path / 'notices.toml'}:2: unknown setting 'smtp.password' "
+        "(hint: known settings in [smtp]: host, port, starttls, username)"
+    )

@@ -84,6 +84,10 @@ def _name(key: str) -> str:
     return key.rpartition(".")[2]
 
 
+def _fix(key: str) -> str:
+    return f"fix '{_name(key)}' in the [{key.rpartition('.')[0]}] table"
+
+
 def _or(words: tuple[str, ...]) -> str:
     return f"{', '.join(words[:-1])} or {words[-1]}" if len(words) > 1 else "".join(words)
 
@@ -209,7 +213,7 @@ Severity = Annotated[
         lambda key, severity: (
             f"setting '{key}' must be {_or(_lint().severities)}, not {severity!r}"
         ),
-        lambda key: f"fix '{_name(key)}' in [{key.rpartition('.')[0]}]",
+        _fix,
     ),
 ]
 
@@ -220,7 +224,7 @@ def _not_positive(key: str, value: Any) -> str:
 
 Threshold = Annotated[
     int,
-    _as_a_whole(_not_positive, lambda key: f"fix '{_name(key)}' in [{key.rpartition('.')[0]}]"),
+    _as_a_whole(_not_positive, _fix),
     _check(lambda count: count >= 1, _not_positive, lambda key: f"write e.g. {_name(key)} = 3"),
 ]
 ServiceNames = Annotated[
@@ -466,8 +470,7 @@ def _problem(detail: ErrorDetails, source: Source, within: tuple[str, ...]) -> C
 
 def _told(detail: ErrorDetails, location: tuple[str, ...]) -> tuple[str, str | None]:
     """pydantic's own errors (unknown key, wrong type) in the words of every other setting error."""
-    key = ".".join(location)
-    table, name = ".".join(location[:-1]), location[-1]
+    key, table = ".".join(location), ".".join(location[:-1])
     kind = detail["type"]
     if kind == "extra_forbidden" and not table:
         return (
@@ -480,10 +483,7 @@ def _told(detail: ErrorDetails, location: tuple[str, ...]) -> tuple[str, str | N
     if kind in ("dict_type", "model_type"):
         return f"'{key}' must be a table", f"write it as [{key}]"
     must = f"must be {_KINDS[kind]}" if kind in _KINDS else f"is not valid ({detail['msg']})"
-    return (
-        f"setting '{key}' {must}, not {detail['input']!r}",
-        f"fix '{name}' in the [{table}] table",
-    )
+    return f"setting '{key}' {must}, not {detail['input']!r}", _fix(key)
 
 
 def _table_at(location: tuple[str, ...]) -> type[_Table] | None:
