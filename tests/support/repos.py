@@ -12,8 +12,8 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[2]
 SEED = PROJECT / "notices" / "privacy" / "zh-CN.md"
-SHARED = PROJECT.parent / "shared"
-CORPUS = SHARED / "corpus"
+DATA = PROJECT / "tests" / "data"  # real documents, with their licences (see its README)
+CORPUS = DATA / "corpus"
 SETTINGS = PROJECT / "notices.toml"
 
 
