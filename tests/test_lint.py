@@ -785,8 +785,9 @@ def test_cli_reads_lint_table_of_notices_toml(notice_repo: NoticeRepo) -> None:
     settings.write_text(original + '\n[lint.rules.L17]\nlevel = "info"\n', encoding="utf-8")
     bad = run_notices("lint", cwd=notice_repo.path)
     assert bad.code == 1
+    level_line = len(original.split("\n")) + 2  # the line of `level = ...`
     assert bad.err == (
-        f"error: {settings.resolve()}: unknown setting 'lint.rules.L17.level' "
+        f"error: {settings.resolve()}:{level_line}: unknown setting 'lint.rules.L17.level' "
         "(hint: settings of L17: severity)\n"
     )
 
