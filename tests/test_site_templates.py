@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from notifier.locales import LOCALES
 from notifier.publishing.templates import Texts, catalogue, markdown_text, text
+from notifier.statement.diff import KINDS
 
 _LOOKUP = re.compile(r"""\bt\(\s*"([a-z_0-9]+)"(?!\s*~)""")
 
@@ -38,6 +39,7 @@ def test_templates_only_use_keys_that_exist() -> None:
     used = {key for source in sources.values() for key in _LOOKUP.findall(source)}
     assert {"archive", "verify", "redline_intro"} <= used
     assert used - set(catalogue()["en"]) == set()
+    assert {f"kind_{kind}" for kind in KINDS} <= set(catalogue()["en"])  # looked up as "kind_" ~
 
 
 def test_lookups_fall_back_and_escape() -> None:
