@@ -52,7 +52,15 @@ from sqlalchemy import select
 from support import sendgrid_standin
 from support.events import Signer, event, post, sent_release, snapshot
 from support.notify import API_KEY, NOTICE
-from support.repos import PROJECT, SETTINGS, NoticeRepo, Run, release_text, seed_text
+from support.repos import (
+    PROJECT,
+    SETTINGS,
+    NoticeRepo,
+    Run,
+    release_text,
+    run_notices,
+    seed_text,
+)
 from support.schedule import postgres_database
 
 from notifier.cli import main
@@ -131,15 +139,12 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _notices(*args: str, cwd: Path, env: dict[str, str]) -> Run:
-    result = subprocess.run(
-        [sys.executable, "-m", "notifier", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        timeout=300,
-        umask=UMASK,
-    )
-    return Run(result.returncode, _decode(result.stdout), _decode(result.stderr))
+    """`run_notices` under a permissive umask: file modes must not depend on the caller's."""
+    previous = os.umask(UMASK)
+    try:
+        return run_notices(*args, cwd=cwd, env=env)
+    finally:
+        os.umask(previous)
 
 
 def _decode(raw: bytes) -> str:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
 import subprocess
 import sys
-from collections.abc import Mapping
+import traceback
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from click.testing import CliRunner
+
+from notifier.cli import main
+from notifier.storage.db import dispose_all
 
 PROJECT = Path(__file__).resolve().parents[2]
 SEED = PROJECT / "notices" / "privacy" / "zh-CN.md"
@@ -109,8 +117,50 @@ class Run:
     err: str
 
 
+def _clean(env: Mapping[str, str] | None) -> dict[str, str | None]:
+    """The developer's NOTICES_* and SENDGRID_* removed, then `env` on top."""
+    gone = [k for k in os.environ if k.startswith(("NOTICES_", "SENDGRID_"))]
+    return {**dict.fromkeys(gone), **(env or {})}
+
+
+@contextlib.contextmanager
+def _as_a_fresh_process(cwd: Path) -> Iterator[None]:
+    """Run in `cwd` with logging as a new process has it; afterwards put back what a command
+    changes for the whole process: the folder, logging, pooled database connections."""
+    root = logging.getLogger()
+    handlers, loggers = root.handlers[:], logging.Logger.manager.loggerDict.values()
+    levels = {log: log.level for log in [root, *loggers] if isinstance(log, logging.Logger)}
+    before = os.getcwd()
+    root.handlers = []  # pytest's capture handlers would turn logging.basicConfig into a no-op
+    os.chdir(cwd)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+        for handler in root.handlers:
+            handler.close()
+        root.handlers = handlers
+        for logger in logging.Logger.manager.loggerDict.values():
+            if isinstance(logger, logging.Logger):
+                logger.setLevel(levels.get(logger, logging.NOTSET))
+        root.setLevel(levels[root])
+        dispose_all()
+
+
 def run_notices(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> Run:
-    """Run the real `notices` command in a subprocess."""
+    """Run the real `notices` command in this process (click's runner), as if started in `cwd`
+    with `env`: a new interpreter per command would cost most of the suite's time."""
+    with _as_a_fresh_process(cwd):
+        result = CliRunner().invoke(main, args, env=_clean(env), prog_name="python -m notifier")
+    err = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        err += "".join(traceback.format_exception(result.exception))  # as the interpreter would
+    return Run(result.exit_code, result.stdout, err)
+
+
+def run_notices_process(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> Run:
+    """Run the real `notices` command in a new Python process: for what only a process shows
+    (the entry point, start-up imports, signals, crashes, several processes at once)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("NOTICES_", "SENDGRID_"))}
     result = subprocess.run(
         [sys.executable, "-m", "notifier", *args],
