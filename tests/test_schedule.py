@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from support.repos import NoticeRepo, release_text, run_notices
+from support.repos import NoticeRepo, release_text, run_notices, run_notices_process
 from support.schedule import (
     NOTICE,
     database,
@@ -406,11 +406,12 @@ def test_start_up_reconciles_work_cut_short(seeded_repo: NoticeRepo) -> None:
 
 def test_second_scheduler_refuses_to_start(seeded_repo: NoticeRepo) -> None:
     """When a scheduler already runs on the job store, then a second `notices schedule run`
-    exits 1 naming the lock and the running process."""
+    exits 1 naming the lock and the running process. (A real process: the second scheduler
+    is another process, and one that failed to see the lock would run until stopped.)"""
     environ = database(seeded_repo)
     settings = settings_for(seeded_repo.path, environ=environ)
     with leadership.elected(settings, threading.Event()):
-        second = run_notices("schedule", "run", cwd=seeded_repo.path, env=environ)
+        second = run_notices_process("schedule", "run", cwd=seeded_repo.path, env=environ)
     lock = seeded_repo.path / "var" / "scheduler.lock"
     assert (second.code, second.out) == (1, "")
     assert second.err == (
