@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.repos import SETTINGS, NoticeRepo, seed_text
+from support.repos import NoticeRepo, add_seed, empty_repo
 
 
 @pytest.fixture(autouse=True)
@@ -19,22 +18,12 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def notice_repo(tmp_path: Path) -> Iterator[NoticeRepo]:
+def notice_repo(tmp_path: Path) -> NoticeRepo:
     """An empty git repo on branch main with the project's notices.toml (nothing committed)."""
-    path = tmp_path / "repo"
-    path.mkdir()
-    repo = NoticeRepo(path)
-    repo.git("init", "-q", "-b", "main")
-    repo.write("notices.toml", SETTINGS.read_text(encoding="utf-8"))
-    yield repo
+    return empty_repo(tmp_path / "repo")
 
 
 @pytest.fixture
 def seeded_repo(notice_repo: NoticeRepo) -> NoticeRepo:
     """A repo whose first commit holds the seed statement, as the first release."""
-    notice_repo.commit(
-        "Add the 2018-11-01 privacy statement",
-        when="2024-01-02T09:00:00+08:00",
-        files={"notices/privacy/zh-CN.md": seed_text()},
-    )
-    return notice_repo
+    return add_seed(notice_repo)

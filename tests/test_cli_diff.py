@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.repos import NoticeRepo, release_text, run_notices, seed_text
+from support.repos import (
+    NoticeRepo,
+    add_seed,
+    empty_repo,
+    release_text,
+    run_notices,
+    seed_text,
+)
 
 from notifier.settings import load_settings
 from notifier.statement.diff import compare
@@ -26,13 +33,18 @@ def second_release() -> str:
     return text.replace("（“服务”）。由世纪互联", '("服务")。由世纪互联')
 
 
-@pytest.fixture
-def two_releases(seeded_repo: NoticeRepo) -> NoticeRepo:
-    """The seed (2018-11-01) and a second release (2024-03-01) committed on main."""
-    seeded_repo.commit(
+def add_second_release(repo: NoticeRepo) -> NoticeRepo:
+    """Commit a second release (2024-03-01) on top of the seed (2018-11-01)."""
+    repo.commit(
         "Release 2024-03-01", when="2024-03-01T10:00:00+08:00", files={PATH: second_release()}
     )
-    return seeded_repo
+    return repo
+
+
+@pytest.fixture(scope="module")
+def two_releases(tmp_path_factory: pytest.TempPathFactory) -> NoticeRepo:
+    """Two releases, built once: the tests that use it only read it."""
+    return add_second_release(add_seed(empty_repo(tmp_path_factory.mktemp("two") / "repo")))
 
 
 def expected_reasons(old: str, new: str, repo: Path) -> list[list[dict[str, Any]]]:
@@ -146,9 +158,10 @@ def test_git_revisions_compare_like_versions(two_releases: NoticeRepo) -> None:
 
 
 def test_default_compares_the_latest_release_with_the_working_tree(
-    two_releases: NoticeRepo,
+    seeded_repo: NoticeRepo,
 ) -> None:
     """When nothing is named and the working tree is a new version, then A is the latest release."""
+    two_releases = add_second_release(seeded_repo)  # its own: the working tree is edited
     draft = release_text(second_release(), "2024-06-01").replace(
         "我们将在验证您身份后 30 天内予以回复。", "我们将在验证您身份后 15 天内予以回复。"
     )

@@ -110,6 +110,25 @@ class NoticeRepo:
         return self.git("rev-parse", "HEAD")
 
 
+def empty_repo(path: Path) -> NoticeRepo:
+    """A new git repo at `path` on branch main with the project's notices.toml, no commit."""
+    path.mkdir(parents=True)
+    repo = NoticeRepo(path)
+    repo.git("init", "-q", "-b", "main")
+    repo.write("notices.toml", SETTINGS.read_text(encoding="utf-8"))
+    return repo
+
+
+def add_seed(repo: NoticeRepo) -> NoticeRepo:
+    """Commit the seed statement to `repo` as its first release."""
+    repo.commit(
+        "Add the 2018-11-01 privacy statement",
+        when="2024-01-02T09:00:00+08:00",
+        files={"notices/privacy/zh-CN.md": seed_text()},
+    )
+    return repo
+
+
 @dataclass(frozen=True)
 class Run:
     code: int
