@@ -10,6 +10,7 @@ from support.repos import SETTINGS, NoticeRepo, release_text, run_notices, seed_
 from notifier.errors import Problem
 from notifier.releases.check import check_file, version_key
 from notifier.settings import load_settings
+from notifier.statement.sanitize import safe_markdown
 
 NOTICE = "notices/privacy/zh-CN.md"
 
@@ -137,6 +138,133 @@ def test_unsafe_html(tmp_path: Path, snippet: str) -> None:
     text = seed_text().replace("## 范围 {#scope}\n", f"## 范围 {{#scope}}\n\n{snippet}\n")
     line = text.split("\n").index(snippet) + 1
     assert ("unsafe-html", line) in _errors(_problems(tmp_path, text))
+
+
+def _with_snippet(snippet: str) -> str:
+    return seed_text().replace("## 范围 {#scope}\n", f"## 范围 {{#scope}}\n\n{snippet}\n")
+
+
+@pytest.mark.parametrize(
+    ("snippet", "message"),
+    [
+        ("[本地文件](file:///etc/passwd)", "a file: link is refused"),
+        ("[点击](&#106;avascript:alert(1))", "a javascript: link is refused"),
+        ("[点击](&#x6A;&#x61;vascript:alert(1))", "a javascript: link is refused"),
+        ("[点击](java&#10;script:alert(1))", "a javascript: link is refused"),
+        ("<&#106;avascript:alert(1)>", "a javascript: link is refused"),
+        ("<javascript:alert(1)>", "a javascript: link is refused"),
+        ("[参考]: &#106;avascript:alert(1)", "a javascript: link is refused"),
+        ("[参考]: data:text/html,<b>x</b>", "a data: link is refused"),
+        ("<svg/onload=alert(1)>", "an HTML event handler (onload) is refused"),
+        ('<span style="color:red">红色</span>', "the attribute style= on <span> is refused"),
+        ("<font>字体</font>", "raw <font> HTML is refused"),
+        ('说明 {: style="x" }', "the key style= in an attribute list is refused"),
+    ],
+)
+def test_unsafe_markup_is_refused_with_a_hint(tmp_path: Path, snippet: str, message: str) -> None:
+    """When the body holds markup the site would show as text, then check refuses it on its
+    line, saying what it is and what to do."""
+    text = _with_snippet(snippet)
+    line = text.split("\n").index(snippet) + 1
+    found = [p for p in _problems(tmp_path, text) if p.rule == "unsafe-html"]
+    assert [(p.line, p.message) for p in found] == [(line, message)]
+    assert found[0].hint
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        "| 数据 | 期限 |\n|------|------|\n| 账户 | 一年 |",
+        "[隐私](https://example.com/privacy) 与 [邮件](mailto:privacy@example.com)",
+        "<https://example.com/> 与 <privacy@example.com>",
+        "代码 `<script>alert(1)</script>` 只是文字",
+        "年龄 < 14 岁，或 a<3",
+        '<b>粗体</b> 与 <a href="https://example.com/" title="安全">链接</a><br>',
+        '段落 {: .note services="azure" }',
+    ],
+)
+def test_harmless_markup_passes(tmp_path: Path, snippet: str) -> None:
+    """When the body holds tables, ids, https/mailto links, inline code or plain tags, then
+    check does not refuse them and the site shows them untouched."""
+    text = _with_snippet(snippet)
+    assert [p for p in _problems(tmp_path, text) if p.rule == "unsafe-html"] == []
+    assert safe_markdown(text) == text
+
+
+def test_check_refuses_exactly_what_the_site_alters(tmp_path: Path) -> None:
+    """When a body mixes hostile and harmless markup, then the lines check refuses are the
+    lines the site's safe_markdown changes."""
+    snippets = [
+        "<script>alert(1)</script>",
+        "[a](file:///x) 与 [b](https://example.com/)",
+        "`<svg/onload=alert(1)>` 是代码",
+        "`a` <svg/onload=alert(1)>",
+        "[x]: &#106;avascript:alert(1)",
+        "还有 <b>粗体</b>",
+    ]
+    text = _with_snippet("\n\n".join(snippets))
+    body_start = text.split("\n").index("---", 1) + 2
+    body = "\n".join(text.split("\n")[body_start - 1 :])
+    altered = [
+        body_start + number
+        for number, (old, new) in enumerate(
+            zip(body.split("\n"), safe_markdown(body).split("\n"), strict=True)
+        )
+        if old != new
+    ]
+    refused = [p.line for p in _problems(tmp_path, text) if p.rule == "unsafe-html"]
+    lines = text.split("\n")
+    assert refused == altered
+    assert [lines[n - 1] for n in refused] == [
+        "<script>alert(1)</script>",
+        "[a](file:///x) 与 [b](https://example.com/)",
+        "`a` <svg/onload=alert(1)>",
+        "[x]: &#106;avascript:alert(1)",
+    ]
+
+
+def test_misspelt_key_is_named_with_a_suggestion(tmp_path: Path) -> None:
+    """When a front matter key is misspelt, then check names it as unknown once, suggests the
+    close key and lists the known ones, without also reporting the key as missing."""
+    text = seed_text().replace("version: 2018-11-01", "verison: 2018-11-01", 1)
+    errors = [p for p in _problems(tmp_path, text) if p.severity == "error"]
+    assert [str(p) for p in errors] == [
+        "notices/privacy/zh-CN.md:3: error: unknown front matter key 'verison' [unknown-field] "
+        "(hint: did you mean `version`? known keys: title, version, last_updated, effective, "
+        "published, services, material, material_reason, summary)"
+    ]
+
+
+def test_unknown_key_lists_the_known_ones(tmp_path: Path) -> None:
+    """When a front matter key is like no known key, then check names it and lists the keys."""
+    text = with_front(seed_text(), reviewer="张三")
+    errors = [p for p in _problems(tmp_path, text) if p.severity == "error"]
+    assert [(p.rule, p.message) for p in errors] == [
+        ("unknown-field", "unknown front matter key 'reviewer'")
+    ]
+    assert errors[0].hint is not None and "did you mean" not in errors[0].hint
+    assert "known keys: title, version" in errors[0].hint
+
+
+def test_impossible_date_is_one_error(seeded_repo: NoticeRepo) -> None:
+    """When a material release on main has an impossible effective date, then check reports
+    that date once, and no notice-period finding computed from a default in its place."""
+    text = release_text(
+        seed_text(),
+        "2024-02-01",
+        effective="2024-02-30",
+        material="true",
+        material_reason="测试：改变数据存储地点",
+        summary="新的数据存储地点",
+    )
+    seeded_repo.commit("Impossible date", "2024-01-05T09:00:00+08:00", {NOTICE: text})
+    result = run_notices("check", cwd=seeded_repo.path)
+    assert result.code == 1
+    errors = [line for line in result.out.splitlines() if ": error: " in line]
+    assert errors == [
+        "notices/privacy/zh-CN.md:5: error: 'effective' is not a real date: '2024-02-30' "
+        "[real-date] (hint: write dates as YYYY-MM-DD)"
+    ]
 
 
 def test_version_order_is_natural() -> None:

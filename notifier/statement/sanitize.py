@@ -1,18 +1,21 @@
-"""Make a statement's Markdown safe to publish: markup that could run script is shown as text.
+"""The one unsafe-markup policy: what in a statement's Markdown could run script in a browser.
 
-`notices check` refuses raw `<script>`, event handlers and `javascript:` links, but history is
-append-only: a release that slipped onto main without the check stays in the archive forever,
-and its page must still be built. So the site never trusts the text: an HTML tag survives only
-when it is a plainly harmless formatting tag with harmless attributes; every other `<` becomes
-`&lt;`. Links, reference definitions and attribute lists whose target or keys could run script
-lose their markup and show as the characters written. The cost: a `<` inside code shows as
-`&lt;` (statements hold no code), and a comment that is not plain text becomes visible.
+`scan` finds each such piece with its line. `notices check` refuses what it finds, and the site
+(`safe_markdown`) shows the same pieces as the characters written: main is append-only, so a
+release that reached it without the check must still be published. One scanner for both means
+check refuses exactly what the site would alter. An HTML tag survives only when it is a plain
+formatting tag with harmless attributes; a `<` that cannot open markup (`a < b`) is text
+anyway. Links, reference definitions and attribute lists survive only with harmless targets
+and keys. Inline code is left as written where its extent is certain (see `_code_spans`).
 """
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 _SAFE_TAGS = frozenset(
     "a abbr b blockquote br caption cite code col colgroup dd del div dl dt em h1 h2 h3 h4 h5 h6 "
@@ -25,29 +28,64 @@ _SAFE_ATTRIBUTES = frozenset(
 # keys of a `{: …}` attribute list that notices use; `#id` and `.class` are not keys
 _SAFE_LIST_KEYS = frozenset({"services", "data-services", "lang", "dir", "title"})
 _SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
-_VALUE = r"""(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+)"""
+# a harmless tag's values hold no `<`, `>` or backtick: Python-Markdown ends raw HTML at the first
+# `>` and pairs backticks before it sees tags, either of which could split the tag around them
+_VALUE = r"""(?:"[^"<>`]*"|'[^'<>`]*'|[^\s"'=<>`]+)"""
 _TAG = re.compile(
     rf"<(/?)([A-Za-z][A-Za-z0-9]*)((?:\s+[A-Za-z_:][-\w.:]*(?:\s*=\s*{_VALUE})?)*)\s*/?>"
 )
 _ATTRIBUTE = re.compile(rf"([A-Za-z_:][-\w.:]*)(?:\s*=\s*({_VALUE}))?")
-# plain comments, and the autolinks Python-Markdown knows: http(s)/ftp and e-mail addresses
+# plain comments, and the autolinks Python-Markdown knows: http(s) and e-mail addresses
 _KEPT = re.compile(
-    r"<!--(?:(?!--)[^<>])*-->|<(?:https?|ftp)://[^\s<>\"']*>|<[^<>\s!@\"']+@[^@<>\s\"']+>"
+    r"<!--(?:(?!--)[^<>])*-->|<https?://[^\s<>\"'`]*>|<[^<>\s!@\"'`]+@[^@<>\s\"'`]+>"
 )
-_DESTINATION = re.compile(r"\]\(\s*<?([^)\s>]*)")
-_REFERENCE = re.compile(r"^( {0,3})\[(?=[^\]\n]+\]:[ \t]*<?(\S*))", re.M)
-_ATTR_LIST = re.compile(r"\{(:?[^{}\n]*)\}")
-_LIST_KEY = re.compile(r"([^\s=#.]+)\s*=")
+_MARKUP = re.compile(r"<[A-Za-z/!?]")  # what a browser or Python-Markdown can read as markup
+_AUTOLINK = re.compile(r"<([^\s<>]+)")  # the start of `<javascript:…>`, entity-encoded or not
+_REGION = re.compile(r"<[^<>]*>?")  # a would-be tag, up to its `>` or the next `<`
+_TAG_NAME = re.compile(r"</?([A-Za-z][^\s/>]*)")
+_LOOSE_ATTRIBUTE = re.compile(r"""[\s/"']([^\s/>"'=]+)\s*=\s*("[^"]*"|'[^']*'|[^\s>]*)""")
+_URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "data", "xlink:href"})
+# a link target up to `)`, a blank line or the next `](` (a scheme ends before any of them)
+_DESTINATION = re.compile(r"\]\((?=\s*<?((?:[^)\]\n]|\](?!\()|\n(?![^\S\n]*\n))*))")
+_REFERENCE = re.compile(r"^( {0,3})\[(?=[^\[\]]*\]:[ \t]*\n?[ \t]*<?(\S*))", re.M)
+# attr_list reads from an unescaped `{` to the first `}`: `{a {onclick=…}` is one list
+_UP_TO_BRACE = re.compile(r"(?<![^}\n])[^}\n]*+\}")  # each from a line start or a `}`
+_OPEN_BRACE = re.compile(r"(?<!\\)(?:\\\\)*\{")
+_LIST_KEY = re.compile(r"(?<![^\s=#.])([^\s=#.]++)\s*=")  # possessive: linear time
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _IGNORED_BY_BROWSERS = re.compile(r"[\x00-\x20\x7f]+")
+_LINE_START = re.compile(r"^(?:[^\S\n]|>)*<", re.M)  # a `<` after only blanks and quote markers
+_BLOCK = re.compile(r"(?:^(?![ \t]*$).*(?:\n|$))+", re.M)  # lines between blank lines
+_TICK = re.compile(r"(?<!\\)((?:\\{2})+)(?=`+)|(?<!\\)`")  # Python-Markdown's BACKTICK_RE
+_NEUTRAL = {"<": "&lt;", "(": "\\(", "[": "\\[", "{": "\\{"}
+_HTML_HINT = "notices are plain Markdown: remove the HTML (write &lt; for a literal <)"
+_LINK_HINT = "link to an https:// or mailto: address instead"
+
+
+@dataclass(frozen=True, slots=True)
+class Unsafe:
+    """One piece of markup the site shows as text: what it is, its line, and what to do. The site
+    neutralises it by escaping the one character at `offset` (the `<` of a tag, or the `(`, `[`
+    or `{` that opens a link target, a reference definition or an attribute list)."""
+
+    what: str
+    line: int
+    offset: int
+    hint: str
+
+
+def _scheme(value: str) -> str | None:
+    """The scheme a browser reads in `value`, after decoding entities and dropping the control
+    characters and spaces it ignores."""
+    scheme = _SCHEME.match(_IGNORED_BY_BROWSERS.sub("", html.unescape(value.strip("\"'"))))
+    return scheme.group(1).lower() if scheme else None
 
 
 def safe_url(value: str) -> bool:
     """False for a URL a browser would run as script or open as a document (`javascript:`,
-    `data:`, `vbscript:`, also entity-encoded or split by control characters)."""
-    url = _IGNORED_BY_BROWSERS.sub("", html.unescape(value.strip("\"'")))
-    scheme = _SCHEME.match(url)
-    return scheme is None or scheme.group(1).lower() in _SAFE_SCHEMES
+    `data:`, `file:`, also entity-encoded or split by control characters)."""
+    scheme = _scheme(value)
+    return scheme is None or scheme in _SAFE_SCHEMES
 
 
 def _harmless(tag: re.Match[str]) -> bool:
@@ -59,41 +97,186 @@ def _harmless(tag: re.Match[str]) -> bool:
     return True
 
 
-def _inert_html(text: str) -> str:
-    parts: list[str] = []
-    position = 0
-    while (start := text.find("<", position)) >= 0:
-        parts.append(text[position:start])
-        kept = _KEPT.match(text, start)
-        tag = _TAG.match(text, start)
-        if kept is not None or (tag is not None and _harmless(tag)):
-            chosen = kept or tag
-            assert chosen is not None
-            parts.append(chosen.group(0))
-            position = chosen.end()
-        else:
-            parts.append("&lt;")
-            position = start + 1
-    parts.append(text[position:])
-    return "".join(parts)
+def _kept(text: str, start: int) -> bool:
+    """Whether the `<` at `start` opens a plain comment, a harmless autolink or a harmless tag."""
+    tag = _TAG.match(text, start)
+    return _KEPT.match(text, start) is not None or (tag is not None and _harmless(tag))
 
 
-def _link(match: re.Match[str]) -> str:
-    return match.group(0) if safe_url(match.group(1)) else "]\\(" + match.group(0)[2:]
+def _describe_markup(text: str, start: int) -> tuple[str, str]:
+    """What the markup at `start` is, most dangerous part first, and what to do about it."""
+    if text.startswith("<!", start) or text.startswith("<?", start):
+        return "an HTML comment or declaration holding markup", "remove it, or write it as text"
+    region = _REGION.match(text, start).group()  # type: ignore[union-attr]
+    name_match = _TAG_NAME.match(region)
+    name = name_match.group(1).lower() if name_match else ""
+    attributes = _LOOSE_ATTRIBUTE.findall(region[name_match.end() :] if name_match else "")
+    for key, _ in attributes:
+        if key.lower().startswith("on"):
+            return f"an HTML event handler ({key.lower()})", _HTML_HINT
+    for key, value in attributes:
+        if key.lower() in _URL_ATTRIBUTES and not safe_url(value):
+            return f"a {_scheme(value)}: link", _LINK_HINT
+    if name and name not in _SAFE_TAGS:
+        return f"raw <{name}> HTML", _HTML_HINT
+    for key, _ in attributes:
+        if key.lower() not in _SAFE_ATTRIBUTES:
+            return (
+                f"the attribute {key.lower()}= on <{name}>",
+                f"remove it; tags may carry only {', '.join(sorted(_SAFE_ATTRIBUTES))}",
+            )
+    return "HTML that is not a plain formatting tag", _HTML_HINT
 
 
-def _reference(match: re.Match[str]) -> str:
-    return match.group(0) if safe_url(match.group(2)) else match.group(1) + "\\["
+def _html(text: str) -> Iterator[tuple[int, str, str]]:
+    for found in re.finditer("<", text):
+        start = found.start()
+        if _kept(text, start):
+            continue
+        autolink = _AUTOLINK.match(text, start)
+        if autolink is not None and not safe_url(autolink.group(1)):
+            yield start, f"a {_scheme(autolink.group(1))}: link", _LINK_HINT
+        elif _MARKUP.match(text, start):
+            yield (start, *_describe_markup(text, start))
 
 
-def _attribute_list(match: re.Match[str]) -> str:
-    keys = {key.lower() for key in _LIST_KEY.findall(match.group(1))}
-    return match.group(0) if keys <= _SAFE_LIST_KEYS else "\\" + match.group(0)
+def _links(text: str) -> Iterator[tuple[int, str, str]]:
+    for match in _DESTINATION.finditer(text):
+        if not safe_url(match.group(1)):
+            yield match.start() + 1, f"a {_scheme(match.group(1))}: link", _LINK_HINT
+
+
+def _references(text: str) -> Iterator[tuple[int, str, str]]:
+    for match in _REFERENCE.finditer(text):
+        if not safe_url(match.group(2)):
+            yield match.end(1), f"a {_scheme(match.group(2))}: link", _LINK_HINT
+
+
+def _attribute_lists(text: str) -> Iterator[tuple[int, str, str]]:
+    """Every `{` before a `}` on its line opens a list ending there; the first one holds the
+    keys of all the others, so when its keys are unsafe, each of them is escaped."""
+    for segment in _UP_TO_BRACE.finditer(text):
+        opens = [m.end() - 1 for m in _OPEN_BRACE.finditer(text, segment.start(), segment.end())]
+        if not opens:
+            continue
+        content = text[opens[0] + 1 : segment.end() - 1]
+        keys = sorted({key.lower() for key in _LIST_KEY.findall(content)} - _SAFE_LIST_KEYS)
+        if not keys:
+            continue
+        handlers = [key for key in keys if key.startswith("on")]
+        what = (
+            f"an event handler ({handlers[0]}) in an attribute list"
+            if handlers
+            else f"the key {keys[0]}= in an attribute list"
+        )
+        hint = f"attribute lists may set #id, .class and {', '.join(sorted(_SAFE_LIST_KEYS))}"
+        for offset in opens:
+            yield offset, what, hint
+
+
+def _find_closing(block: str, start: int) -> tuple[int, int | None]:
+    """Python-Markdown's `find_code_spans`: the code between the ticks opening at `start`."""
+    last, ticks = len(block), 0
+    while start < last and block[start] == "`":
+        ticks, start = ticks + 1, start + 1
+    longest, end, index = 0, 0, start
+    while index < last:
+        run = 0
+        while index < last and block[index] == "`":
+            run, index = run + 1, index + 1
+        if not run:
+            index += 1
+            continue
+        if run == ticks:
+            return start, index - run
+        if run > longest:
+            longest, end = run, index
+    if 0 < longest < ticks:
+        return start - (ticks - longest), end - longest
+    return start + ticks, None
+
+
+def _block_spans(block: str) -> list[tuple[int, int]]:
+    """The code spans Python-Markdown finds in a paragraph's text, ticks included."""
+    spans: list[tuple[int, int]] = []
+    index = 0
+    while (match := _TICK.search(block, index)) is not None:
+        opening = match.end() if match.group(1) else match.start()
+        if match.group(1) and not block.startswith("`", opening):
+            index = opening
+            continue
+        start, end = _find_closing(block, opening)
+        if end is None:
+            index = start
+            continue
+        spans.append((opening, end + (start - opening)))
+        index = end + (start - opening)
+    return spans
+
+
+def _code_spans(text: str) -> list[tuple[int, int]]:
+    """Inline code whose extent is certain, where markup is shown as code and so left alone.
+
+    Only code on one line, in a paragraph where no code crosses a line and on a line without
+    table pipes, counts: Python-Markdown pairs backticks across the lines of a paragraph, and a
+    heading or HTML block starting on a later line would split the pairing. A text with a kept
+    tag at the start of a line (an HTML block), or with characters Python-Markdown rewrites
+    before it parses (CR, STX, ETX), has no such code at all.
+    """
+    if any(c in text for c in "\r\x02\x03") or any(
+        _kept(text, m.end() - 1) for m in _LINE_START.finditer(text)
+    ):
+        return []
+    lines = _Lines(text)
+    piped = {lines.number(m.start()) for m in re.finditer(r"\|", text)}
+    certain: list[tuple[int, int]] = []
+    for block in _BLOCK.finditer(text):
+        spans = [(block.start() + s, block.start() + e) for s, e in _block_spans(block.group())]
+        if any("\n" in text[start:end] for start, end in spans):
+            continue
+        certain += [
+            (start, end)
+            for start, end in spans
+            if lines.number(start) not in piped and not re.search(r"<[!?]", text[start:end])
+        ]
+    return certain
+
+
+class _Lines:
+    """Line numbers of offsets in one text, found by bisection."""
+
+    def __init__(self, text: str) -> None:
+        self.breaks = [m.start() for m in re.finditer("\n", text)]
+
+    def number(self, offset: int) -> int:
+        return bisect.bisect_left(self.breaks, offset) + 1
+
+
+def scan(text: str) -> tuple[Unsafe, ...]:
+    """Every piece of `text` that could run script in a reader's browser, in text order."""
+    code = _code_spans(text)
+    starts = [start for start, _ in code]
+    lines = _Lines(text)
+
+    def in_code(offset: int) -> bool:
+        index = bisect.bisect_right(starts, offset) - 1
+        return index >= 0 and offset < code[index][1]
+
+    found = (*_links(text), *_references(text), *_attribute_lists(text), *_html(text))
+    return tuple(
+        Unsafe(what, lines.number(offset), offset, hint)
+        for offset, what, hint in sorted(found)
+        if not in_code(offset)
+    )
 
 
 def safe_markdown(text: str) -> str:
-    """`text` with every construct that could run script in a reader's browser made inert."""
-    text = _DESTINATION.sub(_link, text)
-    text = _REFERENCE.sub(_reference, text)
-    text = _ATTR_LIST.sub(_attribute_list, text)
-    return _inert_html(text)
+    """`text` with every piece `scan` finds made inert: it shows as the characters written."""
+    parts: list[str] = []
+    position = 0
+    for unsafe in scan(text):
+        parts.append(text[position : unsafe.offset])
+        parts.append(_NEUTRAL[text[unsafe.offset]])
+        position = unsafe.offset + 1
+    parts.append(text[position:])
+    return "".join(parts)

@@ -161,6 +161,31 @@ def _attribute_handler() -> tuple[str, list[tuple[int, str]]]:
     return text, [(_line_of(text, "onclick"), "an event handler (onclick) in an attribute list")]
 
 
+def _hidden_script_links() -> tuple[str, list[tuple[int, str]]]:
+    text = _next().replace(
+        "## 范围 {#scope}",
+        "## 范围 {#scope}\n\n[本地文件](file:///etc/passwd)\n\n[点击](&#106;avascript:alert(1))"
+        "\n\n<&#106;avascript:alert(2)>\n\n<svg/onload=alert(3)>",
+        1,
+    )
+    return text, [
+        (_line_of(text, "[本地文件]"), "a file: link is refused"),
+        (_line_of(text, "[点击]"), "a javascript: link is refused"),
+        (_line_of(text, "<&#106;"), "a javascript: link is refused"),
+        (_line_of(text, "<svg"), "an HTML event handler (onload) is refused"),
+    ]
+
+
+def _misspelt_key() -> tuple[str, list[tuple[int, str]]]:
+    text = _next().replace("version: ", "verison: ", 1)
+    return text, [(_line_of(text, "verison:"), "unknown front matter key 'verison'")]
+
+
+def _impossible_date() -> tuple[str, list[tuple[int, str]]]:
+    text = re.sub(r"^effective: .*$", "effective: 2030-02-30", _next(), count=1, flags=re.M)
+    return text, [(_line_of(text, "effective:"), "'effective' is not a real date")]
+
+
 def _only_headings() -> tuple[str, list[tuple[int, str]]]:
     head, body = _front_and_body(_next())
     headings = "\n\n".join(line for line in body.split("\n") if line.startswith("#")) + "\n"
@@ -174,7 +199,16 @@ FOUND = {
     "raw <script> HTML": _script,
     "javascript: links (inline and reference)": _javascript_links,
     "event handler in a heading's attribute list": _attribute_handler,
+    "file:, entity-encoded javascript: links and <svg/onload>": _hidden_script_links,
+    "misspelt front matter key (verison)": _misspelt_key,
+    "impossible date (2030-02-30), one error": _impossible_date,
     "only headings, no text": _only_headings,
+}
+# cases whose findings are exactly the expected ones (a mistake is not reported twice)
+EXACT = {
+    "file:, entity-encoded javascript: links and <svg/onload>",
+    "misspelt front matter key (verison)",
+    "impossible date (2030-02-30), one error",
 }
 
 
@@ -192,6 +226,8 @@ def test_check_names_each_problem_by_line(
     repo.write(NOTICE, text)
     result = refused("check", repo=repo.path)
     found = findings(result)
+    if case in EXACT:
+        assert len(found) == len(expected), result.out  # one finding per problem, none invented
     for line, message in expected:
         assert any(f.startswith(f"{NOTICE}:{line}: error: ") and message in f for f in found), (
             line,
@@ -263,6 +299,13 @@ EVIL = """
 
 [evil]: javascript:alert('reference')
 
+[换行的链接](java
+script:alert('split-link'))
+
+<&#106;avascript:alert('entity-autolink')>
+
+代码 `<script>alert('code-span')</script>` 只是文字
+
 说明段落 {: onclick="alert('attr-list')" }
 
 <div>无害的 <b>粗体</b> 与 <a href="https://example.com/" title="安全">安全链接</a></div>
@@ -324,6 +367,6 @@ def test_raw_html_on_main_reaches_the_site_only_as_text(
         record_property,
         GROUP,
         "raw HTML and javascript: links committed to main (accepted as text)",
-        "site built; 11 kinds of script markup shown as text, 0 live in "
+        "site built; 14 kinds of script markup shown as text, 0 live in "
         f"{sum(1 for _ in site.rglob('*.html'))} pages; harmless <b>/<a href=https> kept",
     )
