@@ -351,13 +351,18 @@ def test_missing_file_is_a_one_line_error(two_releases: NoticeRepo) -> None:
 
 
 def test_first_release_has_nothing_before_it(seeded_repo: NoticeRepo) -> None:
-    """When the working tree is the only release, then the default A is an error that says so."""
+    """When the working tree is the only release, then the default A is an error that names the
+    file and line and hints a command that works, and that command does."""
     run = run_notices("diff", cwd=seeded_repo.path)
     assert (run.code, run.out) == (1, "")
     assert run.err == (
-        "error: privacy/zh-CN 2018-11-01 is the first release: nothing earlier to compare "
-        "(hint: name both versions to compare: notices diff A B)\n"
+        "error: notices/privacy/zh-CN.md:3: 2018-11-01 is the first release of privacy/zh-CN: "
+        "there is no earlier release to compare it with (hint: compare it with a file or "
+        "revision: notices diff 2018-11-01 <path or revision>; `notices log` lists the releases)\n"
     )
+    hinted = run_notices("diff", "2018-11-01", "notices/privacy/zh-CN.md", cwd=seeded_repo.path)
+    assert (hinted.code, hinted.err) == (0, "")
+    assert run_notices("log", cwd=seeded_repo.path).code == 0
 
 
 @pytest.mark.parametrize(

@@ -158,15 +158,22 @@ class _Resolver:
                     f"no release of {notice}/{locale} to compare with",
                     hint="name both versions to compare: notices diff A B",
                 )
-            previous: Release | None = releases[-1]
-        else:
-            previous = history.previous(current)
+            return _release_side(releases[-1])
+        previous = history.previous(current)
         if previous is None:
             raise VersionNotFound(
-                f"{notice}/{locale} {version} is the first release: nothing earlier to compare",
-                hint="name both versions to compare: notices diff A B",
+                f"{current.version} is the first release of {notice}/{locale}: there is no "
+                "earlier release to compare it with",
+                path=new.notice.path,
+                line=new.notice.front.line_of("version") if new.notice.front else None,
+                hint=f"compare it with a file or revision: notices diff {current.version} "
+                "<path or revision>; `notices log` lists the releases",
             )
-        return Side(previous.version, "release", previous.notice_doc, previous)
+        return _release_side(previous)
+
+
+def _release_side(release: Release) -> Side:
+    return Side(release.version, "release", release.notice_doc, release)
 
 
 def diff_versions(
