@@ -22,7 +22,7 @@ from support.site import (
     third_text,
 )
 
-from notifier.publishing.links import relative_url
+from notifier.publishing.links import md_link, relative_url
 from notifier.publishing.model import SitePages, statuses
 from notifier.publishing.pages import build_site, heading_slug
 from notifier.publishing.publish import Request, generate, site_options
@@ -327,6 +327,12 @@ def test_helpers() -> None:
     assert relative_url("archive/v/changes/", "archive/v/") == "../"
     assert relative_url("archive/v/", "archive/v/source.txt") == "source.txt"
     assert relative_url("archive/v/", "archive/v/") == "./"
+    assert md_link("archive/index.md", "archive/v/index.md") == "v/index.md"
+    assert md_link("compare/v/index.md", "archive/w/changes/index.md") == (
+        "../../archive/w/changes/index.md"
+    )
+    assert md_link("en/archive/index.md", "index.md") == "../../index.md"
+    assert md_link("index.md", "archive/v/source.txt") == "archive/v/source.txt"
 
 
 def test_site_verdicts_are_the_release_verdicts(three: NoticeRepo, site: SitePages) -> None:

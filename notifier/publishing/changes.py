@@ -36,7 +36,7 @@ def changes_markdown(
     new: Entry,
     comparison: Comparison,
     verdict: Verdict | None,
-    between: Sequence[Entry] = (),
+    between: Sequence[Markup] = (),
 ) -> str:
     """A redline from `old` to `new`; `between` lists the releases a comparison spans."""
     return render(

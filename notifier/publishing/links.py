@@ -18,8 +18,16 @@ def relative_url(source: str, target: str) -> str:
 
 
 def md_link(source_path: str, target_path: str) -> str:
-    """A Markdown link between two generated pages, as a relative path to the `.md` source."""
-    return posixpath.relpath(target_path, posixpath.dirname(source_path) or ".")
+    """A Markdown link between two generated pages, as a relative path to the `.md` source.
+
+    Both are normalised paths inside the site, so comparing their folders is enough; a site has
+    tens of thousands of these links and `posixpath.relpath` resolves both against the cwd.
+    """
+    folders, target = source_path.split("/")[:-1], target_path.split("/")
+    common = 0
+    while common < min(len(folders), len(target) - 1) and folders[common] == target[common]:
+        common += 1
+    return "/".join([".."] * (len(folders) - common) + target[common:])
 
 
 def absolute(options: SiteOptions, url: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from notifier.locales import format_date
 from notifier.publishing.changes import changes_markdown
+from notifier.publishing.links import md_link
 from notifier.publishing.model import (
     ARCHIVED,
     CURRENT,
@@ -73,6 +74,8 @@ class NoticePages:
     prefix: str
     options: SiteOptions
     updated: date
+    # each comparison lists the releases it spans: n² list items, most of them alike
+    _listed: dict[tuple[str, str], Markup] = field(default_factory=dict, compare=False)
 
     @property
     def locale(self) -> str:
@@ -293,7 +296,7 @@ class NoticePages:
             new=newer.release.version,
         )
         url = f"{self.prefix}compare/{entry.release.version}/"
-        between = self.entries[position[older.release.id] + 1 : position[newer.release.id] + 1]
+        spanned = self.entries[position[older.release.id] + 1 : position[newer.release.id] + 1]
         markdown = changes_markdown(
             locale=self.locale,
             title=title,
@@ -302,11 +305,20 @@ class NoticePages:
             new=newer,
             comparison=comparison,
             verdict=None,
-            between=between,
+            between=[self.listed(url, e) for e in spanned],
         )
         meta = self.meta(title, kind="compare", version=entry.release.version)
         meta["search"] = {"exclude": True}
         return Page(f"{url}index.md", url, title, markdown, meta, self.updated)
+
+    def listed(self, url: str, entry: Entry) -> Markup:
+        """`entry` as a list item on the page at `url`: its redline link and its verdict."""
+        assert entry.redline_url is not None
+        link = md_link(f"{url}index.md", f"{entry.redline_url}index.md")
+        key = (entry.release.id, link)
+        if key not in self._listed:
+            self._listed[key] = Markup(self.render("between.md.j2", entry=entry, link=link))
+        return self._listed[key]
 
     def compare_index(self) -> Page:
         reference = self.reference

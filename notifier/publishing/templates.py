@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from typing import Any
 
@@ -37,7 +37,11 @@ _environment = Environment(
 
 def markdown_text(value: str) -> Markup:
     """Text safe inside Markdown (and table cells): markup characters escaped, one line."""
-    text = value.unescape() if isinstance(value, Markup) else str(value)
+    return _markdown_text(value.unescape() if isinstance(value, Markup) else str(value))
+
+
+@lru_cache(maxsize=4096)  # versions and summaries recur on every comparison page
+def _markdown_text(text: str) -> Markup:
     one_line = " ".join(text.split())
     return Markup(html.escape(_MD_SPECIAL.sub(r"\\\1", one_line), quote=False))
 
