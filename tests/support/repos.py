@@ -150,7 +150,7 @@ def _as_a_fresh_process(cwd: Path) -> Iterator[None]:
     handlers, loggers = root.handlers[:], logging.Logger.manager.loggerDict.values()
     levels = {log: log.level for log in [root, *loggers] if isinstance(log, logging.Logger)}
     before = os.getcwd()
-    root.handlers = []  # pytest's capture handlers would turn logging.basicConfig into a no-op
+    root.handlers = []  # as in a new process: pytest's own would also take the command's lines
     os.chdir(cwd)
     try:
         yield
@@ -159,10 +159,8 @@ def _as_a_fresh_process(cwd: Path) -> Iterator[None]:
         for handler in root.handlers:
             handler.close()
         root.handlers = handlers
-        for logger in logging.Logger.manager.loggerDict.values():
-            if isinstance(logger, logging.Logger):
-                logger.setLevel(levels.get(logger, logging.NOTSET))
-        root.setLevel(levels[root])
+        for logger, level in levels.items():  # loggers made during the run stay as made
+            logger.setLevel(level)
         dispose_all()
 
 
