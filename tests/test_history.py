@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from support.repos import CORPUS, NoticeRepo, release_text, seed_text, with_front
 
+from notifier.cli import contracts
 from notifier.errors import HistoryError, VersionNotFound
 from notifier.releases.history import (
     APPEND_ONLY_HINT,
@@ -22,7 +23,6 @@ from notifier.releases.history import (
     record_path,
     record_releases,
     rewritten,
-    to_json,
 )
 from notifier.settings import load_settings
 
@@ -452,7 +452,7 @@ def test_to_json(seeded_repo: NoticeRepo) -> None:
     revised = seed_text().replace(EDIT_OLD, EDIT_NEW)
     commit = seeded_repo.commit("Fix wording", "2024-02-10T11:00:00+08:00", {PATH: revised})
     (release,) = history_of(seeded_repo).releases
-    data = to_json(release)
+    data = contracts.release(release)
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data
     assert {k: data[k] for k in ("id", "published", "effective", "sha256", "revisions")} == {
         "id": "privacy/zh-CN/2018-11-01",

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from notifier import logs
+from notifier.cli import contracts
 from notifier.cli.app import (
     Context,
     NoticesGroup,
@@ -47,7 +48,7 @@ def customers_import(ctx: Context, file: Path, skip_invalid: bool, as_json: bool
             click.echo(f"error: {problem}", err=True)
         raise
     if as_json:
-        print_json({"imported": result.imported, "skipped": [str(p) for p in result.skipped]})
+        print_json(contracts.customers_import(result))
         return
     for problem in result.skipped:
         click.echo(f"skipped: {problem}", err=True)
@@ -99,23 +100,10 @@ def notify_plan(
 
     found = notifying.plan(ctx.repo_settings, version, notice=notice, locale=locale)
     if as_json:
-        print_json(_plan_json(found))
+        print_json(contracts.plan(found))
         return
     for line in _plan_lines(found):
         click.echo(line)
-
-
-def _plan_json(found: Plan) -> dict[str, Any]:
-    return {
-        "release": found.release.id,
-        "material": found.needed,
-        "tier": found.verdict.tier if found.verdict else "T0",
-        "services": list(found.services),
-        "send_at": found.due_at.isoformat(),
-        "effective": found.effective_at.isoformat(),
-        "recipients": found.audience,
-        "per_locale": found.per_locale,
-    }
 
 
 def _plan_lines(found: Plan) -> list[str]:
@@ -177,26 +165,11 @@ def notify_send(
             else notifying.send(ctx.repo_settings, version, **how)
         )
     if as_json:
-        print_json(_send_json(report))
+        print_json(contracts.send(report))
     else:
         for line in _send_lines(report):
             click.echo(line)
     _refuse_unsent(report, version)
-
-
-def _send_json(report: SendReport) -> dict[str, Any]:
-    return {
-        "release": report.release_id,
-        "sent": report.sent,
-        "failed": report.failed,
-        "batches": report.batches,
-        "reclaimed": report.reclaimed,
-        "bounced": report.bounced,
-        "in_flight": report.in_flight,
-        "lost_workers": report.lost_workers,
-        "not_due": report.not_due,
-        "counts": report.counts,
-    }
 
 
 def _send_lines(report: SendReport) -> list[str]:
@@ -251,16 +224,13 @@ def notify_status(ctx: Context, version: str, as_json: bool) -> None:
     from notifier.delivery import notify as notifying
 
     counts = notifying.status(ctx.settings, version)
-    held = [
-        {"customer_id": s.customer_id, "email": logs.mask_email(s.email), "reason": s.reason}
-        for s in notifying.suppressed(ctx.settings, version)
-    ]
+    held = notifying.suppressed(ctx.settings, version)
     if as_json:
-        print_json({"version": version, "counts": counts, "suppressed": held})
+        print_json(contracts.status(version, counts, held))
         return
     click.echo("  ".join(f"{name} {count}" for name, count in counts.items()))
     for item in held:
-        click.echo(f"suppressed {item['customer_id']} {item['email']}: {item['reason']}")
+        click.echo(f"suppressed {item.customer_id} {logs.mask_email(item.email)}: {item.reason}")
 
 
 @notify.command("proof")

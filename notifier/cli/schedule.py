@@ -7,6 +7,7 @@ from datetime import datetime
 
 import click
 
+from notifier.cli import contracts
 from notifier.cli.app import Context, NoticesGroup, json_option, pass_context, print_json
 
 
@@ -28,7 +29,7 @@ def schedule_sync(ctx: Context, as_json: bool) -> None:
 
     report = scheduling.sync(ctx.repo_settings, now=_now(ctx))
     if as_json:
-        print_json({"changes": [scheduling.change_to_json(c) for c in report.changes]})
+        print_json(contracts.sync(report.changes))
     else:
         for change in report.changes:
             when = change.run_at.isoformat() if change.run_at else "-"
@@ -53,7 +54,7 @@ def schedule_list(ctx: Context, as_json: bool) -> None:
 
     jobs = scheduling.list_jobs(ctx.repo_settings, now=_now(ctx))
     if as_json:
-        print_json({"jobs": [scheduling.to_json(job) for job in jobs]})
+        print_json(contracts.jobs(jobs))
         return
     for job in jobs:
         when = job.next_run.isoformat() if job.next_run else "-"

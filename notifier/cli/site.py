@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from notifier.cli import contracts
 from notifier.cli.app import (
     Context,
     NoticesGroup,
@@ -41,9 +42,8 @@ def site_build(ctx: Context, out: Path | None, today: datetime | None, as_json: 
         built = publish.build(
             ctx.repo_settings, out=out, today=today.date() if today else None, progress=advance
         )
-    summary = {"path": str(built.path), "pages": built.pages, "files": built.files}
     if as_json:
-        print_json({**summary, "seconds": round(built.seconds, 2)})
+        print_json(contracts.site_build(built))
     else:
         click.echo(f"built {built.pages} pages ({built.files} files) in {built.path}")
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from notifier.cli import contracts
 from notifier.cli.app import (
     Context,
     NoticesCommand,
@@ -26,12 +27,12 @@ if TYPE_CHECKING:
 @pass_context
 def check(ctx: Context, as_json: bool) -> None:
     """Validate every notice in the working tree and the release rules."""
-    from notifier.releases.check import problem_to_json, run_check
+    from notifier.releases.check import run_check
 
     problems = run_check(ctx.repo_settings)
     errors = [p for p in problems if p.severity == "error"]
     if as_json:
-        print_json({"ok": not errors, "problems": [problem_to_json(p) for p in problems]})
+        print_json(contracts.check(problems))
     else:
         for problem in problems:
             click.echo(str(problem))
@@ -80,7 +81,7 @@ def diff(
         ctx.settings, old, new, notice=notice, locale=locale
     )
     if as_json or fmt == "json":
-        print_json(version_diff.to_json(found))
+        print_json(contracts.diff(found))
         return
     colour = sys.stdout.isatty() if color is None else color
     click.echo(version_diff.render(found, fmt, color=colour), color=colour)
@@ -100,7 +101,7 @@ def lint(ctx: Context, notice: str | None, as_json: bool) -> None:
     reports = linting.lint_paths(settings, notice, ctx.cwd)
     counts = linting.counts(reports)
     if as_json:
-        print_json(linting.reports_to_json(reports))
+        print_json(contracts.lint(reports, counts))
     else:
         for line in linting.report_lines(reports):
             click.echo(line)
@@ -116,11 +117,9 @@ def lint(ctx: Context, notice: str | None, as_json: bool) -> None:
 @pass_context
 def log_command(ctx: Context, notice: str | None, as_json: bool) -> None:
     """List releases: version, published, effective, material, summary, sha256."""
-    from notifier.releases.verdicts import log_json
-
     entries = _assessed(ctx, notice)
     if as_json:
-        print_json({"releases": [log_json(entry) for entry in entries]})
+        print_json(contracts.log(entries))
         return
     for entry in entries:
         release, verdict = entry.release, entry.verdict

@@ -395,14 +395,3 @@ def history_problems(notices: Iterable[Notice], settings: Settings) -> list[Prob
                 )
             )
     return problems + release_problems(history, settings, rules_for(settings))
-
-
-def problem_to_json(problem: Problem) -> dict[str, object]:
-    return {
-        "severity": problem.severity,
-        "rule": problem.rule,
-        "message": problem.message,
-        "path": problem.path,
-        "line": problem.line,
-        "hint": problem.hint,
-    }

@@ -224,37 +224,6 @@ class History:
             return _blob_at(repo, revision, git_path, path)
 
 
-def to_json(release: Release) -> dict[str, Any]:
-    """The JSON form of a release (`notices log --json` adds its materiality verdict)."""
-    return {
-        "id": release.id,
-        "notice": release.notice,
-        "locale": release.locale,
-        "path": release.path,
-        "version": release.version,
-        "title": release.title,
-        "published": release.published.isoformat(),
-        "effective": release.effective.isoformat(),
-        "last_updated": release.last_updated.isoformat(),
-        "sha256": release.sha256,
-        "first_sha256": release.first_sha256,
-        "commit": release.commit,
-        "summary": release.summary,
-        "services": list(release.services),
-        "material_override": release.material_override,
-        "material_reason": release.material_reason,
-        "revisions": [
-            {
-                "commit": revision.commit,
-                "committed": revision.committed.isoformat(),
-                "sha256": revision.sha256,
-                "message": revision.message,
-            }
-            for revision in release.revisions
-        ],
-    }
-
-
 # --- reading -------------------------------------------------------------------------------
 
 

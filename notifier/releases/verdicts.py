@@ -7,9 +7,8 @@ the statement materially? This module answers it once, the same way for all of t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from notifier.releases.history import History, Release, to_json
+from notifier.releases.history import History, Release
 from notifier.statement.diff import Comparison, compare
 from notifier.statement.materiality import RuleSet, Verdict, assess
 
@@ -46,15 +45,3 @@ def assessed_releases(
         for release in history.releases
         if notice is None or release.notice == notice
     )
-
-
-def log_json(entry: AssessedRelease) -> dict[str, Any]:
-    """A release as `notices log --json` prints it: history's fields plus the verdict."""
-    verdict = entry.verdict
-    return {
-        **to_json(entry.release),
-        "previous": entry.previous.version if entry.previous else None,
-        "material": verdict.material if verdict else False,
-        "tier": verdict.tier if verdict else "T0",
-        "override_reason": verdict.override_reason if verdict else None,
-    }

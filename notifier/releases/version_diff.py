@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from notifier.errors import HistoryError, NoticeError, VersionNotFound
 from notifier.releases.history import History, Release, read_history
 from notifier.settings import Settings
-from notifier.statement.diff import Change, Comparison, compare
+from notifier.statement.diff import Comparison, compare
 from notifier.statement.notice import FrontMatter, Notice, parse_notice
 
 if TYPE_CHECKING:
-    from notifier.statement.materiality import ChangeVerdict, Reason, Verdict
+    from notifier.statement.materiality import Verdict
 
 WORKING_TREE = "working tree"
 
@@ -213,82 +213,6 @@ def judge(comparison: Comparison, settings: Settings) -> Verdict:
 
     front: FrontMatter | None = comparison.new.front
     return assess(comparison, load_rules(settings.materiality_overrides), front)
-
-
-# --- JSON ------------------------------------------------------------------------------------
-
-
-def _side_json(side: Side) -> dict[str, Any]:
-    front = side.notice.front
-    return {
-        "label": side.label,
-        "kind": side.kind,
-        "path": side.notice.path,
-        "version": front.version if front else None,
-        "release": side.release.id if side.release else None,
-    }
-
-
-def _reason_json(reason: Reason, locale: str) -> dict[str, Any]:
-    zh = locale.lower().startswith("zh")
-    return {
-        "rule": reason.rule,
-        "title": reason.title_zh if zh else reason.title_en,
-        "explanation": reason.explanation_zh if zh else reason.explanation_en,
-        "explanation_zh": reason.explanation_zh,
-        "explanation_en": reason.explanation_en,
-        "triggers": list(reason.triggers),
-        "sources": list(reason.sources),
-        "tier": reason.tier,
-        "direction": reason.direction,
-    }
-
-
-def change_json(change: Change, judged: ChangeVerdict | None, locale: str) -> dict[str, Any]:
-    """One change in the `notices diff --format json` contract (plus what the diff knows)."""
-    return {
-        "section": change.section,
-        "section_id": change.section_id,
-        "kind": change.kind,
-        "material": bool(judged and judged.material),
-        "tier": judged.tier if judged else "T0",
-        "reasons": [_reason_json(r, locale) for r in judged.reasons] if judged else [],
-        "labels": list(change.labels),
-        "inserted": list(change.inserted),
-        "deleted": list(change.deleted),
-        "moved_from": change.moved_from,
-        "moved_to": change.moved_to,
-        "moved_text": [move.text for move in change.moves],
-        "old_section_id": change.old_section_id,
-        "old_section": change.old_section,
-        "old_title": change.old_title,
-        "new_title": change.new_title,
-    }
-
-
-def verdict_of(change: Change, verdict: Verdict) -> ChangeVerdict | None:
-    """The verdict on one change (matched by identity, then by equality)."""
-    for judged in verdict.changes:
-        if judged.change is change:
-            return judged
-    return next((judged for judged in verdict.changes if judged.change == change), None)
-
-
-def to_json(result: DiffResult) -> dict[str, Any]:
-    """The `notices diff --format json` object."""
-    locale = result.new.notice.locale
-    verdict = result.verdict
-    return {
-        "material": verdict.material,
-        "tier": verdict.tier,
-        "override_reason": verdict.override_reason,
-        "old": _side_json(result.old),
-        "new": _side_json(result.new),
-        "changes": [
-            change_json(change, verdict_of(change, verdict), locale)
-            for change in result.comparison.changes
-        ],
-    }
 
 
 FORMATS = ("text", "json", "html", "md")

@@ -602,26 +602,6 @@ def list_jobs(settings: Settings, *, now: datetime) -> tuple[JobStatus, ...]:
     return tuple(statuses)
 
 
-def to_json(status: JobStatus) -> dict[str, Any]:
-    return {
-        "id": status.id,
-        "kind": status.kind,
-        "release": status.release,
-        "next_run": status.next_run.isoformat() if status.next_run else None,
-        "state": status.state,
-        "detail": status.detail,
-    }
-
-
-def change_to_json(change: SyncChange) -> dict[str, Any]:
-    return {
-        "id": change.id,
-        "action": change.action,
-        "run_at": change.run_at.isoformat() if change.run_at else None,
-        "detail": change.detail,
-    }
-
-
 # --- running ----------------------------------------------------------------------------------
 
 

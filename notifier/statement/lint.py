@@ -559,22 +559,3 @@ def report_lines(reports: Iterable[LintReport]) -> Iterator[str]:
         for f in report.findings:
             message, suggestion = f.message(report.language), f.suggestion(report.language)
             yield f"{report.path}:{f.line}: {f.severity}: [{f.rule}] {message} ({suggestion})"
-
-
-def finding_to_json(path: str, finding: Finding) -> dict[str, object]:
-    return {
-        "path": path,
-        "rule": finding.rule,
-        "severity": finding.severity,
-        "section": finding.section,
-        "section_id": finding.section_id,
-        "line": finding.line,
-        "source": finding.source,
-        "message": {"zh": finding.message_zh, "en": finding.message_en},
-        "suggestion": {"zh": finding.suggestion_zh, "en": finding.suggestion_en},
-    }
-
-
-def reports_to_json(reports: Sequence[LintReport]) -> dict[str, object]:
-    findings = [finding_to_json(r.path, f) for r in reports for f in r.findings]
-    return {"findings": findings, "counts": counts(reports)}

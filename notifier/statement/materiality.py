@@ -212,6 +212,13 @@ class Verdict:
         """The material rules that fired, each once, in order of first appearance."""
         return tuple(dict.fromkeys(r.rule for r in self.reasons))
 
+    def of(self, change: Change) -> ChangeVerdict | None:
+        """The verdict on one change of the comparison (matched by identity, then equality)."""
+        for judged in self.changes:
+            if judged.change is change:
+                return judged
+        return next((judged for judged in self.changes if judged.change == change), None)
+
 
 def tier_max(tiers: Iterable[str]) -> str:
     """The highest of some tiers ("T0" when there are none)."""

@@ -127,15 +127,7 @@ def redline_text(change: Change, color: bool, context: int | None = CONTEXT) -> 
 
 
 def _verdict_of(change: Change, verdict: Verdict | None) -> ChangeVerdict | None:
-    if verdict is None:
-        return None
-    for judged in verdict.changes:
-        if judged.change is change:
-            return judged
-    for judged in verdict.changes:
-        if judged.change == change:
-            return judged
-    return None
+    return verdict.of(change) if verdict is not None else None
 
 
 def _explanation(reason: Reason, locale: str) -> str:
