@@ -91,7 +91,7 @@ REFUSED: dict[str, tuple[Any, tuple[str, ...], str]] = {
     "not a git repository": (
         _not_a_repository,
         ("site", "build", "--today", TODAY),
-        ": not a git repository",
+        ": not inside a git repository",
     ),
     "record of published releases cut short": (
         _corrupt_record,
