@@ -186,23 +186,41 @@ def record(prop: Prop, group: str, case: str, observed: str) -> None:
 _TEMPORARY = re.compile(r"/\S*?/pytest-of-[^/]+/pytest-\d+/[^/\s]+/")
 
 
+# Linux keeps the larger of a process's peak and its parent's resident size at fork, so a child
+# of this (large) test process would report the test's memory. A small launcher forks the
+# command instead and reports the command's own peak (wait4) in a file.
+_LAUNCHER = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+with open(sys.argv[1], "w") as report:
+    report.write(f"{os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}")
+"""
+
+
 def run_measured(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> tuple[Run, int]:
-    """`run_notices`, also returning the process's peak resident memory in KiB (from wait4)."""
+    """The `notices` command in its own process, also returning its peak resident memory in
+    KiB (from wait4, measured by a small launcher: see above)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("NOTICES_", "SENDGRID_"))}
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "notifier", *args],
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryDirectory() as folder,
+    ):
+        report = Path(folder) / "usage"
+        subprocess.run(
+            [sys.executable, "-c", _LAUNCHER, str(report), sys.executable, "-m", "notifier", *args],
             cwd=cwd,
             env={**clean, "PYTHONIOENCODING": "utf-8", **(env or {})},
             stdout=out,
             stderr=err,
+            check=True,
         )
-        _, status, usage = os.wait4(process.pid, 0)  # not Popen.wait: it would drop the usage
-        process.returncode = os.waitstatus_to_exitcode(status)
+        code, peak_kib = (int(part) for part in report.read_text().split())
         out.seek(0)
         err.seek(0)
-        run = Run(process.returncode, out.read().decode("utf-8"), err.read().decode("utf-8"))
-    return run, usage.ru_maxrss
+        run = Run(code, out.read().decode("utf-8"), err.read().decode("utf-8"))
+    return run, peak_kib
 
 
 # --- Faults: a repository ready to send, its [mail] settings, the ledger, who was mailed --------
