@@ -9,12 +9,11 @@ import pytest
 from support.repos import CORPUS, SEED, NoticeRepo, run_notices, seed_text
 
 from notifier.errors import ConfigError
-from notifier.settings import load_settings
 from notifier.statement.lint import (
     Finding,
     LintRules,
+    error_problems,
     language_of,
-    lint_errors,
     lint_notice,
     load_lint_rules,
     packaged_rules,
@@ -792,12 +791,12 @@ def test_cli_reads_lint_table_of_notices_toml(notice_repo: NoticeRepo) -> None:
     )
 
 
-def test_lint_errors_for_check(notice_repo: NoticeRepo) -> None:
-    """When a notice lacks the processor's name, then lint_errors gives check one error Problem;
-    the seed gives none."""
-    _write(notice_repo, variant("zh", case("L01", "zh")))
-    settings = load_settings(notice_repo.path, {})
-    [problem] = lint_errors(settings)
+def test_error_problems_for_check() -> None:
+    """When a notice lacks the processor's name, then error_problems gives check one error
+    Problem; the seed gives none."""
+    rules = load_lint_rules({})
+    lacking = parse_notice(variant("zh", case("L01", "zh")).encode(), "notices/privacy/zh-CN.md")
+    [problem] = error_problems([lacking], rules)
     assert (problem.severity, problem.rule, problem.path, problem.line) == (
         "error",
         "L01",
@@ -805,5 +804,5 @@ def test_lint_errors_for_check(notice_repo: NoticeRepo) -> None:
         9,
     )
     assert problem.message == "未写明个人信息处理者的名称"
-    _write(notice_repo, seed_text())
-    assert lint_errors(settings) == []
+    seed = parse_notice(seed_text().encode(), "notices/privacy/zh-CN.md")
+    assert error_problems([seed], rules) == []

@@ -95,10 +95,11 @@ def lint(ctx: Context, notice: str | None, as_json: bool) -> None:
     """Check that a statement is complete and clear (PIPL 17, GB/T 35273, WP260).
 
     NOTICE is a notice name (every locale) or a path to a .md file; default: every notice."""
+    from notifier.releases.lint_files import lint_paths
     from notifier.statement import lint as linting
 
     settings = ctx.settings if notice and notice.endswith(".md") else ctx.repo_settings
-    reports = linting.lint_paths(settings, notice, ctx.cwd)
+    reports = lint_paths(settings, notice, ctx.cwd)
     counts = linting.counts(reports)
     if as_json:
         print_json(contracts.lint(reports, counts))

@@ -16,10 +16,11 @@ from pathlib import Path
 
 from notifier.errors import HistoryError, NoticeError, Problem
 from notifier.locales import month_number as english_month
+from notifier.releases import lint_files
 from notifier.releases.history import read_history, record_path, rewritten
 from notifier.releases.rules import release_problems
 from notifier.settings import Settings
-from notifier.statement.lint import lint_errors
+from notifier.statement.lint import error_problems
 from notifier.statement.materiality import rules_for
 from notifier.statement.notice import FRONT_MATTER_KEYS, PREAMBLE_ID, Notice, parse_notice
 from notifier.statement.sanitize import scan
@@ -351,7 +352,7 @@ def run_check(settings: Settings) -> list[Problem]:
     problems.extend(
         p for p in history_problems(notices, settings) if (p.path, p.line) not in unreal
     )
-    problems.extend(lint_errors(settings))
+    problems.extend(error_problems(notices, lint_files.rules_for(settings)))
     return problems
 
 

@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from notifier.errors import ConfigError, NoticeFileError, Problem, VersionNotFound
-from notifier.settings import SETTINGS_FILE, Settings
-from notifier.statement.notice import Notice, Section, parse_notice
+from notifier.errors import ConfigError, Problem
+from notifier.statement.notice import Notice, Section
 
 if TYPE_CHECKING:
     from notifier.settings.schema import LintRuleTable, LintTable
@@ -485,58 +484,13 @@ def lint_notice(notice: Notice, rules: LintRules) -> tuple[Finding, ...]:
     return tuple(sorted(found, key=lambda f: (f.line, f.rule)))
 
 
-# ---------------------------------------------------------------------------- files and output
+# ---------------------------------------------------------------------------- output
 
 
-def _display(path: Path, settings: Settings) -> str:
-    resolved = path.resolve()
-    repo = settings.repo.resolve()
-    return resolved.relative_to(repo).as_posix() if resolved.is_relative_to(repo) else str(path)
-
-
-def _targets(settings: Settings, target: str | None, cwd: Path) -> list[Path]:
-    if target is None:
-        files = sorted(settings.notices_dir.glob("*/*.md"))
-        if not files:
-            raise NoticeFileError(
-                "no notice files found",
-                path=_display(settings.notices_dir, settings),
-                hint="add notices/<notice>/<locale>.md, or name a .md file",
-            )
-        return files
-    named = sorted((settings.notices_dir / target).glob("*.md")) if "/" not in target else []
-    if named and not target.endswith(".md"):
-        return named
-    given = Path(target)
-    for candidate in (given,) if given.is_absolute() else (cwd / given, settings.repo / given):
-        if candidate.is_file():
-            return [candidate]
-    known = sorted(p.name for p in settings.notices_dir.glob("*") if p.is_dir())
-    raise VersionNotFound(
-        f"no notice named '{target}' and no such file",
-        hint=f"give a notice name ({', '.join(known) or 'none yet'}) or a path to a .md file",
-    )
-
-
-def lint_paths(settings: Settings, target: str | None, cwd: Path) -> tuple[LintReport, ...]:
-    """Lint a notice by name (every locale), one .md file, or by default every notice file."""
-    rules = load_lint_rules(settings.lint_overrides, path=settings.repo / SETTINGS_FILE)
-    reports = []
-    for path in _targets(settings, target, cwd):
-        notice = parse_notice(path.read_bytes(), _display(path, settings))
-        reports.append(LintReport(notice.path, language_of(notice), lint_notice(notice, rules)))
-    return tuple(reports)
-
-
-def lint_errors(settings: Settings) -> list[Problem]:
-    """Lint errors of every notice in the working tree, for `notices check` (which parses too)."""
-    rules = load_lint_rules(settings.lint_overrides, path=settings.repo / SETTINGS_FILE)
+def error_problems(notices: Iterable[Notice], rules: LintRules) -> list[Problem]:
+    """The lint findings of severity error, as `notices check` problems."""
     problems = []
-    for path in sorted(settings.notices_dir.glob("*/*.md")):
-        try:
-            notice = parse_notice(path.read_bytes(), _display(path, settings))
-        except NoticeFileError:
-            continue  # check reports the parse error itself
+    for notice in notices:
         language = language_of(notice)
         problems += [
             Problem(
