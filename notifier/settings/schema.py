@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_args
+from typing import Annotated, Any, TypeVar, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -27,12 +27,9 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from notifier.errors import ConfigError
+from notifier.rules import LintNames, MaterialityNames
 from notifier.settings import SETTINGS_FILE, is_url
 from notifier.settings.source import Source
-
-if TYPE_CHECKING:
-    from notifier.statement.lint import LintNames
-    from notifier.statement.materiality import MaterialityNames
 
 Say = Callable[[str, Any], str]  # the message, given the setting's dotted key and its value
 Hint = Callable[[str], str] | str | None  # the hint, or a function of the dotted key
@@ -97,13 +94,13 @@ def _span(ids: tuple[str, ...]) -> str:
 
 
 def _materiality() -> MaterialityNames:
-    from notifier.statement.materiality import materiality_names  # only when rules are named
+    from notifier.rules import materiality_names  # YAML: only when rules are named
 
     return materiality_names()
 
 
 def _lint() -> LintNames:
-    from notifier.statement.lint import lint_names  # only when rules are named
+    from notifier.rules import lint_names  # YAML: only when rules are named
 
     return lint_names()
 

@@ -10,17 +10,14 @@ customers, while a false alarm costs one email.
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from notifier import rules as rules_data
 from notifier.errors import ConfigError
 from notifier.settings import SETTINGS_FILE, Settings
 from notifier.statement.diff import Change, Comparison, normalise
@@ -63,7 +60,7 @@ FEATURES = (
     "commitment_removed",
     "list_item",
 )
-RULES_RESOURCE = "rules/materiality.yaml"
+RULES_RESOURCE = "notifier/rules/materiality.yaml"
 
 
 # --- the rules -------------------------------------------------------------------------------
@@ -228,35 +225,8 @@ def tier_max(tiers: Iterable[str]) -> str:
 # --- loading ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class MaterialityNames:
-    """What `[materiality]` in notices.toml may name; the settings schema checks against it."""
-
-    rules: tuple[str, ...]  # material rules, which can be tuned
-    quiet: tuple[str, ...]  # quiet rules, which can only be disabled
-    categories: tuple[str, ...]
-    tiers: Mapping[str, str]  # tier → what it means, in English
-
-
-def materiality_names() -> MaterialityNames:
-    """The names of the packaged rules, categories and tiers."""
-    data = _packaged()
-    return MaterialityNames(
-        rules=tuple(str(rule) for rule in data["rules"]),
-        quiet=tuple(str(rule) for rule in data["quiet"]),
-        categories=tuple(str(category) for category in data["categories"]),
-        tiers={tier: str(data["tiers"][tier]["en"]) for tier in TIERS},
-    )
-
-
-@functools.cache
-def _packaged() -> dict[str, Any]:
-    rules = resources.files("notifier.statement").joinpath(RULES_RESOURCE)
-    text = rules.read_text(encoding="utf-8")
-    data = yaml.load(text, Loader=yaml.CSafeLoader)  # libyaml: 8x faster at every start
-    if not isinstance(data, dict):  # pragma: no cover - package data
-        raise ConfigError("the packaged materiality rules are not a mapping", path=RULES_RESOURCE)
-    return data
+def _packaged() -> Mapping[str, Any]:
+    return rules_data.packaged("materiality")
 
 
 def _fold_word(word: str) -> str:
