@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 
@@ -114,8 +115,27 @@ class NotifyError(NoticeError):
     """A notification cannot be planned or sent as asked."""
 
 
+class MailFailure(StrEnum):
+    """How a transport failed a whole batch, so that the sender decides without reading text.
+
+    UNREACHABLE (connection refused, name not resolved) and UNAUTHORIZED (401/403: the key is
+    refused) fail every batch alike: a run stops after a few in a row, and UNAUTHORIZED spends
+    no delivery attempt. OTHER is a failure of that batch alone.
+    """
+
+    UNREACHABLE = "unreachable"
+    UNAUTHORIZED = "unauthorized"
+    OTHER = "other"
+
+
 class MailError(NoticeError):
-    """A mail transport failed for a whole batch."""
+    """A mail transport failed for a whole batch (or for batch after batch); `kind` says how."""
+
+    def __init__(
+        self, message: str, *, kind: MailFailure = MailFailure.OTHER, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.kind = kind
 
 
 class ScheduleError(NoticeError):

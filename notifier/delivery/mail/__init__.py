@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Protocol
 
+from notifier.errors import MailFailure
 from notifier.logs import mask_email
 
 NAME_TEXT = "-name-"
@@ -58,13 +59,15 @@ class Sent:
     """A transport's answer for a batch: accepted (with a message id) or failed as a whole.
 
     `failures` names the deliveries of an accepted batch that failed on their own (an SMTP relay
-    refusing one recipient): (delivery id, error). The others count as sent.
+    refusing one recipient): (delivery id, error). The others count as sent. `kind` says how a
+    failed batch failed (an endpoint that is down or refuses the key fails every batch alike).
     """
 
     ok: bool
     message_id: str = ""
     error: str = ""
     failures: tuple[tuple[int, str], ...] = ()
+    kind: MailFailure = MailFailure.OTHER
 
 
 def scrub(text: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import socket
 import time
 import urllib.error
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
 from notifier.delivery.mail import MAX_WAIT_SECONDS, Message, Recipient, Sent, scrub
+from notifier.errors import MailFailure
 from notifier.settings import Secret
 
 log = logging.getLogger(__name__)
@@ -107,7 +109,7 @@ class SendGridTransport:
             release_id=release_id,
             fallback_name=self.fallback_name,
         )
-        last = ""
+        last, kind = "", MailFailure.OTHER
         for attempt in range(self.max_retries + 1):
             try:
                 response = self._client.client.mail.send.post(
@@ -118,21 +120,23 @@ class SendGridTransport:
             except HTTPError as error:
                 status = int(getattr(error, "status_code", 0) or 0)
                 last = f"SendGrid answered {status}"
+                kind = MailFailure.UNAUTHORIZED if status in (401, 403) else MailFailure.OTHER
                 if status == 429:
                     wait = self._reset_wait(error, attempt)
                 elif status >= 500:
                     wait = self._backoff(attempt)
                 else:
-                    return Sent(False, error=f"{last}: {_short(error)}")
+                    return Sent(False, error=f"{last}: {_short(error)}", kind=kind)
             except (TimeoutError, urllib.error.URLError, ConnectionError, HTTPException) as error:
                 last = _connection_problem(error, self.timeout)
+                kind = _unreachable(error)
                 wait = self._backoff(attempt)
             if attempt < self.max_retries:
                 log.warning(
                     "%s; retry %d of %d in %.1f s", last, attempt + 1, self.max_retries, wait
                 )
                 self._sleep(wait)
-        return Sent(False, error=f"{last}; gave up after {self.max_retries} retries")
+        return Sent(False, error=f"{last}; gave up after {self.max_retries} retries", kind=kind)
 
 
 def _connection_problem(error: Exception, timeout: float) -> str:
@@ -142,6 +146,15 @@ def _connection_problem(error: Exception, timeout: float) -> str:
     if isinstance(cause, TimeoutError):
         return f"SendGrid did not answer within {timeout:g} s"
     return f"connection failed: {type(cause).__name__}"
+
+
+def _unreachable(error: Exception) -> MailFailure:
+    """UNREACHABLE when the request never left: the port refused it or the name did not
+    resolve (every batch would fail alike); OTHER for a failure of this request alone."""
+    reason = getattr(error, "reason", None) if isinstance(error, urllib.error.URLError) else None
+    cause = reason if isinstance(reason, BaseException) else error
+    dead = isinstance(cause, (ConnectionRefusedError, socket.gaierror))
+    return MailFailure.UNREACHABLE if dead else MailFailure.OTHER
 
 
 def _short(error: HTTPError) -> str:
