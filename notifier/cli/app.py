@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import sys
+import traceback
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -158,16 +159,23 @@ class NoticesGroup(click.Group):
                 click.echo(str(problem), err=True)
             click.echo(f"error: {failed.message}", err=True)
         except NoticeError as error:
-            if ctx.meta.get(_KEY + "debug"):
-                raise
-            click.echo(f"error: {error}", err=True)
+            debug = ctx.meta.get(_KEY + "debug")
+            click.echo(_traceback(error) if debug else f"error: {error}", err=True, nl=not debug)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as error:  # a fault no operation foresaw: no traceback, no data
-            if ctx.meta.get(_KEY + "debug"):
-                raise
-            click.echo(f"error: {_unexpected(error)}", err=True)
+            debug = ctx.meta.get(_KEY + "debug")
+            message = _traceback(error) if debug else f"error: {_unexpected(error)}"
+            click.echo(message, err=True, nl=not debug)
         sys.exit(1)
+
+
+def _traceback(error: BaseException) -> str:
+    """The traceback --debug asks for, with every secret of the environment as ***: an HTTP
+    library's error may quote the Authorization header it was given."""
+    from notifier.settings import scrub_secrets
+
+    return scrub_secrets("".join(traceback.format_exception(error)), os.environ)
 
 
 def _unexpected(error: Exception) -> str:

@@ -141,6 +141,35 @@ def _api_host(environ: Mapping[str, str]) -> str:
     return host
 
 
+def _api_key(environ: Mapping[str, str]) -> Secret | None:
+    """SENDGRID_API_KEY, refused at start when it could not travel as one header value: a
+    space, line break or non-ASCII character would otherwise surface in an HTTP library's
+    error, which quotes the header, key and all. The error names the variable, never the value."""
+    key = environ.get("SENDGRID_API_KEY")
+    if not key:
+        return None
+    if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
+        raise ConfigError(
+            "SENDGRID_API_KEY holds whitespace, a line break or a non-ASCII character",
+            hint="set it to the key exactly as SendGrid shows it, with nothing around it",
+        )
+    return Secret(key)
+
+
+SECRET_VARIABLES = ("SENDGRID_API_KEY", "NOTICES_SMTP_PASSWORD")
+
+
+def scrub_secrets(text: str, environ: Mapping[str, str]) -> str:
+    """`text` with the value of every secret variable replaced by ***, as is and as `repr`
+    escapes it: for the one output that may quote anything, a --debug traceback."""
+    for name in SECRET_VARIABLES:
+        value = environ.get(name)
+        if value:
+            for form in {value, repr(value)[1:-1], repr(value.encode("utf-8", "replace"))[2:-1]}:
+                text = text.replace(form, "***")
+    return text
+
+
 def _mail_backend(environ: Mapping[str, str], has_key: bool) -> str:
     backend = environ.get("NOTICES_MAIL_BACKEND") or ("sendgrid" if has_key else "outbox")
     if backend not in MAIL_BACKENDS:
@@ -157,7 +186,7 @@ def load_settings(repo: Path, environ: Mapping[str, str]) -> Settings:
 
     file = validated(Source.read(repo / SETTINGS_FILE))
     notices, sender, mail, smtp = file.notices, file.sender, file.mail, file.smtp
-    api_key = environ.get("SENDGRID_API_KEY")
+    api_key = _api_key(environ)
     smtp_password = environ.get("NOTICES_SMTP_PASSWORD")
     return Settings(
         repo=repo,
@@ -178,7 +207,7 @@ def load_settings(repo: Path, environ: Mapping[str, str]) -> Settings:
         mail_batch_size=mail.batch_size,
         mail_timeout=mail.timeout_seconds,
         mail_max_retries=mail.max_retries,
-        sendgrid_api_key=Secret(api_key) if api_key else None,
+        sendgrid_api_key=api_key,
         sendgrid_api_host=_api_host(environ),
         smtp_host=smtp.host,
         smtp_port=smtp.port,
