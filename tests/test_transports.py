@@ -7,6 +7,7 @@ are recorded instead of slept.
 from __future__ import annotations
 
 import json
+import socket
 import time
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -15,9 +16,10 @@ import pytest
 from support import sendgrid_standin
 from support.notify import API_KEY, standin
 
-from notifier.delivery.mail import Message, Recipient
+from notifier.delivery.mail import MAX_WAIT_SECONDS, Message, Recipient, lease_seconds
 from notifier.delivery.mail.outbox import OutboxTransport
 from notifier.delivery.mail.sendgrid import SendGridTransport, request_body
+from notifier.errors import MailFailure
 from notifier.settings import Secret
 
 __all__ = ["standin"]
@@ -241,3 +243,102 @@ def test_names_are_substitutions_never_headers(
     assert "<" not in html and "\n" not in html
     assert set(personalization) == {"to", "substitutions", "custom_args"}
     assert personalization["to"] == [{"email": "a@example.com"}]
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "why"),
+    [
+        ("200", 200, ", not 202: not SendGrid's acceptance (a proxy or another host answered)"),
+        ("202-no-id", 202, " without an X-Message-Id: not an acceptance"),
+        ("302", 302, ": a redirect, not followed (the key goes to the configured host only)"),
+        ("307", 307, ": a redirect, not followed (the key goes to the configured host only)"),
+    ],
+)
+def test_only_a_202_with_a_message_id_is_an_acceptance(
+    standin: sendgrid_standin.StandIn, fault: str, status: int, why: str
+) -> None:
+    """When the endpoint answers anything but 202 with X-Message-Id, then the batch fails at
+    once with one line naming the status, and nothing is retried."""
+    standin.faults.append(fault)
+    waits: list[float] = []
+    sent = _sendgrid(standin, waits=waits).send(MESSAGE, _recipients(2), release_id=RELEASE)
+    assert (sent.ok, sent.never_left) == (False, False)
+    assert sent.error == f"SendGrid answered {status}{why}"
+    assert waits == [] and [f for _, f in standin.requests] == [fault]
+
+
+def test_a_redirect_never_takes_the_key_to_another_host(
+    standin: sendgrid_standin.StandIn,
+) -> None:
+    """When SendGrid's host redirects to another host, then nothing is sent there: no request,
+    no Authorization header."""
+    elsewhere = sendgrid_standin.start(API_KEY)
+    try:
+        standin.redirect_to = f"{elsewhere.url}/v3/mail/send"
+        standin.faults.append("302")
+        sent = _sendgrid(standin, waits=[]).send(MESSAGE, _recipients(1), release_id=RELEASE)
+        assert not sent.ok and sent.error.startswith("SendGrid answered 302")
+        assert elsewhere.requests == [] and elsewhere.authorizations == []
+        assert standin.authorizations == [f"Bearer {API_KEY}"]
+    finally:
+        sendgrid_standin.stop(elsewhere)
+
+
+def test_a_trickling_answer_ends_at_the_deadline(standin: sendgrid_standin.StandIn) -> None:
+    """When the endpoint answers one byte a second, then each try ends at the timeout, not when
+    the answer is complete (a socket timeout per read would wait for all of it)."""
+    standin.trickle_seconds = 1.0
+    standin.faults.extend(["trickle", "trickle"])
+    waits: list[float] = []
+    started = time.monotonic()
+    sent = _sendgrid(standin, waits=waits, timeout=1.0, max_retries=1).send(
+        MESSAGE, _recipients(1), release_id=RELEASE
+    )
+    elapsed = time.monotonic() - started
+    assert sent.error == "SendGrid did not answer within 1 s; gave up after 1 retries"
+    assert 2.0 <= elapsed < 3.0 and len(waits) == 1 and not sent.never_left
+
+
+def test_the_lease_outlasts_the_slowest_batch(standin: sendgrid_standin.StandIn) -> None:
+    """When every try of a batch trickles to its deadline and every wait is at its longest, then
+    the batch still ends before its claim's lease, so no other worker takes it meanwhile."""
+    timeout, retries = 1.0, 2
+    standin.trickle_seconds = 0.5
+    standin.faults.extend(["trickle"] * (retries + 1))
+    waits: list[float] = []
+    started = time.monotonic()
+    sent = _sendgrid(standin, waits=waits, timeout=timeout, max_retries=retries).send(
+        MESSAGE, _recipients(1), release_id=RELEASE
+    )
+    tries = time.monotonic() - started
+    assert not sent.ok and len(waits) == retries and tries < (retries + 1) * (timeout + 0.2)
+    worst = tries + retries * MAX_WAIT_SECONDS  # waits are capped at MAX_WAIT_SECONDS
+    assert worst < lease_seconds(timeout, retries)
+    assert lease_seconds(30, 5) == 6 * 30 + 5 * MAX_WAIT_SECONDS + 60 == 840
+
+
+def test_a_refused_connection_never_left(standin: sendgrid_standin.StandIn) -> None:
+    """When the port refuses every connection, then the batch fails as never sent (nobody can
+    have been mailed); when a try was written and then dropped, it may have left."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there: connect() is refused
+    refused = SendGridTransport(
+        Secret(API_KEY),
+        f"http://127.0.0.1:{port}",
+        sender="privacy-notices@example.com",
+        sender_name="隐私声明通知",
+        reply_to="",
+        fallback_name="尊敬的客户",
+        timeout=1.0,
+        max_retries=2,
+        sleep=lambda _: None,
+    ).send(MESSAGE, _recipients(1), release_id=RELEASE)
+    assert (refused.ok, refused.never_left, refused.kind) == (False, True, MailFailure.UNREACHABLE)
+    assert refused.error == "connection failed: ConnectionRefusedError; gave up after 2 retries"
+    standin.faults.extend(["drop"] * 3)
+    dropped = _sendgrid(standin, waits=[], max_retries=2).send(
+        MESSAGE, _recipients(1), release_id=RELEASE
+    )
+    assert (dropped.ok, dropped.never_left) == (False, False)

@@ -7,7 +7,11 @@ Faults can be queued: 429 with X-RateLimit-Reset, 5xx, a dropped connection, a s
 ("slow", or `delay` for every request), and a 400 whose message quotes a recipient's address, as
 real API errors may. "hang" keeps the request `slow_seconds` and closes without answering or
 taking it (a server that never answers); "reset" resets the connection before the body is read.
-Every request's arrival time and fault are kept in `requests`.
+What is not an acceptance: "302"/"307" redirect to `redirect_to` (by default a login page here),
+"200" is a proxy's login page, "202-no-id" a 202 without X-Message-Id, and "trickle" answers a
+valid 202 one byte every `trickle_seconds`. GET answers a login page, as a proxy would.
+Every request's arrival time and fault are kept in `requests`, every Authorization header
+received (POST or GET) in `authorizations`.
 """
 
 from __future__ import annotations
@@ -37,6 +41,9 @@ class StandIn:
     record: bool = True  # keep accepted bodies (tests); benchmarks only count recipients
     recipient_count: int = 0
     requests: list[tuple[float, str]] = field(default_factory=list)  # (time.time(), fault)
+    redirect_to: str = ""  # where "302" and "307" send the client (default: /login here)
+    trickle_seconds: float = 1.0  # the pause between two bytes of a "trickle" answer
+    authorizations: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -160,10 +167,41 @@ def start(api_key: str = "SG.not.a.real.key") -> StandIn:
             self.end_headers()
             self.wfile.write(data)
 
+        def _login_page(self, status: int = 200, headers: dict[str, str] | None = None) -> None:
+            page = b"<html><body><form action='/login'>Sign in</form></body></html>"
+            self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def _trickle(self) -> None:
+            answer = (
+                f"HTTP/1.1 202 Accepted\r\nX-Message-Id: {uuid.uuid4().hex[:22]}\r\n"
+                "Content-Length: 0\r\n\r\n"
+            ).encode()
+            self.close_connection = True
+            for byte in answer:
+                try:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                except OSError:  # the client gave up
+                    return
+                time.sleep(stand_in.trickle_seconds)
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            with stand_in.lock:
+                stand_in.requests.append((time.time(), "GET"))
+                stand_in.authorizations.append(self.headers.get("Authorization", ""))
+            self._login_page()
+
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
             with stand_in.lock:
                 fault = stand_in.faults.popleft() if stand_in.faults else ""
                 stand_in.requests.append((time.time(), fault))
+                stand_in.authorizations.append(self.headers.get("Authorization", ""))
             if fault == "reset":  # RST mid-request: SO_LINGER 0, then close
                 linger = struct.pack("ii", 1, 0)
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
@@ -179,6 +217,16 @@ def start(api_key: str = "SG.not.a.real.key") -> StandIn:
             if fault in ("drop", "hang"):
                 self.close_connection = True
                 self.connection.close()
+                return
+            if fault in ("302", "307"):
+                target = stand_in.redirect_to or f"{stand_in.url}/login"
+                self._login_page(int(fault), {"Location": target})
+                return
+            if fault == "200":
+                self._login_page()
+                return
+            if fault == "trickle":
+                self._trickle()
                 return
             if fault == "429":
                 reset = str(stand_in.reset_at or int(time.time()) + 1)
@@ -215,7 +263,8 @@ def start(api_key: str = "SG.not.a.real.key") -> StandIn:
                 if stand_in.record:
                     stand_in.accepted.append(body)
             self.send_response(202)
-            self.send_header("X-Message-Id", uuid.uuid4().hex[:22])
+            if fault != "202-no-id":
+                self.send_header("X-Message-Id", uuid.uuid4().hex[:22])
             self.send_header("Content-Length", "0")
             self.end_headers()
 

@@ -61,6 +61,8 @@ class Sent:
     `failures` names the deliveries of an accepted batch that failed on their own (an SMTP relay
     refusing one recipient): (delivery id, error). The others count as sent. `kind` says how a
     failed batch failed (an endpoint that is down or refuses the key fails every batch alike).
+    `never_left` says no byte of any try was written (a refused connection): nobody can have
+    been mailed, so the batch is planned again with no attempt spent.
     """
 
     ok: bool
@@ -68,6 +70,7 @@ class Sent:
     error: str = ""
     failures: tuple[tuple[int, str], ...] = ()
     kind: MailFailure = MailFailure.OTHER
+    never_left: bool = False
 
 
 def scrub(text: str) -> str:
@@ -83,12 +86,20 @@ def _masked(found: re.Match[str]) -> str:
     return mask_email(address)
 
 
-def lease_seconds(timeout: float, max_retries: int) -> float:
-    """How long one batch can take at worst: every try timing out, every wait at its longest.
+LEASE_MARGIN_SECONDS = 60.0  # claiming and marking the batch, a slow name lookup
 
-    A batch claimed longer ago than this (plus a margin) belongs to a sender that died.
+
+def lease_seconds(timeout: float, max_retries: int) -> float:
+    """How long a claim holds: longer than one batch can take at worst, so no other worker
+    takes a batch whose sender is still at it; a claim older than this is a dead sender's.
+
+    One try lasts at most `timeout`: the transport's deadline bounds connect, send and the whole
+    answer, however slowly it trickles. Between two tries a wait lasts at most MAX_WAIT_SECONDS
+    (a 429's reset is capped there, backoff at 30 s). So a batch of 1 + max_retries tries takes
+    at most (max_retries + 1) * timeout + max_retries * MAX_WAIT_SECONDS, and the lease adds
+    LEASE_MARGIN_SECONDS: with the defaults (30 s, 5 retries) 6 * 30 + 5 * 120 + 60 = 840 s.
     """
-    return (max_retries + 1) * timeout + max_retries * MAX_WAIT_SECONDS + 60.0
+    return (max_retries + 1) * timeout + max_retries * MAX_WAIT_SECONDS + LEASE_MARGIN_SECONDS
 
 
 class Transport(Protocol):

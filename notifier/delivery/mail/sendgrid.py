@@ -1,22 +1,29 @@
 """The SendGrid transport: one v3 Mail Send request per batch of up to 1,000 recipients.
 
 Each recipient is a personalization with their own substitutions; `custom_args` carries only the
-opaque delivery id. 429 waits for X-RateLimit-Reset, 5xx and connection errors are retried with
-backoff and jitter, any other 4xx fails the batch. Nothing here logs the key or an address.
+opaque delivery id and its MAC (the release is at the top). 429 waits for X-RateLimit-Reset, 5xx
+and connection errors are retried with backoff and jitter; any other answer fails the batch,
+for only a 202 with an X-Message-Id is SendGrid's acceptance. The official client supplies the
+headers; the request is ours: no redirect is followed, and one deadline bounds it all. Nothing
+here logs the key or an address.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import random
 import socket
+import threading
 import time
 import urllib.error
 from collections.abc import Callable, Sequence
-from http.client import HTTPException
+from dataclasses import dataclass
+from http.client import HTTPConnection, HTTPException, HTTPMessage, HTTPSConnection
 from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
-from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
 from notifier.delivery.mail import MAX_WAIT_SECONDS, Message, Recipient, Sent, scrub
@@ -81,15 +88,16 @@ class SendGridTransport:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._client = SendGridAPIClient(api_key=api_key.reveal(), host=host.rstrip("/"))
+        client = SendGridAPIClient(api_key=api_key.reveal(), host=host.rstrip("/")).client
+        self._url = urlsplit(f"{host.rstrip('/')}/v3/mail/send")
+        self._headers = {**client.request_headers, "Content-Type": "application/json"}
         self.sender, self.sender_name, self.reply_to = sender, sender_name, reply_to
         self.fallback_name = fallback_name
         self.timeout, self.max_retries = timeout, max_retries
         self._sleep, self._clock = sleep, clock
 
-    def _reset_wait(self, error: HTTPError, attempt: int) -> float:
-        headers = getattr(error, "headers", None)
-        reset = headers.get("X-RateLimit-Reset") if headers is not None else None
+    def _reset_wait(self, answer: _Answer, attempt: int) -> float:
+        reset = answer.headers.get("X-RateLimit-Reset")
         try:
             wait = float(reset) - self._clock() if reset else 2.0**attempt
         except ValueError:
@@ -109,43 +117,120 @@ class SendGridTransport:
             release_id=release_id,
             fallback_name=self.fallback_name,
         )
-        last, kind = "", MailFailure.OTHER
+        data = json.dumps(body).encode("utf-8")
+        last, kind, left = "", MailFailure.OTHER, False
         for attempt in range(self.max_retries + 1):
             try:
-                response = self._client.client.mail.send.post(
-                    request_body=body, timeout=self.timeout
-                )
-                message_id = response.headers.get("X-Message-Id", "") or ""
-                return Sent(True, message_id=message_id)
-            except HTTPError as error:
-                status = int(getattr(error, "status_code", 0) or 0)
-                last = f"SendGrid answered {status}"
-                kind = MailFailure.UNAUTHORIZED if status in (401, 403) else MailFailure.OTHER
-                if status == 429:
-                    wait = self._reset_wait(error, attempt)
-                elif status >= 500:
-                    wait = self._backoff(attempt)
-                else:
-                    return Sent(False, error=f"{last}: {_short(error)}", kind=kind)
-            except (TimeoutError, urllib.error.URLError, ConnectionError, HTTPException) as error:
+                answer = _post(self._url, self._headers, data, self.timeout)
+            except _Unsent as unsent:  # nothing left this host: nobody can have been mailed
+                last = _connection_problem(unsent.cause, self.timeout)
+                kind = _unreachable(unsent.cause)
+                wait = self._backoff(attempt)
+            except (OSError, HTTPException) as error:
+                left = True
                 last = _connection_problem(error, self.timeout)
                 kind = _unreachable(error)
                 wait = self._backoff(attempt)
+            else:
+                left = True
+                status = answer.status
+                message_id = answer.headers.get("X-Message-Id", "")
+                if status == 202 and message_id:
+                    return Sent(True, message_id=message_id)
+                last = f"SendGrid answered {status}"
+                kind = MailFailure.UNAUTHORIZED if status in (401, 403) else MailFailure.OTHER
+                if status == 429:
+                    wait = self._reset_wait(answer, attempt)
+                elif status >= 500:
+                    wait = self._backoff(attempt)
+                else:
+                    return Sent(False, error=f"{last}{_refusal(answer)}", kind=kind)
             if attempt < self.max_retries:
                 log.warning(
                     "%s; retry %d of %d in %.1f s", last, attempt + 1, self.max_retries, wait
                 )
                 self._sleep(wait)
-        return Sent(False, error=f"{last}; gave up after {self.max_retries} retries", kind=kind)
+        gave_up = f"{last}; gave up after {self.max_retries} retries"
+        return Sent(False, error=gave_up, kind=kind, never_left=not left)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    status: int
+    headers: HTTPMessage
+    body: bytes
+
+
+class _Unsent(Exception):
+    """The connection failed before a byte of the request was written."""
+
+    def __init__(self, cause: OSError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _post(url: SplitResult, headers: dict[str, str], data: bytes, timeout: float) -> _Answer:
+    """One POST that never follows a redirect (http.client has none: the key goes to this host
+    alone), under one deadline of `timeout` seconds for connect, send and the whole answer.
+
+    A socket timeout bounds each read alone, so an endpoint trickling a byte a second would
+    never trip it; past the deadline a timer shuts the socket down instead, which ends any
+    blocked read at once. (The name lookup before connecting has no timeout of its own.)
+    """
+    deadline = time.monotonic() + timeout
+    kind = HTTPSConnection if url.scheme == "https" else HTTPConnection
+    connection = kind(url.hostname or "", url.port, timeout=timeout)
+    try:
+        try:
+            connection.connect()
+        except OSError as error:
+            raise _Unsent(error) from error
+        cut = threading.Event()
+        watchdog = threading.Timer(max(deadline - time.monotonic(), 0.0), _cut, (connection, cut))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            connection.request("POST", url.path, body=data, headers=headers)
+            response = connection.getresponse()
+            answer = _Answer(response.status, response.headers, response.read(_MAX_BODY))
+        except (OSError, HTTPException) as error:
+            if cut.is_set():
+                raise TimeoutError(f"no whole answer within {timeout:g} s") from error
+            raise
+        finally:
+            watchdog.cancel()
+    finally:
+        connection.close()
+    return answer
+
+
+_MAX_BODY = 64 * 1024  # an answer's body is read for error messages only
+
+
+def _cut(connection: HTTPConnection, cut: threading.Event) -> None:
+    """The deadline passed: end the request's blocked read or write."""
+    cut.set()
+    if connection.sock is not None:
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(connection.sock, socket.SHUT_RDWR)
+
+
+def _refusal(answer: _Answer) -> str:
+    """Why an answer is not an acceptance; only SendGrid's 202 with an X-Message-Id is."""
+    if answer.status == 202:
+        return " without an X-Message-Id: not an acceptance"
+    if 200 <= answer.status < 300:
+        return ", not 202: not SendGrid's acceptance (a proxy or another host answered)"
+    if 300 <= answer.status < 400:
+        return ": a redirect, not followed (the key goes to the configured host only)"
+    return f": {_short(answer.body)}"
 
 
 def _connection_problem(error: Exception, timeout: float) -> str:
-    """What went wrong on the line, by its cause (urllib wraps connect errors in URLError)."""
-    reason = getattr(error, "reason", None) if isinstance(error, urllib.error.URLError) else None
-    cause = reason if isinstance(reason, BaseException) else error
-    if isinstance(cause, TimeoutError):
+    """What went wrong on the line, by its cause."""
+    if isinstance(error, TimeoutError):
         return f"SendGrid did not answer within {timeout:g} s"
-    return f"connection failed: {type(cause).__name__}"
+    return f"connection failed: {type(error).__name__}"
 
 
 def _unreachable(error: Exception) -> MailFailure:
@@ -157,7 +242,6 @@ def _unreachable(error: Exception) -> MailFailure:
     return MailFailure.UNREACHABLE if dead else MailFailure.OTHER
 
 
-def _short(error: HTTPError) -> str:
-    body = getattr(error, "body", b"")
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+def _short(body: bytes) -> str:
+    text = body.decode("utf-8", "replace")
     return scrub(" ".join(text.split()))[:300]
