@@ -18,14 +18,14 @@ from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
-from notifier.delivery import ledger, proof_chain
+from notifier.delivery import customers, ledger, proof_chain
 from notifier.delivery.mail import Message, Recipient, Transport, lease_seconds, scrub
 from notifier.delivery.mail.outbox import OutboxTransport
 from notifier.delivery.mail.render import ChangeNote, NoticeContent, mail_locale, render
 from notifier.errors import NotifyError
 from notifier.files import atomic_writer
 from notifier.locales import LOCALES
-from notifier.logs import mask_email
+from notifier.logs import mask_email, mask_url
 from notifier.releases.history import (
     History,
     Release,
@@ -232,10 +232,22 @@ def ready(
         )
     due = early or current >= plan_.due_at
     if due:  # customers are told of this text: refuse rewritten history, record it as published
+        _refuse_no_customers(settings)
         record_releases(history, record_path(settings))
     else:
         ensure_not_rewritten(history, record_path(settings))
     return plan_, due
+
+
+def _refuse_no_customers(settings: Settings) -> None:
+    """No customer at all is a wrong database (another folder, a mistyped URL), never a
+    send that is done: "sent 0" would tell the editor everyone was told."""
+    if not customers.counts(settings)["total"]:
+        raise NotifyError(
+            f"the database {mask_url(settings.database_url)} holds no customers",
+            hint="import them with `notices customers import FILE.csv`, or check "
+            "NOTICES_DATABASE_URL and the repository (--repo) name the database you meant",
+        )
 
 
 def send(

@@ -122,10 +122,24 @@ def _database_url(environ: Mapping[str, str], repo: Path) -> str:
         raise ConfigError(
             f"NOTICES_DATABASE_URL is not an SQLite or PostgreSQL URL{shown}", hint=hint
         )
+    if not scheme.startswith("sqlite"):
+        return url
+    url = _sqlite_in_repo(url, repo)
     file = url.partition(":///")[2].partition("?")[0]  # '' for sqlite:// (in memory)
-    if scheme.startswith("sqlite") and file and Path(file).is_dir():
+    if file and Path(file).is_dir():
         raise ConfigError("NOTICES_DATABASE_URL points at a folder, not a database file", hint=hint)
     return url
+
+
+def _sqlite_in_repo(url: str, repo: Path) -> str:
+    """A relative `sqlite:///var/x.db` is the repository's file, wherever the command runs:
+    resolved against the current folder it would be another, empty database."""
+    head, separator, rest = url.partition(":///")
+    file, question, query = rest.partition("?")
+    kept = file in ("", ":memory:") or file.startswith("file:") or Path(file).is_absolute()
+    if not separator or kept:
+        return url
+    return f"{head}:///{(repo.absolute() / file).as_posix()}{question}{query}"
 
 
 _DATABASE_SCHEME = re.compile(r"^(?:sqlite|postgresql)(?:\+\w+)?$")

@@ -134,14 +134,40 @@ _lock = threading.Lock()
 
 
 def _sqlite_file(url: str) -> Path | None:
+    """The database file itself, symlinks and `..` resolved: locks named from it exclude each
+    other whichever path the URL took to the file."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
         return None
-    return None if parsed.database == ":memory:" else Path(parsed.database)
+    return None if parsed.database == ":memory:" else Path(parsed.database).resolve()
+
+
+def _writable(path: Path) -> bool:
+    """Writable by us and not marked read-only: root passes every access check, so a file or
+    folder without any write bit counts as read-only for it too."""
+    return os.access(path, os.W_OK) and bool(path.stat().st_mode & 0o222)
+
+
+def _refuse_read_only(path: Path) -> None:
+    """SQLite writes the file and, in WAL mode, its -wal and -shm files beside it."""
+    folder = path.parent
+    if path.exists() and not _writable(path):
+        problem = "the database file is read-only"
+    elif folder.exists() and not _writable(folder):
+        problem = f"the database's folder {folder} is read-only (SQLite writes beside the file)"
+    else:
+        return
+    raise DatabaseError(
+        problem,
+        path=path,
+        hint="give the user running notices write access to it, "
+        "or point NOTICES_DATABASE_URL at a writable copy",
+    )
 
 
 def _prepare_sqlite_file(path: Path) -> None:
     """Create the database file readable by its owner only: it holds customer addresses."""
+    _refuse_read_only(path)
     make_folders(path.parent)
     descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     os.close(descriptor)
