@@ -1,16 +1,31 @@
-"""The HTTP face of the Event Webhook: a small stdlib server that hands each post to `events`.
+"""The HTTP face of the Event Webhook: a WSGI app on waitress that hands each post to `events`.
 
-Kept apart from verification and ingestion so the transport can change (a WSGI app behind a
-proxy) without touching what decides whether a post counts.
+Kept apart from verification and ingestion so the transport can change without touching what
+decides whether a post counts. waitress reads every request whole on its event loop before a
+worker thread sees it, so a client that sends half a request and stalls holds a connection (closed
+after the read timeout), never a worker; the body limit is enforced on the announced length,
+before the body is read.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass
+from http import HTTPStatus
+from types import TracebackType
+from typing import Any, cast
+from wsgiref.types import StartResponse, WSGIEnvironment
+
+from waitress import wasyncore
+from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
+from waitress.server import TcpWSGIServer
+from waitress.task import ErrorTask
 
 from notifier.delivery.events import (
     SIGNATURE_HEADER,
@@ -20,70 +35,150 @@ from notifier.delivery.events import (
     receiver_for,
 )
 from notifier.settings import Settings
-from notifier.storage import db
 
 log = logging.getLogger(__name__)
 MAX_BODY = 32 * 1024 * 1024
+_LOOP_SECONDS = 1.0  # the event loop's longest wait: how soon it sees a shutdown at worst
 
 
-class EventsServer(ThreadingHTTPServer):
-    daemon_threads = True
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What any one client can take of the server: SendGrid posts at most a few MB, quickly."""
 
-    def __init__(self, address: tuple[str, int], receiver: Receiver) -> None:
-        super().__init__(address, _Handler)
+    read_timeout: int = 30  # seconds a connection may send nothing before it is closed
+    max_body: int = MAX_BODY  # bytes; a longer announced body is refused with 413, unread
+    threads: int = 4  # posts applied at once (each is one database transaction)
+    connections: int = 100  # open connections; more wait in the listen backlog
+
+
+def _header(environ: WSGIEnvironment, name: str) -> str | None:
+    value = environ.get("HTTP_" + name.upper().replace("-", "_"))
+    return value if isinstance(value, str) else None
+
+
+def _answer(start_response: StartResponse, status: int, payload: dict[str, Any]) -> list[bytes]:
+    data = json.dumps(payload).encode("utf-8")
+    start_response(
+        f"{status} {HTTPStatus(status).phrase}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+    )
+    return [data]
+
+
+class WebhookApp:
+    """The WSGI app: a signed POST of events in, the counts (or why it was refused) as JSON."""
+
+    def __init__(self, receiver: Receiver) -> None:
         self.receiver = receiver
 
-    @property
-    def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: EventsServer
-    protocol_version = "HTTP/1.1"
-
-    def _answer(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "POST":
+            return _answer(start_response, 405, {"error": "POST SendGrid events here"})
+        length = int(environ.get("CONTENT_LENGTH") or 0)  # waitress checked it and the limit
+        body = environ["wsgi.input"].read(length)
         try:
-            length = int(self.headers.get("Content-Length", ""))
-        except ValueError:
-            self.close_connection = True
-            self._answer(411, {"error": "Content-Length is required"})
-            return
-        if length < 0 or length > MAX_BODY:
-            self.close_connection = True
-            self._answer(413, {"error": "body too large"})
-            return
-        body = self.rfile.read(length)
-        try:
-            report = self.server.receiver.receive(
-                self.headers.get(SIGNATURE_HEADER), self.headers.get(TIMESTAMP_HEADER), body
+            report = self.receiver.receive(
+                _header(environ, SIGNATURE_HEADER), _header(environ, TIMESTAMP_HEADER), body
             )
         except Rejected as rejected:
             log.warning("webhook post refused (%d): %s", rejected.status, rejected.reason)
-            self._answer(rejected.status, {"error": rejected.reason})
-            return
-        self._answer(200, report.to_json())
-
-    def do_GET(self) -> None:  # noqa: N802
-        self._answer(405, {"error": "POST SendGrid events here"})
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        log.debug("%s " + format, self.address_string(), *args)
+            return _answer(start_response, rejected.status, {"error": rejected.reason})
+        return _answer(start_response, 200, report.to_json())
 
 
-def start(settings: Settings, host: str = "127.0.0.1", port: int = 8025) -> EventsServer:
+class _JsonErrorTask(ErrorTask):
+    """waitress's own refusals (413 body too large, 400 malformed, 431 headers too large) in
+    JSON like every other answer."""
+
+    def execute(self) -> None:
+        error = cast(HTTPRequestParser, self.request).error
+        status, reason = (error.code, error.reason) if error else (500, "Internal Server Error")
+        data = json.dumps({"error": f"{reason}: {error.body}" if error else reason}).encode()
+        self.status = f"{status} {reason}"
+        self.response_headers = [("Content-Type", "application/json")]
+        self.set_close_on_finish()
+        self.content_length = len(data)
+        self.write(data)
+
+
+class _Channel(HTTPChannel):
+    error_task_class = _JsonErrorTask
+
+
+class _Server(TcpWSGIServer):
+    channel_class = _Channel
+
+
+class EventsServer:
+    """The webhook on waitress, bound at once (port 0 picks a free one); `serve_forever` runs
+    it until `shutdown` is called from another thread or the process is interrupted."""
+
+    def __init__(self, address: tuple[str, int], receiver: Receiver, limits: Limits) -> None:
+        listening = socket.create_server(address)
+        self._address: tuple[str, int] = listening.getsockname()[:2]
+        self._map: dict[int, Any] = {}
+        self._stopping = threading.Event()
+        self._stopped = threading.Event()
+        self._stopped.set()  # until serve_forever runs
+        adjustments = Adjustments(
+            threads=limits.threads,
+            channel_timeout=limits.read_timeout,
+            cleanup_interval=max(1, limits.read_timeout // 4),
+            max_request_body_size=limits.max_body,
+            connection_limit=limits.connections,
+            ident="notices",
+        )
+        self._server = _Server(
+            WebhookApp(receiver),
+            map=self._map,
+            _sock=listening,
+            adj=adjustments,
+            bind_socket=False,
+            sockinfo=(listening.family, listening.type, listening.proto, listening.getsockname()),
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._address
+        return f"http://{host!s}:{port}"
+
+    def serve_forever(self) -> None:
+        self._stopped.clear()
+        try:
+            while not self._stopping.is_set():
+                wasyncore.loop(timeout=_LOOP_SECONDS, use_poll=True, map=self._map, count=1)
+        finally:
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        """Stop `serve_forever` (running in another thread) and wait until it has returned."""
+        self._stopping.set()
+        self._server.pull_trigger()
+        self._stopped.wait()
+
+    def server_close(self) -> None:
+        """Close the listening socket and every connection; let running posts finish."""
+        self._server.task_dispatcher.shutdown()
+        wasyncore.close_all(self._map)
+
+    def __enter__(self) -> EventsServer:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.server_close()
+
+
+def start(
+    settings: Settings, host: str = "127.0.0.1", port: int = 8025, limits: Limits | None = None
+) -> EventsServer:
     """Bind the server (port 0 picks a free one); a ConfigError when no public key is set."""
-    receiver = receiver_for(db.engine(settings), settings.webhook_public_key)
-    return EventsServer((host, port), receiver)
+    receiver = receiver_for(settings)
+    return EventsServer((host, port), receiver, limits or Limits())
 
 
 def serve_in_thread(server: EventsServer) -> threading.Thread:

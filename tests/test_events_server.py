@@ -1,0 +1,122 @@
+"""The Event Webhook's server (waitress): JSON answers, its limits, and a prompt shutdown."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from support.events import Signer, event, post, sent_release, snapshot
+from support.repos import NoticeRepo
+
+from notifier.delivery import events_server
+from notifier.settings import Settings
+from notifier.storage import db
+
+
+@pytest.fixture
+def sent(seeded_repo: NoticeRepo) -> tuple[Settings, list[int], Signer]:
+    """A release mailed to two customers, and the key pair its events are signed with."""
+    signer = Signer.new()
+    settings, ids = sent_release(seeded_repo, 2, signer)
+    return settings, ids, signer
+
+
+@contextlib.contextmanager
+def _serving(settings: Settings, limits: events_server.Limits) -> Iterator[str]:
+    server = events_server.start(settings, "127.0.0.1", 0, limits)
+    events_server.serve_in_thread(server)
+    try:
+        yield server.url
+    finally:
+        server.shutdown()
+        server.server_close()
+        db.dispose_all()
+
+
+def _raw(url: str, request: bytes) -> tuple[int, dict[str, Any]]:
+    """Send bytes as they are; the status and JSON body of the answer."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(request)
+        response = http.client.HTTPResponse(connection)
+        response.begin()
+        return response.status, json.loads(response.read())
+
+
+def test_get_and_malformed_requests_are_answered_in_json(
+    sent: tuple[Settings, list[int], Signer],
+) -> None:
+    """When a GET or a request with a broken Content-Length arrives, then the answer is 405 or
+    400 in JSON, like every other answer of the webhook."""
+    settings, _, _ = sent
+    with _serving(settings, events_server.Limits()) as url:
+        got = _raw(url, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        broken = _raw(url, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n")
+    assert got == (405, {"error": "POST SendGrid events here"})
+    assert broken[0] == 400 and broken[1]["error"].startswith("Bad Request: ")
+
+
+def test_body_over_the_limit_is_refused_and_changes_nothing(
+    sent: tuple[Settings, list[int], Signer],
+) -> None:
+    """When a signed post is longer than the body limit, then it is refused with 413 in JSON
+    and the ledger is unchanged; one within the limit is applied."""
+    settings, ids, signer = sent
+    stamp = int(time.time())
+    small = json.dumps([event(ids[0], "delivered", stamp, "lim-1")]).encode()
+    large = json.dumps([event(ids[1], "bounce", stamp, f"lim-{n}") for n in range(2, 40)]).encode()
+    limits = events_server.Limits(max_body=len(small) + 10)
+    assert len(large) > limits.max_body
+    before = snapshot(settings)
+    with _serving(settings, limits) as url:
+        refused = post(url, large, signer.headers(large))
+        unchanged = snapshot(settings) == before
+        taken = post(url, small, signer.headers(small))
+    assert refused[0] == 413 and refused[1]["error"].startswith("Request Entity Too Large: ")
+    assert unchanged
+    assert taken[0] == 200 and taken[1]["applied"] == 1
+
+
+def test_connections_are_bounded_and_stalled_ones_time_out(
+    sent: tuple[Settings, list[int], Signer],
+) -> None:
+    """When stalled connections fill the connection limit, then a new post waits in the
+    backlog until the read timeout closes them, and is answered then."""
+    settings, ids, signer = sent
+    limits = events_server.Limits(read_timeout=1, connections=3)
+    body = json.dumps([event(ids[0], "delivered", int(time.time()), "bound-1")]).encode()
+    with _serving(settings, limits) as url:
+        host, port = url.removeprefix("http://").split(":")
+        stalled = [socket.create_connection((host, int(port))) for _ in range(limits.connections)]
+        for connection in stalled:
+            connection.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n")
+        time.sleep(0.3)  # the server has taken them
+        started = time.monotonic()
+        status, answer = post(url, body, signer.headers(body))
+        waited = time.monotonic() - started
+        for connection in stalled:
+            connection.close()
+    assert status == 200 and answer["applied"] == 1
+    assert 0.3 < waited < 10
+
+
+def test_shutdown_is_prompt_and_frees_the_port(sent: tuple[Settings, list[int], Signer]) -> None:
+    """When the server is shut down, then it stops within a second and its port refuses."""
+    settings, _, _ = sent
+    server = events_server.start(settings, "127.0.0.1", 0)
+    thread = events_server.serve_in_thread(server)
+    started = time.monotonic()
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+    stopped = time.monotonic() - started
+    host, port = server.url.removeprefix("http://").split(":")
+    assert not thread.is_alive() and stopped < 1.0
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((host, int(port)), timeout=5).close()
