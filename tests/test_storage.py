@@ -1,0 +1,75 @@
+"""Where the SQLite database is: URLs resolved in the repository, locks tied to the file."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from support.repos import NoticeRepo
+
+from notifier.errors import DatabaseError
+from notifier.settings import load_settings
+from notifier.storage import db
+
+
+def _url(repo: NoticeRepo, value: str) -> str:
+    return load_settings(repo.path, {"NOTICES_DATABASE_URL": value}).database_url
+
+
+def test_relative_sqlite_urls_name_files_in_the_repository(seeded_repo: NoticeRepo) -> None:
+    """When NOTICES_DATABASE_URL is a relative SQLite URL, then it names a file under the
+    repository (query kept); absolute, in-memory and file: URI forms are left as given."""
+    root = seeded_repo.path.absolute().as_posix()
+    assert _url(seeded_repo, "sqlite:///var/x.db") == f"sqlite:///{root}/var/x.db"
+    assert _url(seeded_repo, "sqlite+pysqlite:///x.db?timeout=5") == (
+        f"sqlite+pysqlite:///{root}/x.db?timeout=5"
+    )
+    for kept in ("sqlite:////srv/notices.db", "sqlite://", "sqlite:///:memory:",
+                 "sqlite:///file:x.db?mode=ro&uri=true"):
+        assert _url(seeded_repo, kept) == kept
+
+
+def test_a_path_with_dots_and_a_symlink_share_the_sender_lock(
+    seeded_repo: NoticeRepo, tmp_path: Path
+) -> None:
+    """When one sender holds the lock through `var/../var/notices.db`, then a sender through a
+    symlink to that file waits until it is released."""
+    real = seeded_repo.path / "var" / "notices.db"
+    dotted = load_settings(
+        seeded_repo.path, {"NOTICES_DATABASE_URL": "sqlite:///var/../var/notices.db"}
+    )
+    alias = tmp_path / "alias.db"
+    real.parent.mkdir(exist_ok=True)
+    real.touch()
+    alias.symlink_to(real)
+    linked = load_settings(seeded_repo.path, {"NOTICES_DATABASE_URL": f"sqlite:///{alias}"})
+    taken = threading.Event()
+
+    def second() -> None:
+        with db.sender_lock(linked):
+            taken.set()
+
+    with db.sender_lock(dotted):
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        held_out = not taken.wait(0.5)
+    waiter.join(timeout=10)
+    assert held_out and taken.is_set()
+
+
+def test_read_only_database_file_is_named(seeded_repo: NoticeRepo) -> None:
+    """When the database file has no write bit, then opening it is a DatabaseError naming it,
+    even for root (who passes every access check)."""
+    settings = load_settings(seeded_repo.path, {})
+    db.engine(settings)
+    db.dispose_all()
+    real = seeded_repo.path / "var" / "notices.db"
+    real.chmod(0o400)
+    try:
+        with pytest.raises(DatabaseError) as raised:
+            db.engine(settings)
+    finally:
+        real.chmod(0o600)
+    assert raised.value.where == str(real.resolve())
+    assert raised.value.message == "the database file is read-only"
