@@ -105,6 +105,7 @@ def test_sendgrid_batches_everyone_once(
     assert json.loads(status.out) == {
         "version": VERSION,
         "counts": {"planned": 0, "sending": 0, "sent": 2300, "failed": 0, "bounced": 0},
+        "failures": [],
         "suppressed": [],
     }
     output = result.out + result.err + again.out + again.err + status.out

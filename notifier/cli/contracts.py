@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from notifier.delivery.customers import ImportResult
-    from notifier.delivery.ledger import Suppressed
+    from notifier.delivery.ledger import Failure, Suppressed
     from notifier.delivery.notify import Plan, SendReport
     from notifier.errors import Problem
     from notifier.publishing.publish import BuiltSite
@@ -211,13 +211,28 @@ def send(report: SendReport) -> dict[str, Any]:
     }
 
 
-def status(version: str, counts: dict[str, int], held: Sequence[Suppressed]) -> dict[str, Any]:
-    """Ledger counts; suppressed customers with their address masked, never whole."""
+def status(
+    version: str,
+    counts: dict[str, int],
+    held: Sequence[Suppressed],
+    why: Sequence[Failure],
+) -> dict[str, Any]:
+    """Ledger counts; why deliveries failed (errors were masked when stored); suppressed
+    customers with their address masked, never whole."""
     from notifier.logs import mask_email
 
     return {
         "version": version,
         "counts": counts,
+        "failures": [
+            {
+                "reason": f.reason,
+                "count": f.count,
+                "status": f.status,
+                "last_at": f.last_at.isoformat() if f.last_at else None,
+            }
+            for f in why
+        ],
         "suppressed": [
             {"customer_id": s.customer_id, "email": mask_email(s.email), "reason": s.reason}
             for s in held

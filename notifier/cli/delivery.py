@@ -220,15 +220,19 @@ def _refuse_unsent(report: SendReport, version: str) -> None:
 @json_option("the counts")
 @pass_context
 def notify_status(ctx: Context, version: str, as_json: bool) -> None:
-    """Ledger counts: planned, sending, sent, failed, bounced."""
+    """Ledger counts: planned, sending, sent, failed, bounced; why deliveries failed."""
     from notifier.delivery import notify as notifying
 
     counts = notifying.status(ctx.settings, version)
     held = notifying.suppressed(ctx.settings, version)
+    why = notifying.failures(ctx.settings, version)
     if as_json:
-        print_json(contracts.status(version, counts, held))
+        print_json(contracts.status(version, counts, held, why))
         return
     click.echo("  ".join(f"{name} {count}" for name, count in counts.items()))
+    for failure in why:
+        when = f", last {failure.last_at.isoformat()}" if failure.last_at else ""
+        click.echo(f"{failure.status} {failure.count}{when}: {failure.reason}")
     for item in held:
         click.echo(f"suppressed {item.customer_id} {logs.mask_email(item.email)}: {item.reason}")
 

@@ -77,6 +77,18 @@ class Suppressed:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why deliveries of a release are not sent: one stored error (masked when it was stored),
+    how many deliveries carry it, their status (`failed`, or `planned` when the batch was put
+    back unspent) and when it was last seen."""
+
+    reason: str
+    count: int
+    status: str
+    last_at: datetime | None
+
+
 def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -318,6 +330,48 @@ def mark(engine: Engine, batch: Batch, sent: Sent, at: datetime) -> tuple[int, i
                 .values(status="failed", error=error)
             )
     return len(delivered), len(failed)
+
+
+def put_back(engine: Engine, batch: Batch, error: str) -> int:
+    """A claimed batch the endpoint refused goes back to `planned` with the attempt it was
+    charged returned, and the refusal (masked) kept as its error: it spent nothing."""
+    table = db.deliveries
+    claimed = and_(table.c.batch_id == batch.id, table.c.status == "sending")
+    with engine.begin() as connection:
+        result = connection.execute(
+            update(table)
+            .where(claimed)
+            .values(
+                status="planned",
+                batch_id=None,
+                claimed_by=None,
+                attempts=table.c.attempts - 1,
+                error=scrub(error)[:2000],
+            )
+        )
+    return int(result.rowcount or 0)
+
+
+def failures(engine: Engine, release_id: str) -> list[Failure]:
+    """Each distinct error of the failed (or put back) deliveries of a release with its count,
+    the most recent first."""
+    table = db.deliveries
+    last = func.max(table.c.claimed_at)
+    query = (
+        select(table.c.error, table.c.status, func.count(), last)
+        .where(
+            table.c.release_id == release_id,
+            table.c.status.in_(("failed", "planned")),
+            table.c.error.is_not(None),
+        )
+        .group_by(table.c.error, table.c.status)
+        .order_by(last.desc(), table.c.status, table.c.error)
+    )
+    with engine.connect() as connection:
+        return [
+            Failure(error, int(count), status, _utc(at))
+            for error, status, count, at in connection.execute(query)
+        ]
 
 
 def counts(engine: Engine, release_id: str) -> dict[str, int]:

@@ -19,10 +19,10 @@ from pathlib import Path
 from email_validator import EmailNotValidError, validate_email
 
 from notifier.delivery import customers, ledger, proof_chain
-from notifier.delivery.mail import Message, Recipient, Transport, lease_seconds, scrub
+from notifier.delivery.mail import Message, Recipient, Sent, Transport, lease_seconds, scrub
 from notifier.delivery.mail.outbox import OutboxTransport
 from notifier.delivery.mail.render import ChangeNote, NoticeContent, mail_locale, render
-from notifier.errors import NotifyError
+from notifier.errors import MailError, MailFailure, NotifyError
 from notifier.files import atomic_writer
 from notifier.locales import LOCALES
 from notifier.logs import mask_email, mask_url
@@ -41,6 +41,7 @@ from notifier.storage import db
 
 log = logging.getLogger(__name__)
 FALLBACK_NAME = {"zh-CN": "尊敬的客户", "en": "customer"}
+GIVE_UP_AFTER = 3  # batches in a row failing alike (endpoint down, key refused) end a run
 Progress = Callable[[int, int], None]
 
 
@@ -318,6 +319,7 @@ def _send_batches(
     messages = _messages(settings, plan_)
     total = ledger.counts(engine, release.id)["planned"]
     sent = failed = batches = taken_back = 0
+    streak = endpoint = Streak()  # endpoint: the last streak, kept when a batch succeeds
     while True:
         for group_locale in ledger.planned_locales(engine, release.id):
             message = messages[mail_locale(group_locale, release.locale)]
@@ -333,18 +335,90 @@ def _send_batches(
                 last = batch.deliveries[-1].id
                 recipients = [Recipient(d.id, d.email, d.name) for d in batch.deliveries]
                 outcome = transport.send(message, recipients, release_id=release.id)
-                done, missed = ledger.mark(engine, batch, outcome, datetime.now(settings.timezone))
+                done, missed = _record(settings, batch, recipients, outcome)
                 sent, failed, batches = sent + done, failed + missed, batches + 1
-                if missed:
-                    error = outcome.error or outcome.failures[0][1]
-                    _log_failure(batch.id, recipients, missed, error)
+                streak = streak.after(outcome)
+                endpoint = streak if streak.kind is not None else endpoint
+                if streak.batches >= GIVE_UP_AFTER:
+                    raise _given_up(settings, release, streak, transport.name)
                 if progress:
                     progress(sent + failed, total)
         reclaimed = ledger.reclaim(engine, release.id, stale_before(settings, alone=False))
+        if endpoint.batches and ledger.counts(engine, release.id)["planned"]:
+            # batches put back unspent are not sent: never a quiet end
+            raise _given_up(settings, release, endpoint, transport.name)
         if not reclaimed:
             return sent, failed, batches, taken_back
         _warn_reclaimed(reclaimed)
         taken_back += reclaimed
+
+
+@dataclass(frozen=True, slots=True)
+class Streak:
+    """Batches in a row that failed alike because of the endpoint (down, or refusing the key),
+    not because of what they held: the last one's error, and how many."""
+
+    kind: MailFailure | None = None
+    batches: int = 0
+    error: str = ""
+
+    def after(self, outcome: Sent) -> Streak:
+        if outcome.ok or outcome.kind is MailFailure.OTHER:
+            return Streak()
+        batches = self.batches + 1 if outcome.kind is self.kind else 1
+        return Streak(outcome.kind, batches, outcome.error)
+
+
+def _record(
+    settings: Settings, batch: ledger.Batch, recipients: list[Recipient], outcome: Sent
+) -> tuple[int, int]:
+    """Mark the transport's answer; a batch whose key was refused goes back unspent instead.
+    Returns (sent, failed)."""
+    engine = db.engine(settings)
+    if not outcome.ok and outcome.kind is MailFailure.UNAUTHORIZED:
+        ledger.put_back(engine, batch, outcome.error)
+        log.error(
+            "batch %s: %d recipient(s) put back, no attempt spent: %s",
+            batch.id[:8],
+            len(recipients),
+            scrub(outcome.error),
+        )
+        return 0, 0
+    done, missed = ledger.mark(engine, batch, outcome, datetime.now(settings.timezone))
+    if missed:
+        _log_failure(batch.id, recipients, missed, outcome.error or outcome.failures[0][1])
+    return done, missed
+
+
+# What to check when the endpoint refuses the key, or nothing answers there, per transport.
+_CHECK = {
+    MailFailure.UNAUTHORIZED: {
+        "sendgrid": "SENDGRID_API_KEY (a key of this account allowed to send mail)",
+    },
+    MailFailure.UNREACHABLE: {
+        "sendgrid": "SENDGRID_API_HOST, and that the service answers there",
+    },
+}
+
+
+def _given_up(settings: Settings, release: Release, streak: Streak, transport: str) -> MailError:
+    """One line for a run that stopped because the endpoint is down or refuses the key."""
+    assert streak.kind is not None
+    counts = ledger.counts(db.engine(settings), release.id)
+    unsent = counts["planned"] + counts["failed"]
+    what = {
+        MailFailure.UNAUTHORIZED: "the mail service refused the key",
+        MailFailure.UNREACHABLE: "the mail service could not be reached",
+    }[streak.kind]
+    check = _CHECK[streak.kind].get(transport, f"the {transport} settings")
+    spent = "; refused batches spent no attempt" if streak.kind is MailFailure.UNAUTHORIZED else ""
+    return MailError(
+        f"{what} ({streak.batches} batch(es) in a row): {scrub(streak.error)}; sending "
+        f"stopped with {unsent} delivery(ies) of {release.id} not sent",
+        kind=streak.kind,
+        hint=f"check {check}, then rerun{spent}; `notices notify status {release.version}` "
+        "says why each failed",
+    )
 
 
 def _log_failure(batch_id: str, recipients: list[Recipient], missed: int, error: str) -> None:
@@ -381,6 +455,12 @@ def send_test(settings: Settings, version: str, address: str, *, locale: str | N
 def status(settings: Settings, version: str) -> dict[str, int]:
     release = _release(settings, version, None, None)
     return ledger.counts(db.engine(settings), release.id)
+
+
+def failures(settings: Settings, version: str) -> list[ledger.Failure]:
+    """Why deliveries of the release are not sent: each stored error with its count."""
+    release = _release(settings, version, None, None)
+    return ledger.failures(db.engine(settings), release.id)
 
 
 def suppressed(settings: Settings, version: str) -> list[ledger.Suppressed]:

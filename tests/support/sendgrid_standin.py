@@ -3,10 +3,11 @@
 It checks what the API documents (tsg_mail_v3.json plus SendGrid's documented limits): a bearer
 key, 1-1000 personalizations and at most 1000 recipients, a from address, a subject, content
 with text/plain before text/html, custom_args as an object; it answers 202 with X-Message-Id.
-Faults can be queued: 429 with X-RateLimit-Reset, 5xx, a dropped connection, a slow answer
-("slow", or `delay` for every request), and a 400 whose message quotes a recipient's address, as
-real API errors may. "hang" keeps the request `slow_seconds` and closes without answering or
-taking it (a server that never answers); "reset" resets the connection before the body is read.
+Faults can be queued: 429 with X-RateLimit-Reset, 5xx, 401 and 403, a dropped connection, a slow
+answer ("slow", or `delay` for every request), and a 400 whose message quotes a recipient's
+address, as real API errors may. "hang" keeps the request `slow_seconds` and closes without
+answering or taking it (a server that never answers); "reset" resets the connection before the
+body is read.
 What is not an acceptance: "302"/"307" redirect to `redirect_to` (by default a login page here),
 "200" is a proxy's login page, "202-no-id" a 202 without X-Message-Id, and "trickle" answers a
 valid 202 one byte every `trickle_seconds`. GET answers a login page, as a proxy would.
@@ -238,6 +239,9 @@ def start(api_key: str = "SG.not.a.real.key") -> StandIn:
                 return
             if fault in ("500", "502", "503"):
                 self._answer(int(fault), {"errors": [{"message": "server error"}]}, {})
+                return
+            if fault in ("401", "403"):  # the key refused, or not allowed to send
+                self._answer(int(fault), {"errors": [{"message": "access forbidden"}]}, {})
                 return
             if self.path != "/v3/mail/send":
                 self._answer(404, {"errors": [{"message": "not found"}]}, {})
