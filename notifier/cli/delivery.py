@@ -204,7 +204,8 @@ def _refuse_unsent(report: SendReport, version: str) -> None:
     """Never a quiet exit 0 while someone has not been told."""
     from notifier.delivery.ledger import MAX_ATTEMPTS
 
-    unsent = report.counts.get("failed", 0)
+    planned = 0 if report.not_due else report.counts.get("planned", 0)  # put back unsent
+    unsent = report.counts.get("failed", 0) + planned
     if unsent:
         click.echo(
             f"error: {unsent} delivery(ies) of {report.release_id} failed and are not sent "

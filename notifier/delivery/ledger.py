@@ -306,8 +306,12 @@ def mark(engine: Engine, batch: Batch, sent: Sent, at: datetime) -> tuple[int, i
     """Record a transport's answer for a claimed batch in one transaction: (sent, failed).
 
     Only rows still claimed by this batch change: if a lease ran out and another worker took the
-    batch back, its answer wins. Errors are stored with every address in them masked.
+    batch back, its answer wins. Errors are stored with every address in them masked. A batch
+    whose request never left is put back (see `put_back`): it counts as failed for this run
+    only, for nobody can have been mailed.
     """
+    if not sent.ok and sent.never_left:
+        return 0, put_back(engine, batch, sent.error)
     table = db.deliveries
     ids = [d.id for d in batch.deliveries]
     failed = dict(sent.failures) if sent.ok else dict.fromkeys(ids, sent.error)
