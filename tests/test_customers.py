@@ -135,6 +135,37 @@ def test_addresses_differing_in_case_are_one_customer(notice_repo: NoticeRepo) -
     assert json.loads(counted.out) == {"total": 1, "active": 1, "suppressed": 0}
 
 
+def test_a_mailbox_is_one_however_its_domain_is_written(notice_repo: NoticeRepo) -> None:
+    """When an address comes in punycode, Unicode or other case, then import and suppress
+    treat it as one mailbox."""
+    path = notice_repo.path / "c.csv"
+    path.write_text(HEADER + "Li.Na@例子.中国,李娜,zh-CN,azure\n", encoding="utf-8")
+    assert run_notices("customers", "import", "c.csv", cwd=notice_repo.path).code == 0
+    path.write_text(HEADER + "li.na@XN--FSQU00A.XN--FIQS8S,李娜,en,azure\n", encoding="utf-8")
+    assert run_notices("customers", "import", "c.csv", cwd=notice_repo.path).code == 0
+    path.write_text(
+        HEADER + "wang@例子.中国,王伟,zh-CN,azure\nwang@xn--fsqu00a.xn--fiqs8s,王伟,en,azure\n",
+        encoding="utf-8",
+    )
+    duplicate = run_notices("customers", "import", "c.csv", cwd=notice_repo.path)
+    assert "c.csv: row 3: duplicate email w***@" in duplicate.err
+    suppressed = run_notices(
+        "customers",
+        "suppress",
+        "LI.NA@xn--fsqu00a.xn--fiqs8s",
+        "--reason",
+        "closed",
+        cwd=notice_repo.path,
+    )
+    assert suppressed.code == 0, suppressed.err
+    counted = run_notices("customers", "count", "--json", cwd=notice_repo.path)
+    assert json.loads(counted.out) == {"total": 1, "active": 0, "suppressed": 1}
+    unknown = run_notices(
+        "customers", "suppress", "not an address", "--reason", "x", cwd=notice_repo.path
+    )
+    assert unknown.code == 1
+
+
 def test_a_bad_row_late_in_a_big_file_leaves_nothing_imported(notice_repo: NoticeRepo) -> None:
     """When the last of 12,000 rows is bad, then none of the chunks already written is kept."""
     path = write_customers(notice_repo.path / "c.csv", 12_000)
