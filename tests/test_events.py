@@ -6,6 +6,7 @@ import base64
 import contextlib
 import csv
 import json
+import os
 import random
 import subprocess
 import sys
@@ -20,14 +21,15 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 from sqlalchemy import func, select
-from support.events import RELEASE, Signer, event, post, sent_release, snapshot
+from support.events import KEY, RELEASE, Signer, event, post, sent_release, snapshot
 from support.notify import VERSION
 from support.repos import NoticeRepo, run_notices
 from support.schedule import postgres_database
 
-from notifier.delivery import events_server
+from notifier.delivery import events_server, provenance
 from notifier.delivery.events import SIGNATURE_HEADER
-from notifier.settings import Settings
+from notifier.errors import ConfigError
+from notifier.settings import Settings, load_settings
 from notifier.storage import db
 
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
@@ -81,7 +83,8 @@ def test_signed_events_update_the_ledger(seeded_repo: NoticeRepo, signer: Signer
         "received": 7,
         "applied": 6,
         "duplicates": 0,
-        "unknown": 0,
+        "foreign": 0,
+        "invalid": 0,
         "ignored": 1,
         "suppressed": 2,
     }
@@ -103,6 +106,7 @@ def test_signed_events_update_the_ledger(seeded_repo: NoticeRepo, signer: Signer
             {"customer_id": 2, "email": "u***@e***.com", "reason": "bounce: 550 5.1.1 no user"},
             {"customer_id": 3, "email": "u***@e***.com", "reason": "dropped: Invalid"},
         ],
+        "failures": [],
     }
     text = run_notices("notify", "status", VERSION, cwd=seeded_repo.path).out
     assert text.splitlines()[1:] == [
@@ -164,8 +168,9 @@ def test_duplicates_out_of_order_and_unknown(seeded_repo: NoticeRepo, signer: Si
         "received": 7,
         "applied": 3,
         "duplicates": 1,
-        "unknown": 2,
-        "ignored": 1,
+        "foreign": 2,
+        "invalid": 1,
+        "ignored": 0,
         "suppressed": 0,
     }
     states = _deliveries(settings)
@@ -271,6 +276,7 @@ def test_events_serve_command(seeded_repo: NoticeRepo, signer: Signer) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "notifier", "events", "serve", "--host", "127.0.0.1", "--port", "0"],
         cwd=seeded_repo.path,
+        env={**os.environ, "NOTICES_EVENTS_KEY": KEY},
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -288,6 +294,30 @@ def test_events_serve_command(seeded_repo: NoticeRepo, signer: Signer) -> None:
         if process.stdout is not None:
             process.stdout.close()
     assert _deliveries(settings)[ids[0]] == ("sent", "delivered", True)
+
+
+def test_the_events_key_is_made_once_under_a_race(seeded_repo: NoticeRepo) -> None:
+    """When eight processes need the events key at once, then one key is made, owner-only, and
+    all of them use it."""
+    script = (
+        "import sys; from pathlib import Path; from notifier.delivery import provenance; "
+        "from notifier.settings import load_settings; "
+        "print(provenance.events_key(load_settings(Path(sys.argv[1]), {})).decode())"
+    )
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(seeded_repo.path)], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(8)
+    ]
+    keys = {run.communicate(timeout=60)[0].strip() for run in runs}
+    path = seeded_repo.path / "var" / "events.key"
+    assert keys == {path.read_text(encoding="ascii")}
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in path.parent.iterdir() if "events.key" in p.name] == ["events.key"]
+    path.chmod(0o644)
+    with pytest.raises(ConfigError, match="the events key is readable by other users"):
+        provenance.events_key(load_settings(seeded_repo.path, {}))
 
 
 def _tamper(path: Path, lines: list[str]) -> None:

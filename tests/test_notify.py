@@ -97,7 +97,7 @@ def test_sendgrid_batches_everyone_once(
     assert all(len(body["personalizations"]) <= 1000 for body in standin.accepted)
     first = standin.accepted[0]
     assert first["custom_args"] == {"release": f"privacy/zh-CN/{VERSION}"}
-    assert set(first["personalizations"][0]["custom_args"]) == {"delivery_id"}
+    assert set(first["personalizations"][0]["custom_args"]) == {"delivery_id", "notices_mac"}
     again = run_notices("notify", "send", VERSION, "--early", cwd=seeded_repo.path, env=env)
     assert again.out.endswith("sent 0, failed 0 in 0 batch(es)\n")
     assert len(standin.recipients()) == 2300

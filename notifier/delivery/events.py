@@ -4,6 +4,11 @@ A 202 from SendGrid only means queued; these events say what happened next (deli
 dropped), so the proof of notice can say whether a customer was actually reached. A post counts
 only when its ECDSA P-256 signature over timestamp + raw body checks out with the configured public
 key and its timestamp is fresh; the same signed content is never accepted twice.
+
+The webhook is per account: other applications' events arrive too. Within a valid post each event
+stands alone: it changes a delivery only when the MAC in its custom args verifies (see
+`provenance`) and its address is that delivery's mailbox; anything else is counted and dropped,
+and the post is still answered 200, so SendGrid neither retries nor loses the good events.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import binascii
 import hashlib
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -25,8 +31,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 
+from notifier.delivery import provenance
 from notifier.delivery.mail import scrub
+from notifier.delivery.mailbox import same_mailbox
 from notifier.errors import ConfigError
+from notifier.settings import Settings
 from notifier.storage import db
 
 log = logging.getLogger(__name__)
@@ -40,6 +49,10 @@ _RANK = {"": 0, "processed": 1, "deferred": 2, "blocked": 2, "delivered": 3, "bo
 _RANK["dropped"] = 3
 _FAILED = ("bounce", "dropped")
 _CHUNK = 500
+_MAX_ID = 2**31 - 1  # the ledger's ids are 32-bit integers (PostgreSQL refuses more)
+_MAX_DIGITS = 20  # a longer number in a post is no id or timestamp of ours
+# Why an event of a valid post changed nothing: kept as counts, never as the event.
+INVALID, IGNORED, FOREIGN = "invalid", "ignored", "foreign"
 
 
 class Rejected(Exception):
@@ -53,10 +66,12 @@ class Rejected(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One event of a post, reduced to what the ledger needs (no address is kept)."""
+    """One event of a post whose MAC verified, reduced to what the ledger needs; `email` is
+    only compared with the delivery's mailbox, never kept."""
 
     delivery_id: int
-    release: str | None
+    release: str
+    email: str
     event: str
     sg_event_id: str
     at: datetime
@@ -66,10 +81,16 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class IngestReport:
+    """What became of each event of a post: applied, or why not. `foreign`: not provably ours
+    (no or a wrong MAC, an unknown delivery, another address); `invalid`: ours in form but
+    broken (wrong types, missing fields, numbers out of range, not an object); `ignored`: a
+    kind that says nothing about delivery (open, click)."""
+
     received: int
     applied: int
     duplicates: int
-    unknown: int
+    foreign: int
+    invalid: int
     ignored: int
     suppressed: int
 
@@ -78,7 +99,8 @@ class IngestReport:
             "received": self.received,
             "applied": self.applied,
             "duplicates": self.duplicates,
-            "unknown": self.unknown,
+            "foreign": self.foreign,
+            "invalid": self.invalid,
             "ignored": self.ignored,
             "suppressed": self.suppressed,
         }
@@ -147,41 +169,83 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _bounded_int(text: str) -> int | float:
+    """A JSON integer; one too long to be an id or a timestamp becomes infinity, so that its
+    event alone is invalid (Python refuses ints of over 4,300 digits: the whole post would be)."""
+    return int(text) if len(text) <= _MAX_DIGITS else math.inf
+
+
 def parse(body: bytes) -> list[Any]:
     try:
-        events = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
+        events = json.loads(body, parse_int=_bounded_int)
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise Rejected(400, "body is not JSON") from error
     if not isinstance(events, list):
         raise Rejected(400, "body is not a JSON array of events")
     return events
 
 
-def _event(raw: Any) -> Event | None:
-    """An event we act on, or None (not ours, or not a kind that tells us about delivery)."""
-    if not isinstance(raw, dict) or raw.get("event") not in HANDLED:
+def _delivery_id(value: Any) -> int | None:
+    """Our custom arg is a decimal string; SendGrid may give it back as a number."""
+    if isinstance(value, str) and value.isascii() and value.isdecimal() and len(value) <= 10:
+        number = int(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        return None
+    return number if 0 < number <= _MAX_ID else None
+
+
+def _moment(value: Any) -> datetime | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     try:
-        delivery_id = int(str(raw["delivery_id"]))
-        at = datetime.fromtimestamp(int(raw["timestamp"]), UTC)
-    except (KeyError, ValueError, TypeError, OverflowError, OSError):
+        return datetime.fromtimestamp(int(value), UTC)
+    except (ValueError, OverflowError, OSError):
         return None
+
+
+def _event(raw: Any, key: bytes) -> Event | str:
+    """An event of ours that tells about delivery, or why not: INVALID, IGNORED or FOREIGN."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("event"), str):
+        return INVALID
+    if raw["event"] not in HANDLED:
+        return IGNORED
+    mac, release = raw.get(provenance.TAG_ARG), raw.get("release")
+    if mac is None or release is None or "delivery_id" not in raw:
+        return FOREIGN  # without our custom args: another application's mail, or a test mail
+    delivery_id, at, email = (
+        _delivery_id(raw["delivery_id"]),
+        _moment(raw.get("timestamp")),
+        raw.get("email"),
+    )
+    if not isinstance(mac, str) or not isinstance(release, str) or not isinstance(email, str):
+        return INVALID
+    if delivery_id is None or at is None:
+        return INVALID
+    try:  # a lone surrogate cannot be stored: it would fail the whole post's transaction
+        canonical = json.dumps(raw, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return INVALID
+    if not provenance.verifies(key, release, delivery_id, mac):
+        return FOREIGN
     kind = str(raw["event"])
     sg_event_id = raw.get("sg_event_id")
     if not isinstance(sg_event_id, str) or not sg_event_id:
-        canonical = json.dumps(raw, sort_keys=True, ensure_ascii=False)
-        sg_event_id = "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        sg_event_id = "sha256:" + hashlib.sha256(canonical).hexdigest()
     # a receiving server's answer often quotes the address: it reaches the ledger and
     # `notices notify status` masked, like every address we keep outside the directory
     reason = raw.get("reason") or raw.get("response")
+    if "\x00" in f"{sg_event_id}{reason}":  # PostgreSQL refuses NUL in text
+        return INVALID
     bounce_type = str(raw.get("type") or "bounce")
     hard = kind == "dropped" or (kind == "bounce" and bounce_type != "blocked")
     if kind == "bounce" and not hard:
         kind = "blocked"
-    release = raw.get("release")
     return Event(
         delivery_id,
-        str(release) if release is not None else None,
+        release,
+        email,
         kind,
         sg_event_id[:200],
         at,
@@ -209,8 +273,8 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
 class Ingestor:
     """Folds verified posts into the ledger, one transaction per post, one post at a time."""
 
-    def __init__(self, engine: Engine, *, max_age: int = MAX_AGE_SECONDS) -> None:
-        self._engine, self._max_age = engine, max_age
+    def __init__(self, engine: Engine, key: bytes, *, max_age: int = MAX_AGE_SECONDS) -> None:
+        self._engine, self._key, self._max_age = engine, key, max_age
         self._lock = threading.Lock()
 
     def ingest(self, digest: str, raw_events: Sequence[Any]) -> IngestReport:
@@ -230,10 +294,10 @@ class Ingestor:
     def _apply(
         self, connection: Connection, raw_events: Sequence[Any], now: datetime
     ) -> IngestReport:
-        parsed = [_event(raw) for raw in raw_events]
-        events = [e for e in parsed if e is not None]
-        ignored = len(parsed) - len(events)
-        deliveries, recorded = db.deliveries, db.delivery_events
+        parsed = [_event(raw, self._key) for raw in raw_events]
+        events = [e for e in parsed if isinstance(e, Event)]
+        refused = {kind: parsed.count(kind) for kind in (INVALID, IGNORED, FOREIGN)}
+        deliveries, recorded, customers = db.deliveries, db.delivery_events, db.customers
         rows: dict[int, Any] = {}
         for chunk in _chunks(sorted({e.delivery_id for e in events})):
             found = connection.execute(
@@ -245,15 +309,14 @@ class Ingestor:
                     deliveries.c.delivery_state,
                     deliveries.c.state_at,
                     deliveries.c.delivered_at,
-                ).where(deliveries.c.id.in_(chunk))
+                    customers.c.email,
+                )
+                .join(customers, customers.c.id == deliveries.c.customer_id)
+                .where(deliveries.c.id.in_(chunk))
             )
             rows.update({row.id: row for row in found})
-        known = [
-            e
-            for e in events
-            if e.delivery_id in rows and e.release in (None, rows[e.delivery_id].release_id)
-        ]
-        unknown = len(events) - len(known)
+        known = [e for e in events if _matches(e, rows.get(e.delivery_id))]
+        foreign = refused[FOREIGN] + len(events) - len(known)
         seen: set[str] = set()
         for chunk in _chunks(sorted({e.sg_event_id for e in known})):
             seen.update(
@@ -283,7 +346,13 @@ class Ingestor:
             )
         suppressed = self._update(connection, rows, fresh)
         return IngestReport(
-            len(raw_events), len(fresh), len(known) - len(fresh), unknown, ignored, suppressed
+            len(raw_events),
+            len(fresh),
+            len(known) - len(fresh),
+            foreign,
+            refused[INVALID],
+            refused[IGNORED],
+            suppressed,
         )
 
     def _update(self, connection: Connection, rows: dict[int, Any], fresh: list[Event]) -> int:
@@ -332,6 +401,13 @@ class Ingestor:
         return len(reasons)
 
 
+def _matches(event: Event, row: Any) -> bool:
+    """The delivery the event names exists, of its release, sent to the event's mailbox."""
+    return (
+        row is not None and row.release_id == event.release and same_mailbox(event.email, row.email)
+    )
+
+
 class Receiver:
     """What the HTTP endpoint calls: verify, parse, ingest; Rejected leaves everything unchanged."""
 
@@ -342,14 +418,17 @@ class Receiver:
         digest = self._verifier.verify(signature, timestamp, body)
         report = self._ingestor.ingest(digest, parse(body))
         log.info(
-            "webhook post: %d events, %d applied, %d duplicate, %d unknown",
+            "webhook post: %d events, %d applied, %d duplicate, %d foreign, %d invalid",
             report.received,
             report.applied,
             report.duplicates,
-            report.unknown,
+            report.foreign,
+            report.invalid,
         )
         return report
 
 
-def receiver_for(engine: Engine, public_key: str) -> Receiver:
-    return Receiver(Verifier(load_public_key(public_key)), Ingestor(engine))
+def receiver_for(settings: Settings) -> Receiver:
+    """The webhook's receiver: SendGrid's public key checks posts, our events key each event."""
+    verifier = Verifier(load_public_key(settings.webhook_public_key))
+    return Receiver(verifier, Ingestor(db.engine(settings), provenance.events_key(settings)))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
-from notifier.delivery import customers, ledger, proof_chain
+from notifier.delivery import customers, ledger, proof_chain, provenance
 from notifier.delivery.mail import Message, Recipient, Sent, Transport, lease_seconds, scrub
 from notifier.delivery.mail.outbox import OutboxTransport
 from notifier.delivery.mail.render import ChangeNote, NoticeContent, mail_locale, render
@@ -317,6 +317,7 @@ def _send_batches(
     back what dead workers left and go on. Returns (sent, failed, batches, taken back)."""
     release, engine = plan_.release, db.engine(settings)
     messages = _messages(settings, plan_)
+    key = provenance.events_key(settings)
     total = ledger.counts(engine, release.id)["planned"]
     sent = failed = batches = taken_back = 0
     streak = endpoint = Streak()  # endpoint: the last streak, kept when a batch succeeds
@@ -333,7 +334,10 @@ def _send_batches(
                 after=last,
             ):
                 last = batch.deliveries[-1].id
-                recipients = [Recipient(d.id, d.email, d.name) for d in batch.deliveries]
+                recipients = [
+                    Recipient(d.id, d.email, d.name, provenance.tag(key, release.id, d.id))
+                    for d in batch.deliveries
+                ]
                 outcome = transport.send(message, recipients, release_id=release.id)
                 done, missed = _record(settings, batch, recipients, outcome)
                 sent, failed, batches = sent + done, failed + missed, batches + 1

@@ -84,6 +84,7 @@ class Settings:
     smtp_username: str
     smtp_password: Secret | None
     webhook_public_key: str
+    events_key: Secret | None  # NOTICES_EVENTS_KEY; None: the one kept in var/events.key
     materiality_overrides: MaterialityTable
     lint_overrides: LintTable
 
@@ -194,6 +195,23 @@ def _mail_backend(environ: Mapping[str, str], has_key: bool) -> str:
     return backend
 
 
+MIN_EVENTS_KEY = 32
+
+
+def _events_key(environ: Mapping[str, str]) -> Secret | None:
+    """NOTICES_EVENTS_KEY, the MAC key of our events' custom args; never echoed."""
+    key = environ.get("NOTICES_EVENTS_KEY")
+    if not key:
+        return None
+    if len(key) < MIN_EVENTS_KEY or not key.isascii() or any(c.isspace() for c in key):
+        raise ConfigError(
+            f"NOTICES_EVENTS_KEY must be at least {MIN_EVENTS_KEY} ASCII characters, no spaces",
+            hint="use `python -c 'import secrets; print(secrets.token_hex(32))'`, "
+            "or unset it to keep a generated key in var/events.key",
+        )
+    return Secret(key)
+
+
 def load_settings(repo: Path, environ: Mapping[str, str]) -> Settings:
     """Read `repo/notices.toml` and the environment into validated `Settings`."""
     from notifier.settings.schema import validated  # pydantic: paid by commands that load settings
@@ -229,6 +247,7 @@ def load_settings(repo: Path, environ: Mapping[str, str]) -> Settings:
         smtp_username=smtp.username,
         smtp_password=Secret(smtp_password) if smtp_password else None,
         webhook_public_key=file.events.public_key,
+        events_key=_events_key(environ),
         materiality_overrides=file.materiality,
         lint_overrides=file.lint,
     )

@@ -50,7 +50,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from cryptography.x509.oid import NameOID
 from sqlalchemy import select
 from support import sendgrid_standin
-from support.events import Signer, event, post, sent_release, snapshot
+from support.events import KEY, Signer, event, post, sent_release, snapshot
 from support.notify import API_KEY, NOTICE
 from support.repos import (
     PROJECT,
@@ -329,7 +329,12 @@ def _run_flow(tmp: Path) -> Flow:
     repo = _repo(tmp / "repo", f'\n[events]\npublic_key = "{signer.public}"\n')
     flow = Flow(repo.path, repo.path / "var" / "notices.db")
     url = f"sqlite:///{flow.database}"
-    env = _env(SENDGRID_API_KEY=API_KEY, SENDGRID_API_HOST=standin.url, NOTICES_DATABASE_URL=url)
+    env = _env(
+        SENDGRID_API_KEY=API_KEY,
+        SENDGRID_API_HOST=standin.url,
+        NOTICES_DATABASE_URL=url,
+        NOTICES_EVENTS_KEY=KEY,  # the events' MAC key of `event`: the flow's events are ours
+    )
     wrong = {**env, "SENDGRID_API_KEY": WRONG_KEY}
     demo = _start("-vv", "demo", "--dir", str(tmp / "demo"), cwd=tmp, env=_env(), logs=logs)
     started = [demo]  # stopped in any case, so a failed flow leaves no process behind
@@ -337,7 +342,7 @@ def _run_flow(tmp: Path) -> Flow:
     _write_csv(repo.path / "c.csv", [(a, n, loc, "azure;powerbi") for a, n, loc in rows])
     _write_csv(repo.path / "bad.csv", list(BAD_ROWS))
     flow.names = {a.lower(): n for a, n, _ in rows}
-    flow.secrets = {API_KEY, WRONG_KEY, REVIEWER, STRANGER, "placeholder.sec@example.org"}
+    flow.secrets = {API_KEY, WRONG_KEY, KEY, REVIEWER, STRANGER, "placeholder.sec@example.org"}
     flow.secrets |= {a for a, _, _ in rows} | {row[0] for row in BAD_ROWS}
     try:
         flow.run("db upgrade", "db", "upgrade", env=env, expected=0)

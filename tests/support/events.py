@@ -1,4 +1,8 @@
-"""Shared pieces for event-webhook tests: a real key pair, signed posts, a sent release."""
+"""Shared pieces for event-webhook tests: a real key pair, signed posts, a sent release.
+
+Releases are sent with NOTICES_EVENTS_KEY = KEY, so `event` makes events that are ours (the MAC
+of their custom args verifies); `tag=` or `email=` make them foreign.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
-from notifier.delivery import notify
+from notifier.delivery import notify, provenance
 from notifier.delivery.events import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from notifier.settings import Settings, load_settings
 from notifier.storage import db
@@ -22,6 +26,7 @@ from support.notify import VERSION, material_repo, write_customers
 from support.repos import NoticeRepo, run_notices
 
 RELEASE = f"privacy/zh-CN/{VERSION}"
+KEY = "events-key-for-tests-0123456789abcdef"  # NOTICES_EVENTS_KEY of `sent_release`
 
 
 @dataclass(frozen=True)
@@ -62,32 +67,50 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str,
         return error.code, json.loads(error.read())
 
 
+def tag(delivery_id: int | str, release: str = RELEASE, key: str = KEY) -> str:
+    """The MAC our sender puts in a delivery's custom args."""
+    return provenance.tag(key.encode("ascii"), release, int(delivery_id))
+
+
 def event(
     delivery_id: int | str, kind: str, stamp: int, sg_id: str, **extra: Any
 ) -> dict[str, Any]:
-    """An event as SendGrid posts it: custom_args flattened into the event object."""
+    """An event as SendGrid posts it: custom_args flattened into the event object. The address
+    is customer N's of `write_customers` (delivery N of a fresh ledger), the MAC ours."""
+    release = extra.get("release", RELEASE)
+    number = str(delivery_id)
     return {
-        "email": f"user{delivery_id}@example.com",
+        "email": f"user{int(number):06d}@example.com" if number.isdecimal() else "x@example.com",
         "timestamp": stamp,
         "event": kind,
         "sg_event_id": sg_id,
         "sg_message_id": f"msg{delivery_id}.filter",
-        "delivery_id": str(delivery_id),
-        "release": RELEASE,
+        "delivery_id": number,
+        "release": release,
+        provenance.TAG_ARG: tag(number, release) if number.isdecimal() else "0" * 64,
         **extra,
     }
 
 
 def sent_release(
-    repo: NoticeRepo, customers: int, signer: Signer, env: dict[str, str] | None = None
+    repo: NoticeRepo,
+    customers: int,
+    signer: Signer,
+    env: dict[str, str] | None = None,
+    *,
+    addresses: tuple[str, ...] = (),
 ) -> tuple[Settings, list[int]]:
-    """A material release mailed (outbox) to `customers`; settings carry the signer's key."""
+    """A material release mailed (outbox) to `customers`, then to `addresses`; settings carry
+    the signer's key and NOTICES_EVENTS_KEY = KEY."""
+    env = {"NOTICES_EVENTS_KEY": KEY, **(env or {})}
     material_repo(repo)
     write_customers(repo.path / "c.csv", customers)
+    with (repo.path / "c.csv").open("a", encoding="utf-8") as extra:  # customers N+1, N+2, ...
+        extra.writelines(f"{address},,zh-CN,azure\n" for address in addresses)
     assert run_notices("customers", "import", "c.csv", cwd=repo.path, env=env).code == 0
-    settings = replace(load_settings(repo.path, env or {}), webhook_public_key=signer.public)
+    settings = replace(load_settings(repo.path, env), webhook_public_key=signer.public)
     report = notify.send(settings, VERSION, early=True)
-    assert report.sent == customers
+    assert report.sent == customers + len(addresses)
     with db.engine(settings).connect() as connection:
         ids = connection.execute(select(db.deliveries.c.id).order_by(db.deliveries.c.id))
         return settings, list(ids.scalars())

@@ -35,11 +35,13 @@ class Message:
 
 @dataclass(frozen=True, slots=True)
 class Recipient:
-    """One addressee; `delivery_id` is the opaque ledger id, the only thing sent as custom_args."""
+    """One addressee; `delivery_id` is the opaque ledger id and `tag` its MAC (see
+    `provenance`): the only things sent as custom_args."""
 
     delivery_id: int
     email: str
     name: str
+    tag: str = ""  # none for a test mail: its events are never ours
 
     def substitutions(self, fallback: str) -> dict[str, str]:
         """The name for the text part (no line breaks) and for the HTML part (escaped).

@@ -27,6 +27,7 @@ from urllib.parse import SplitResult, urlsplit
 from sendgrid import SendGridAPIClient
 
 from notifier.delivery.mail import MAX_WAIT_SECONDS, Message, Recipient, Sent, scrub
+from notifier.delivery.provenance import TAG_ARG
 from notifier.errors import MailFailure
 from notifier.settings import Secret
 
@@ -49,7 +50,7 @@ def request_body(
             {
                 "to": [{"email": r.email}],
                 "substitutions": r.substitutions(fallback_name),
-                "custom_args": {"delivery_id": str(r.delivery_id)},
+                "custom_args": _custom_args(r),
             }
             for r in recipients
         ],
@@ -69,6 +70,14 @@ def request_body(
     if reply_to:
         body["reply_to"] = {"email": reply_to}
     return body
+
+
+def _custom_args(recipient: Recipient) -> dict[str, str]:
+    """What comes back in each event to prove it is ours: the delivery id and its MAC."""
+    args = {"delivery_id": str(recipient.delivery_id)}
+    if recipient.tag:
+        args[TAG_ARG] = recipient.tag
+    return args
 
 
 class SendGridTransport:
