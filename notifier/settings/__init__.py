@@ -171,7 +171,7 @@ def _api_key(environ: Mapping[str, str]) -> Secret | None:
     return Secret(key)
 
 
-SECRET_VARIABLES = ("SENDGRID_API_KEY", "NOTICES_SMTP_PASSWORD")
+SECRET_VARIABLES = ("SENDGRID_API_KEY", "NOTICES_SMTP_PASSWORD", "NOTICES_EVENTS_KEY")
 
 
 def scrub_secrets(text: str, environ: Mapping[str, str]) -> str:

@@ -352,3 +352,24 @@ def test_custom_args_are_opaque_and_signed(
         a == {"delivery_id": a["delivery_id"], "notices_mac": tag(a["delivery_id"])} for a in args
     )
     assert "@" not in json.dumps([body["custom_args"] for body in bodies] + args)
+
+
+@pytest.mark.parametrize("value", ["short-but-secret", "a key with spaces in it, long enough"])
+def test_a_bad_events_key_is_named_never_shown(
+    seeded_repo: NoticeRepo, value: str, record_property: Prop
+) -> None:
+    """When NOTICES_EVENTS_KEY is too short or holds spaces, then the command stops with one
+    line naming the variable, never its value."""
+    result = run_notices(
+        "notify", "status", VERSION, cwd=seeded_repo.path, env={"NOTICES_EVENTS_KEY": value}
+    )
+    _record(
+        record_property,
+        SECURITY,
+        "events not ours",
+        f"NOTICES_EVENTS_KEY of {len(value)} characters{' with spaces' if ' ' in value else ''}",
+        f"exit {result.code}: {result.err.strip()}",
+    )
+    assert result.code == 1 and result.err.count("\n") == 1
+    assert result.err.startswith("error: NOTICES_EVENTS_KEY must be at least 32 ASCII characters")
+    assert value not in result.out + result.err
