@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, insert, select
 from support.notify import write_customers
 from support.repos import NoticeRepo, run_notices
+from support.schedule import postgres_database
+
+from notifier.storage import db, schema
 
 HEADER = "email,name,locale,services\n"
 
@@ -185,3 +193,61 @@ def test_missing_file(notice_repo: NoticeRepo) -> None:
         1,
         "error: nope.csv: file not found (hint: check the path)\n",
     )
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_0004_puts_every_address_in_its_mailbox_form(
+    notice_repo: NoticeRepo, backend: str
+) -> None:
+    """When a database from before one mailbox form holds several spellings of a mailbox, then
+    `db upgrade` gives the lowest id the mailbox form and any suppression, and suppresses the
+    others as its duplicates; an address that does not validate is left as it is."""
+    rows = [
+        ("Wang.Wei@Example.com", None),
+        ("wang.wei@example.com", None),
+        ("LI.NA@例子.中国", None),
+        ("li.na@XN--FSQU00A.XN--FIQS8S", "bounce: 550 5.1.1"),
+        ("ok@example.com", None),
+        ("not an address", None),
+    ]
+    with contextlib.ExitStack() as stack:
+        if backend == "sqlite":
+            url = f"sqlite:///{(notice_repo.path.parent / 'old.db').as_posix()}"
+        else:
+            url = stack.enter_context(postgres_database())
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            command.upgrade(schema.config(connection), "0003")
+            connection.execute(
+                insert(db.customers),
+                [
+                    {
+                        "email": email,
+                        "name": "客户",
+                        "locale": "zh-CN",
+                        "services": ";azure;",
+                        "suppressed_reason": reason,
+                        "updated_at": datetime.now(UTC),
+                    }
+                    for email, reason in rows
+                ],
+            )
+        env = {"NOTICES_DATABASE_URL": url}
+        upgraded = run_notices("db", "upgrade", cwd=notice_repo.path, env=env)
+        assert upgraded.code == 0, upgraded.err
+        with engine.connect() as connection:
+            table = db.customers
+            found = connection.execute(
+                select(table.c.id, table.c.email, table.c.suppressed_reason).order_by(table.c.id)
+            ).all()
+        engine.dispose()
+    assert [tuple(row) for row in found] == [
+        (1, "Wang.Wei@Example.com", "duplicate of customer 2"),
+        (2, "wang.wei@example.com", None),
+        (3, "li.na@例子.中国", "bounce: 550 5.1.1"),
+        (4, "li.na@XN--FSQU00A.XN--FIQS8S", "bounce: 550 5.1.1"),
+        (5, "ok@example.com", None),
+        (6, "not an address", None),
+    ]
+    assert "2 customer row(s) were the same mailbox as another" in upgraded.err
+    assert "1 customer address(es) do not validate" in upgraded.err

@@ -20,10 +20,10 @@ from typing import BinaryIO
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from notifier.delivery.mailbox import mailbox
 from notifier.errors import CustomerImportError, NoticeError
 from notifier.locales import LOCALES
 from notifier.logs import mask_email
+from notifier.mailbox import mailbox
 from notifier.settings import Settings
 from notifier.storage import db
 

@@ -33,8 +33,8 @@ from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, up
 
 from notifier.delivery import provenance
 from notifier.delivery.mail import scrub
-from notifier.delivery.mailbox import same_mailbox
 from notifier.errors import ConfigError
+from notifier.mailbox import same_mailbox
 from notifier.settings import Settings
 from notifier.storage import db
 
