@@ -17,7 +17,6 @@ import random
 import socket
 import threading
 import time
-import urllib.error
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http.client import HTTPConnection, HTTPException, HTTPMessage, HTTPSConnection
@@ -245,9 +244,7 @@ def _connection_problem(error: Exception, timeout: float) -> str:
 def _unreachable(error: Exception) -> MailFailure:
     """UNREACHABLE when the request never left: the port refused it or the name did not
     resolve (every batch would fail alike); OTHER for a failure of this request alone."""
-    reason = getattr(error, "reason", None) if isinstance(error, urllib.error.URLError) else None
-    cause = reason if isinstance(reason, BaseException) else error
-    dead = isinstance(cause, (ConnectionRefusedError, socket.gaierror))
+    dead = isinstance(error, (ConnectionRefusedError, socket.gaierror))
     return MailFailure.UNREACHABLE if dead else MailFailure.OTHER
 
 
