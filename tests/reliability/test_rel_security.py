@@ -684,7 +684,10 @@ def test_sendgrid_request_keeps_names_inert(
     )
     assert set(item) == {"to", "substitutions", "custom_args"}
     assert item["to"] == [{"email": address.lower()}] and "headers" not in body
-    assert set(body["custom_args"]) == {"release"} and set(item["custom_args"]) == {"delivery_id"}
+    assert set(body["custom_args"]) == {"release"} and set(item["custom_args"]) == {
+        "delivery_id",
+        "notices_mac",
+    }
     assert NAME_HTML in html and NAME_TEXT not in html and NAME_HTML not in text
     assert NAME_TEXT not in subs[NAME_TEXT] + subs[NAME_HTML]
     assert NAME_HTML not in subs[NAME_TEXT] + subs[NAME_HTML]
