@@ -21,10 +21,10 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT / "tests"))
 
-from conftest import NoticeRepo, seed_text  # noqa: E402
 from sqlalchemy import select  # noqa: E402
-from support_events import Signer, event, post  # noqa: E402
-from support_notify import NOTICE, VERSION, amended, write_customers  # noqa: E402
+from support.events import KEY, Signer, event, post  # noqa: E402
+from support.notify import NOTICE, VERSION, amended, write_customers  # noqa: E402
+from support.repos import NoticeRepo, seed_text  # noqa: E402
 
 from notifier.delivery import customers, events_server, notify  # noqa: E402
 from notifier.settings import load_settings  # noqa: E402
@@ -49,7 +49,8 @@ def main(count: int) -> None:
     signer = Signer.new()
     with tempfile.TemporaryDirectory() as folder:
         repo = _repo(Path(folder) / "repo")
-        settings = replace(load_settings(repo.path, {}), webhook_public_key=signer.public)
+        environ = {"NOTICES_EVENTS_KEY": KEY}  # the key `event` signs its custom args with
+        settings = replace(load_settings(repo.path, environ), webhook_public_key=signer.public)
         customers.import_csv(write_customers(repo.path / "c.csv", count), settings)
         notify.send(settings, VERSION, early=True)
         with db.engine(settings).connect() as connection:

@@ -20,9 +20,9 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT / "tests"))
 
-import sendgrid_standin  # noqa: E402
-from conftest import NoticeRepo, seed_text  # noqa: E402
-from support_notify import API_KEY, NOTICE, VERSION, amended, write_customers  # noqa: E402
+from support import sendgrid_standin  # noqa: E402
+from support.notify import API_KEY, NOTICE, VERSION, amended, write_customers  # noqa: E402
+from support.repos import NoticeRepo, seed_text  # noqa: E402
 
 SAMPLE = 2000
 TARGET_RATE = 5000

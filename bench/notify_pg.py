@@ -23,10 +23,10 @@ import psycopg
 
 BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH), str(BENCH.parent / "tests")]
-import sendgrid_standin  # noqa: E402
-from conftest import NoticeRepo  # noqa: E402
 from notify import bench_repo, timed_notices  # noqa: E402
-from support_notify import API_KEY, VERSION, write_customers  # noqa: E402
+from support import sendgrid_standin  # noqa: E402
+from support.notify import API_KEY, VERSION, write_customers  # noqa: E402
+from support.repos import NoticeRepo  # noqa: E402
 
 ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 WORKERS = (1, 4)
