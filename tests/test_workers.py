@@ -167,6 +167,37 @@ def test_a_worker_killed_mid_batch_is_taken_over(
     assert "killed by SIGKILL" in err
 
 
+def test_workers_facing_a_dead_endpoint_stop_the_run_once(
+    seeded_repo: NoticeRepo, pg_env: dict[str, str]
+) -> None:
+    """When nothing listens at the API host, then each of `--workers 2` gives up after 3
+    batches in a row and the parent ends the run with one line: it neither counts them as dead
+    workers nor sends the rest itself (which would give up a second time)."""
+    path = seeded_repo.path / "notices.toml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("max_retries = 5", "max_retries = 0"),
+        encoding="utf-8",
+    )
+    _import(seeded_repo, pg_env, 1000)
+    with socket.socket() as probe:  # a port nothing listens on: connecting is refused at once
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    code, out, err = _finish(
+        _start(seeded_repo, {**pg_env, "SENDGRID_API_HOST": dead}, "--workers", "2")
+    )
+    assert (code, out) == (1, "")
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 3, err  # each worker's own line, then the parent's
+    assert all("could not be reached (3 batch(es) in a row)" in line for line in errors[:2])
+    assert errors[2].startswith("error: 2 of 2 worker(s) stopped with an error (above)")
+    assert "taken back" not in err and "finishing it in this process" not in err
+    engine = create_engine(pg_env["NOTICES_DATABASE_URL"])
+    with engine.connect() as connection:
+        rows = connection.execute(select(db.deliveries.c.status, db.deliveries.c.attempts))
+        assert Counter(rows.all()) == {("planned", 0): 1000}  # nothing sent, no attempt spent
+    engine.dispose()
+
+
 def _send_all_then_claim(
     repo: NoticeRepo, env: dict[str, str], claimed_by: str, claimed_at: str
 ) -> None:

@@ -70,6 +70,13 @@ def send(
             process.send_signal(signal.SIGTERM)
         raise
     reports = [_report(process) for process in processes]
+    stopped = [p for p, report in zip(processes, reports, strict=True) if _refused(p, report)]
+    if stopped:  # they gave up (endpoint down, key refused) or failed: the parent would too
+        raise NotifyError(
+            f"{len(stopped)} of {workers} worker(s) stopped with an error (above); the others "
+            f"were not restarted and this process did not finish their work",
+            hint=f"`notices notify status {version}` says why; fix the cause, then rerun",
+        )
     lost = sum(1 for report in reports if report is None)
     total = _sum(release.id, [r for r in reports if r is not None], lost)
     if any(ledger.counts(engine, release.id)[state] for state in UNFINISHED):
@@ -118,10 +125,15 @@ def _report(process: subprocess.Popen[str]) -> notify.SendReport | None:
     try:
         found = json.loads(output)
     except json.JSONDecodeError:
-        log.error("worker %d stopped with exit code %d", process.pid, process.returncode)
-        return None
+        return None  # it printed its own error line on stderr
     keys = ("sent", "failed", "batches", "reclaimed", "not_due", "counts", "bounced", "in_flight")
     return notify.SendReport(found["release"], *(found[key] for key in keys))
+
+
+def _refused(process: subprocess.Popen[str], report: notify.SendReport | None) -> bool:
+    """A worker that ended with an error line and no report, as opposed to one that was killed
+    (taken back and finished) or one that reported and exited 1 for failed deliveries."""
+    return report is None and process.returncode > 0
 
 
 def _sum(release_id: str, reports: list[notify.SendReport], lost: int) -> notify.SendReport:
