@@ -28,8 +28,9 @@ INTRO = """\
 # Reliability and security
 
 What the suite in `tests/reliability/` checks, and what it observed the last time it ran.
-Every case runs the real parts: the `notices` command in a subprocess, real git repositories,
-SQLite and PostgreSQL, the SendGrid stand-in, an SMTP relay, the Event Webhook over HTTP.
+Every case runs the real parts: the `notices` command (in the test's process, or in its own
+where the case is about processes), real git repositories, SQLite and PostgreSQL, the SendGrid
+stand-in, an SMTP relay, the Event Webhook over HTTP.
 
 - **Bad input**: broken notice files, CSVs, settings, git histories and command lines must give a
   clear one-line error naming the file and line (or CSV row), exit non-zero, and write nothing.
