@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import csv
 import json
 import os
@@ -11,7 +10,6 @@ import random
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,12 +19,12 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 from sqlalchemy import func, select
-from support.events import KEY, RELEASE, Signer, event, post, sent_release, snapshot
+from support.events import KEY, RELEASE, Signer, event, post, sent_release, serving, snapshot
 from support.notify import VERSION
 from support.repos import NoticeRepo, run_notices
 from support.schedule import postgres_database
 
-from notifier.delivery import events_server, provenance
+from notifier.delivery import provenance
 from notifier.delivery.events import SIGNATURE_HEADER
 from notifier.errors import ConfigError
 from notifier.settings import Settings, load_settings
@@ -40,15 +38,6 @@ def signer() -> Signer:
     return Signer.new()
 
 
-@contextlib.contextmanager
-def _serving(settings: Settings) -> Iterator[str]:
-    server = events_server.start(settings, "127.0.0.1", 0)
-    events_server.serve_in_thread(server)
-    try:
-        yield server.url
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _deliveries(settings: Settings) -> dict[int, tuple[str, str | None, bool]]:
@@ -76,7 +65,7 @@ def test_signed_events_update_the_ledger(seeded_repo: NoticeRepo, signer: Signer
             event(ids[5], "open", now - 5, "e7"),
         ]
     ).encode()
-    with _serving(settings) as url:
+    with serving(settings) as url:
         status, answer = post(url, body, signer.headers(body))
     assert status == 200
     assert answer == {
@@ -125,7 +114,7 @@ def test_refused_posts_change_nothing(seeded_repo: NoticeRepo, signer: Signer) -
     raw = base64.b64decode(good[SIGNATURE_HEADER])
     r, s = decode_dss_signature(raw)
     flipped = base64.b64encode(encode_dss_signature(r, P256_ORDER - s)).decode()
-    with _serving(settings) as url:
+    with serving(settings) as url:
         assert post(url, body, {})[0] == 401
         assert post(url, body, Signer.new().headers(body))[0] == 403
         assert post(url, body.replace(b"delivered", b"bounce"), good)[0] == 403
@@ -160,7 +149,7 @@ def test_duplicates_out_of_order_and_unknown(seeded_repo: NoticeRepo, signer: Si
         event("not-a-number", "delivered", now, "x6"),
     ]
     second = json.dumps(late).encode()
-    with _serving(settings) as url:
+    with serving(settings) as url:
         assert post(url, first, signer.headers(first))[0] == 200
         status, answer = post(url, second, signer.headers(second))
     assert status == 200
@@ -193,7 +182,7 @@ def test_a_burst_of_10000_events(seeded_repo: NoticeRepo, signer: Signer) -> Non
     ]
     random.Random(8).shuffle(burst)
     bodies = [json.dumps(burst[i : i + 1000]).encode() for i in range(0, len(burst), 1000)]
-    with _serving(settings) as url, ThreadPoolExecutor(4) as pool:
+    with serving(settings) as url, ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(lambda b: post(url, b, signer.headers(b)), bodies))
     assert [status for status, _ in answers] == [200] * 10
     assert sum(answer["applied"] for _, answer in answers) == 10_000
@@ -217,7 +206,7 @@ def test_events_on_postgresql(seeded_repo: NoticeRepo, signer: Signer) -> None:
         burst.append(event(ids[-1], "dropped", now, "pg-drop", reason="Bounced Address"))
         random.Random(9).shuffle(burst)
         bodies = [json.dumps(burst[i : i + 300]).encode() for i in range(0, len(burst), 300)]
-        with _serving(settings) as url_, ThreadPoolExecutor(2) as pool:
+        with serving(settings) as url_, ThreadPoolExecutor(2) as pool:
             answers = list(pool.map(lambda b: post(url_, b, signer.headers(b)), bodies))
         assert sum(answer["applied"] for _, answer in answers) == 901
         states = _deliveries(settings)
@@ -231,7 +220,7 @@ def test_proof_carries_states_and_a_hash_chain(seeded_repo: NoticeRepo, signer: 
     settings, ids = sent_release(seeded_repo, 5, signer)
     stamp = int(time.time()) - 10
     body = json.dumps([event(ids[1], "delivered", stamp, "p1")]).encode()
-    with _serving(settings) as url:
+    with serving(settings) as url:
         assert post(url, body, signer.headers(body))[0] == 200
     run = run_notices("notify", "proof", VERSION, "--out", "proof.csv", cwd=seeded_repo.path)
     assert run.out == "wrote 5 row(s) to proof.csv\n"

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from support.events import Signer, event, post, sent_release, snapshot
+from support.events import Signer, event, post, sent_release, serving, snapshot
 from support.repos import NoticeRepo
 
 from notifier.delivery import events_server
 from notifier.settings import Settings
-from notifier.storage import db
 
 
 @pytest.fixture
@@ -27,16 +24,6 @@ def sent(seeded_repo: NoticeRepo) -> tuple[Settings, list[int], Signer]:
     return settings, ids, signer
 
 
-@contextlib.contextmanager
-def _serving(settings: Settings, limits: events_server.Limits) -> Iterator[str]:
-    server = events_server.start(settings, "127.0.0.1", 0, limits)
-    events_server.serve_in_thread(server)
-    try:
-        yield server.url
-    finally:
-        server.shutdown()
-        server.server_close()
-        db.dispose_all()
 
 
 def _raw(url: str, request: bytes) -> tuple[int, dict[str, Any]]:
@@ -55,7 +42,7 @@ def test_get_and_malformed_requests_are_answered_in_json(
     """When a GET or a request with a broken Content-Length arrives, then the answer is 405 or
     400 in JSON, like every other answer of the webhook."""
     settings, _, _ = sent
-    with _serving(settings, events_server.Limits()) as url:
+    with serving(settings, events_server.Limits()) as url:
         got = _raw(url, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         broken = _raw(url, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n")
     assert got == (405, {"error": "POST SendGrid events here"})
@@ -74,7 +61,7 @@ def test_body_over_the_limit_is_refused_and_changes_nothing(
     limits = events_server.Limits(max_body=len(small) + 10)
     assert len(large) > limits.max_body
     before = snapshot(settings)
-    with _serving(settings, limits) as url:
+    with serving(settings, limits) as url:
         refused = post(url, large, signer.headers(large))
         unchanged = snapshot(settings) == before
         taken = post(url, small, signer.headers(small))
@@ -91,7 +78,7 @@ def test_connections_are_bounded_and_stalled_ones_time_out(
     settings, ids, signer = sent
     limits = events_server.Limits(read_timeout=1, connections=3)
     body = json.dumps([event(ids[0], "delivered", int(time.time()), "bound-1")]).encode()
-    with _serving(settings, limits) as url:
+    with serving(settings, limits) as url:
         host, port = url.removeprefix("http://").split(":")
         stalled = [socket.create_connection((host, int(port))) for _ in range(limits.connections)]
         for connection in stalled:

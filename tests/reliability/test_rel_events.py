@@ -7,7 +7,6 @@ real ledger after a real send, and compares the ledger's rows before and after.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -16,12 +15,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from support import sendgrid_standin
-from support.events import KEY, RELEASE, Signer, event, post, sent_release, tag
+from support.events import KEY, RELEASE, Signer, event, post, sent_release, serving, tag
 from support.notify import VERSION, material_repo, sendgrid_env, standin, write_customers
 from support.repos import NoticeRepo, run_notices
 from support.schedule import postgres_database
 
-from notifier.delivery import events_server
 from notifier.settings import Settings
 from notifier.storage import db
 
@@ -40,15 +38,6 @@ def _record(prop: Prop, area: str, group: str, case: str, observed: str) -> None
     prop("observed", observed)
 
 
-@contextlib.contextmanager
-def _serving(settings: Settings) -> Iterator[str]:
-    server = events_server.start(settings, "127.0.0.1", 0)
-    events_server.serve_in_thread(server)
-    try:
-        yield server.url
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
@@ -119,7 +108,7 @@ def test_foreign_events_change_nothing(
     ours = event(ids[2], "delivered", int(time.time()) - 1, "ours-1")
     body = json.dumps([foreign, ours]).encode()
     before = _state(settings, ids[0])
-    with _serving(settings) as url:
+    with serving(settings) as url:
         status, answer = post(url, body, signer.headers(body))
     after = _state(settings, ids[0])
     _record(
@@ -147,7 +136,7 @@ def test_the_generated_key_is_private_and_made_once(
     stamp = int(time.time())
     ours = event(ids[1], "delivered", stamp, "k2", notices_mac=tag(ids[1], key=key))
     body = json.dumps([event(ids[0], "delivered", stamp, "k1"), ours]).encode()
-    with _serving(settings) as url:
+    with serving(settings) as url:
         status, answer = post(url, body, signer.headers(body))
     _record(
         record_property,
@@ -212,7 +201,7 @@ def test_one_bad_event_costs_no_other(
     ]
     text = "[" + ",".join([json.dumps(good[0]), BAD[case](ids), json.dumps(good[1])]) + "]"
     body = text.encode()
-    with _serving(settings) as url:
+    with serving(settings) as url:
         status, answer = post(url, body, signer.headers(body))
     _record(
         record_property,
@@ -245,7 +234,7 @@ def test_bad_events_on_postgresql(seeded_repo: NoticeRepo, record_property: Prop
         bad = [BAD[case](ids) for case in BAD]
         good = json.dumps(event(ids[1], "delivered", int(time.time()), "pg-good"))
         body = ("[" + ",".join([*bad, good]) + "]").encode()
-        with _serving(settings) as url_:
+        with serving(settings) as url_:
             status, answer = post(url_, body, signer.headers(body))
         found = _state(settings, ids[1])
         db.dispose_all()
@@ -275,7 +264,7 @@ def test_a_post_of_mixed_events(
         events.append(event(ids[2], "open", now, f"o{step}"))
     body = json.dumps(events).encode()
     started = time.perf_counter()
-    with _serving(settings) as url:
+    with serving(settings) as url:
         status, answer = post(url, body, signer.headers(body))
     seconds = time.perf_counter() - started
     _record(
@@ -317,7 +306,7 @@ def test_a_bounce_finds_the_mailbox_however_spelt(
     it is the customer's mailbox: the delivery bounces and the customer is suppressed."""
     settings, ids, signer = sent
     body = json.dumps([_bounce(ids[3], "s1", email=SPELLINGS[case])]).encode()
-    with _serving(settings) as url:
+    with serving(settings) as url:
         status, answer = post(url, body, signer.headers(body))
     found = _state(settings, ids[3])
     _record(record_property, SECURITY, "one mailbox", f"bounce, {case}", f"HTTP {status}; {found}")

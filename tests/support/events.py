@@ -7,10 +7,12 @@ of their custom args verifies); `tag=` or `email=` make them foreign.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -18,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
-from notifier.delivery import notify, provenance
+from notifier.delivery import events_server, notify, provenance
 from notifier.delivery.events import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from notifier.settings import Settings, load_settings
 from notifier.storage import db
@@ -123,3 +125,16 @@ def snapshot(settings: Settings) -> list[Any]:
             connection.execute(select(table).order_by(*table.primary_key.columns)).all()
             for table in (db.deliveries, db.delivery_events, db.customers, db.webhook_posts)
         ]
+
+
+@contextlib.contextmanager
+def serving(settings: Settings, limits: events_server.Limits | None = None) -> Iterator[str]:
+    """The Event Webhook server on a free port of 127.0.0.1, in a thread; yields its URL."""
+    server = events_server.start(settings, "127.0.0.1", 0, limits)
+    events_server.serve_in_thread(server)
+    try:
+        yield server.url
+    finally:
+        server.shutdown()
+        server.server_close()
+        db.dispose_all()
