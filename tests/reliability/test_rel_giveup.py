@@ -141,6 +141,51 @@ def test_dead_endpoint_stops_after_three_batches(
     record_property("figure", f"seconds to give up (closed port, 1 retry)={elapsed:.1f}")
 
 
+def test_a_host_that_drops_packets_stops_after_three_batches(
+    repo: NoticeRepo, record_property: Prop
+) -> None:
+    """When the API host accepts no connection and answers nothing (its packets dropped: here a
+    listener whose queue is full), then each batch waits at most the timeout to connect, is not
+    retried, goes back planned with no attempt spent, and three in a row end the run."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    filler = socket.create_connection(listener.getsockname())  # the queue's one place, taken
+    env = {**_dead_env(repo), "SENDGRID_API_HOST": f"http://127.0.0.1:{listener.getsockname()[1]}"}
+    try:
+        started = time.monotonic()
+        result = run_notices(*SEND, cwd=repo.path, env=env)
+        elapsed = time.monotonic() - started
+    finally:
+        filler.close()
+        listener.close()
+    assert result.code == 1
+    line = _last_line(result)
+    waited = f"no connection to SendGrid within {MAIL['timeout_seconds']:g} s"
+    reason = f"{waited}; gave up after 0 retries"
+    assert line.startswith(
+        f"error: the mail service could not be reached ({GIVE_UP_AFTER} batch(es) in a row): "
+        f"{reason}; sending stopped with {CUSTOMERS} delivery(ies)"
+    ), line
+    tried = sum(BATCH_SIZES[:GIVE_UP_AFTER])
+    rows = ledger_rows(_url(repo))
+    assert Counter((status, attempts, error) for _, status, attempts, error in rows) == {
+        ("planned", 0, reason): tried,
+        ("planned", 0, None): CUSTOMERS - tried,
+    }
+    assert elapsed < GIVE_UP_AFTER * MAIL["timeout_seconds"] + 10
+    record_fault(
+        record_property,
+        "give up",
+        "the API host drops connections (a full listen queue on 127.0.0.1), timeout 2 s",
+        f"exit 1 after {GIVE_UP_AFTER} batches, one try each, in {elapsed:.1f} s; "
+        f"{tried} put back planned with 0 attempts",
+    )
+    record_property(
+        "figure", f"seconds to give up (host dropping packets, timeout 2 s)={elapsed:.1f}"
+    )
+
+
 @pytest.mark.parametrize("answer", ["401", "403"])
 def test_refused_key_spends_no_attempt(
     repo: NoticeRepo, standin: sendgrid_standin.StandIn, answer: str, record_property: Prop

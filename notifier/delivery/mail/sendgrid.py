@@ -31,6 +31,11 @@ from notifier.errors import MailFailure
 from notifier.settings import Secret
 
 log = logging.getLogger(__name__)
+# Opening the connection gets at most this long (within the request's deadline): TCP has resent
+# its SYN three times by then, so a host still silent drops our packets, and every batch would
+# wait alike. Such a batch is not retried in the run; the next batch tries, and three in a row
+# end the run (notify.GIVE_UP_AFTER): about 30 s against a dead host, whatever the timeout.
+CONNECT_SECONDS = 10.0
 
 
 def request_body(
@@ -126,18 +131,21 @@ class SendGridTransport:
             fallback_name=self.fallback_name,
         )
         data = json.dumps(body).encode("utf-8")
-        last, kind, left = "", MailFailure.OTHER, False
+        last, kind, left, tries = "", MailFailure.OTHER, False, 0
         for attempt in range(self.max_retries + 1):
+            tries = attempt
             try:
                 answer = _post(self._url, self._headers, data, self.timeout)
             except _Unsent as unsent:  # nothing left this host: nobody can have been mailed
-                last = _connection_problem(unsent.cause, self.timeout)
-                kind = _unreachable(unsent.cause)
+                last = _connection_problem(unsent.cause, min(self.timeout, CONNECT_SECONDS), True)
+                kind = MailFailure.UNREACHABLE  # no connection: every batch would fail alike
+                if isinstance(unsent.cause, TimeoutError):
+                    break  # a host that drops our packets: TCP has retried; the next batch tries
                 wait = self._backoff(attempt)
             except (OSError, HTTPException) as error:
                 left = True
                 last = _connection_problem(error, self.timeout)
-                kind = _unreachable(error)
+                kind = MailFailure.OTHER
                 wait = self._backoff(attempt)
             else:
                 left = True
@@ -158,7 +166,7 @@ class SendGridTransport:
                     "%s; retry %d of %d in %.1f s", last, attempt + 1, self.max_retries, wait
                 )
                 self._sleep(wait)
-        gave_up = f"{last}; gave up after {self.max_retries} retries"
+        gave_up = f"{last}; gave up after {tries} retries"
         return Sent(False, error=gave_up, kind=kind, never_left=not left)
 
 
@@ -183,20 +191,22 @@ def _post(url: SplitResult, headers: dict[str, str], data: bytes, timeout: float
 
     A socket timeout bounds each read alone, so an endpoint trickling a byte a second would
     never trip it; past the deadline a timer shuts the socket down instead, which ends any
-    blocked read at once. (The name lookup before connecting has no timeout of its own.)
+    blocked read at once; opening the connection (TLS included) gets at most CONNECT_SECONDS of
+    it. (The name lookup before connecting has no timeout of its own.)
     """
-    deadline = time.monotonic() + timeout
     kind = HTTPSConnection if url.scheme == "https" else HTTPConnection
-    connection = kind(url.hostname or "", url.port, timeout=timeout)
+    connection = kind(url.hostname or "", url.port, timeout=min(timeout, CONNECT_SECONDS))
+    cut = threading.Event()
+    watchdog = threading.Timer(timeout, _cut, (connection, cut))  # from here: TLS included
+    watchdog.daemon = True
+    watchdog.start()
     try:
         try:
             connection.connect()
         except OSError as error:
-            raise _Unsent(error) from error
-        cut = threading.Event()
-        watchdog = threading.Timer(max(deadline - time.monotonic(), 0.0), _cut, (connection, cut))
-        watchdog.daemon = True
-        watchdog.start()
+            raise _Unsent(TimeoutError() if cut.is_set() else error) from error
+        if connection.sock is not None:
+            connection.sock.settimeout(timeout)  # the watchdog holds the deadline
         try:
             connection.request("POST", url.path, body=data, headers=headers)
             response = connection.getresponse()
@@ -205,9 +215,8 @@ def _post(url: SplitResult, headers: dict[str, str], data: bytes, timeout: float
             if cut.is_set():
                 raise TimeoutError(f"no whole answer within {timeout:g} s") from error
             raise
-        finally:
-            watchdog.cancel()
     finally:
+        watchdog.cancel()
         connection.close()
     return answer
 
@@ -234,18 +243,15 @@ def _refusal(answer: _Answer) -> str:
     return f": {_short(answer.body)}"
 
 
-def _connection_problem(error: Exception, timeout: float) -> str:
+def _connection_problem(error: Exception, timeout: float, connecting: bool = False) -> str:
     """What went wrong on the line, by its cause."""
+    if isinstance(error, TimeoutError) and connecting:
+        return f"no connection to SendGrid within {timeout:g} s"
     if isinstance(error, TimeoutError):
         return f"SendGrid did not answer within {timeout:g} s"
     return f"connection failed: {type(error).__name__}"
 
 
-def _unreachable(error: Exception) -> MailFailure:
-    """UNREACHABLE when the request never left: the port refused it or the name did not
-    resolve (every batch would fail alike); OTHER for a failure of this request alone."""
-    dead = isinstance(error, (ConnectionRefusedError, socket.gaierror))
-    return MailFailure.UNREACHABLE if dead else MailFailure.OTHER
 
 
 def _short(body: bytes) -> str:
