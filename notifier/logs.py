@@ -30,10 +30,19 @@ def mask_email(address: str) -> str:
 
 
 def mask_url(url: str) -> str:
-    """A database URL fit to print: the password, if any, as ***."""
+    """A database URL fit to print: the password, if any, as *** (libpq also takes one in the
+    query string: `?password=…`, `?sslpassword=…`)."""
     from sqlalchemy.engine import make_url  # only here: `notices --help` must not load it
 
-    return make_url(url).render_as_string(hide_password=True)
+    parsed = make_url(url)
+    query = {
+        key: "***" if key.lower() in _SECRET_PARAMETERS else value
+        for key, value in parsed.query.items()
+    }
+    return parsed.set(query=query).render_as_string(hide_password=True)
+
+
+_SECRET_PARAMETERS = frozenset({"password", "sslpassword"})
 
 
 class _Stderr(logging.Handler):

@@ -114,3 +114,14 @@ def test_http_debug_logging_stays_off_at_vv(
     logs.configure(2)
     assert transport.send(message, recipients, release_id="r").ok
     assert caplog.text == ""
+
+
+def test_database_urls_are_printed_without_their_passwords() -> None:
+    """When a database URL holds a password, in its user part or in its query string, then the
+    form fit to print shows *** instead, and keeps the rest."""
+    assert logs.mask_url("postgresql+psycopg://u:S3CRET@db:5432/n") == (
+        "postgresql+psycopg://u:***@db:5432/n"
+    )
+    masked = logs.mask_url("postgresql+psycopg://u@db/n?password=S3CRET&sslmode=require")
+    assert "S3CRET" not in masked
+    assert masked == "postgresql+psycopg://u@db/n?password=%2A%2A%2A&sslmode=require"
