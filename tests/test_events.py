@@ -311,3 +311,14 @@ def test_the_events_key_is_made_once_under_a_race(seeded_repo: NoticeRepo) -> No
 
 def _tamper(path: Path, lines: list[str]) -> None:
     path.write_text("".join(lines), encoding="utf-8")
+
+
+def test_an_unreadable_events_key_is_one_error_naming_the_file(seeded_repo: NoticeRepo) -> None:
+    """When var/events.key cannot be read (here: a folder stands in its place), then loading
+    the key is one ConfigError naming the file and what to do, not an unforeseen error."""
+    (seeded_repo.path / "var" / "events.key").mkdir(parents=True)
+    settings = load_settings(seeded_repo.path, {})
+    with pytest.raises(ConfigError, match="cannot read the events key") as raised:
+        provenance.events_key(settings)
+    assert raised.value.path == str(provenance.key_path(settings))
+    assert raised.value.hint == "run as the user who owns var/, or set NOTICES_EVENTS_KEY"

@@ -59,13 +59,20 @@ def _create(path: Path) -> None:
 
 
 def _read(path: Path) -> bytes:
-    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+    try:
+        mode, key = stat.S_IMODE(path.stat().st_mode), path.read_bytes().strip()
+    except OSError as error:
+        raise ConfigError(
+            f"cannot read the events key: {error.strerror or type(error).__name__}",
+            path=path,
+            hint="run as the user who owns var/, or set NOTICES_EVENTS_KEY",
+        ) from error
+    if mode & 0o077:
         raise ConfigError(
             "the events key is readable by other users",
             path=path,
             hint=f"run `chmod 600 {path}`: whoever reads it can forge delivery events",
         )
-    key = path.read_bytes().strip()
     if len(key) < MIN_EVENTS_KEY:
         raise ConfigError(
             f"the events key is shorter than {MIN_EVENTS_KEY} characters",
