@@ -284,3 +284,15 @@ def test_hand_written_page_cannot_hide_a_generated_one(site_repo: NoticeRepo) ->
         "notices' git history)"
     )
     assert not (site_repo.path / "build" / "site").exists()
+
+
+def test_a_mkdocs_yml_of_an_earlier_version_still_names_the_slugify_function() -> None:
+    """When a repository's mkdocs.yml names `notifier.pages.heading_slug` (written before the
+    package had subsystem folders), then MkDocs' loader still finds the same function."""
+    import yaml
+    from mkdocs.utils.yaml import get_yaml_loader
+
+    from notifier.publishing.pages import heading_slug
+
+    old = "slugify: !!python/name:notifier.pages.heading_slug\n"
+    assert yaml.load(old, Loader=get_yaml_loader())["slugify"] is heading_slug
