@@ -28,6 +28,7 @@ HOSTILE = (
     "[r]: javascript:alert(1)",
     "[r]:\n&#106;avascript:alert(1)",
     '段落\n{: onclick="alert(1)"}',
+    '段落\n{: title="}" onclick="alert(1)" }',
     "<iframe src=https://x>",
     "`<script>alert(1)</script>`",
     "<!-- <script> -->",
@@ -176,6 +177,16 @@ def test_hostile_snippets_would_run_unless_made_safe() -> None:
             '段落\n{: onclick="alert(1)"}',
             ("an event handler (onclick) in an attribute list", 2, 3),
             '段落\n\\{: onclick="alert(1)"}',
+        ),
+        (
+            '段落\n{: title="}" onclick="alert(1)" }',
+            ("an event handler (onclick) in an attribute list", 2, 3),
+            '段落\n\\{: title="}" onclick="alert(1)" }',
+        ),
+        (
+            "# 标题 {: title='a}' onclick=alert(1) }",
+            ("an event handler (onclick) in an attribute list", 1, 5),
+            "# 标题 \\{: title='a}' onclick=alert(1) }",
         ),
         (
             "`a\n<script>alert(1)</script>`",

@@ -48,8 +48,9 @@ _URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "data", "xli
 # a link target up to `)`, a blank line or the next `](` (a scheme ends before any of them)
 _DESTINATION = re.compile(r"\]\((?=\s*<?((?:[^)\]\n]|\](?!\()|\n(?![^\S\n]*\n))*))")
 _REFERENCE = re.compile(r"^( {0,3})\[(?=[^\[\]]*\]:[ \t]*\n?[ \t]*<?(\S*))", re.M)
-# attr_list reads from an unescaped `{` to the first `}`: `{a {onclick=…}` is one list
-_UP_TO_BRACE = re.compile(r"(?<![^}\n])[^}\n]*+\}")  # each from a line start or a `}`
+# attr_list reads from an unescaped `{` to the last `}` of its line (a `}` inside quotes does
+# not end it: `{: title="}" onclick=… }` is one list), so that is what is checked
+_LINE = re.compile(r"[^\n]+")
 _OPEN_BRACE = re.compile(r"(?<!\\)(?:\\\\)*\{")
 _LIST_KEY = re.compile(r"(?<![^\s=#.])([^\s=#.]++)\s*=")  # possessive: linear time
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
@@ -153,13 +154,17 @@ def _references(text: str) -> Iterator[tuple[int, str, str]]:
 
 
 def _attribute_lists(text: str) -> Iterator[tuple[int, str, str]]:
-    """Every `{` before a `}` on its line opens a list ending there; the first one holds the
-    keys of all the others, so when its keys are unsafe, each of them is escaped."""
-    for segment in _UP_TO_BRACE.finditer(text):
-        opens = [m.end() - 1 for m in _OPEN_BRACE.finditer(text, segment.start(), segment.end())]
+    """From the first unescaped `{` of a line to its last `}` is one list as far as safety goes:
+    its keys are all the keys in between, and when one is unsafe each `{` in it is escaped."""
+    for line in _LINE.finditer(text):
+        close = text.rfind("}", line.start(), line.end())
+        opens = [
+            m.end() - 1
+            for m in _OPEN_BRACE.finditer(text, line.start(), max(close, line.start()))
+        ]
         if not opens:
             continue
-        content = text[opens[0] + 1 : segment.end() - 1]
+        content = text[opens[0] + 1 : close]
         keys = sorted({key.lower() for key in _LIST_KEY.findall(content)} - _SAFE_LIST_KEYS)
         if not keys:
             continue
