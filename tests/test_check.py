@@ -289,3 +289,16 @@ def test_translation_drift(seeded_repo: NoticeRepo) -> None:
         "notices/privacy/en.md:3: error: version 2018-11-01 but another locale is at 2026-12-01 "
         "[translation-drift] (hint: release every locale of a notice together)"
     ) in result.out
+
+
+@pytest.mark.parametrize("key", ["title", "summary", "material_reason"])
+def test_script_in_front_matter_text_is_refused(tmp_path: Path, key: str) -> None:
+    """When the title, summary or reason (shown on the site and in the feed as written) holds
+    script, then check refuses it on its front matter line."""
+    text = with_front(seed_text(), **{key: '"隐私声明 </title><script>alert(1)</script>"'})
+    line = text.split("\n").index(f'{key}: "隐私声明 </title><script>alert(1)</script>"') + 1
+    found = [p for p in _problems(tmp_path, text) if p.rule == "unsafe-html"]
+    assert [(p.line, p.message) for p in found] == [
+        (line, f"raw <title> HTML in '{key}' is refused"),
+        (line, f"raw <script> HTML in '{key}' is refused"),
+    ]

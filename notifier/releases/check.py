@@ -265,6 +265,20 @@ def rule_unsafe_html(notice: Notice, settings: Settings) -> Iterator[Problem]:
         )
 
 
+def rule_unsafe_front_matter(notice: Notice, settings: Settings) -> Iterator[Problem]:
+    """The title, summary and reason are shown on the site and in the feed as they are written:
+    the same policy as the body keeps script out of them."""
+    front = notice.front
+    if front is None:
+        return
+    for key in ("title", "summary", "material_reason"):
+        value = getattr(front, key)
+        for what, hint in dict.fromkeys((u.what, u.hint) for u in scan(value or "")):
+            yield _error(
+                notice, "unsafe-html", f"{what} in '{key}' is refused", front.line_of(key), hint
+            )
+
+
 def rule_placeholder_links(notice: Notice, settings: Settings) -> Iterator[Problem]:
     for number, line in enumerate(notice.text.split("\n"), start=1):
         for match in _PLACEHOLDER_LINK.finditer(line):
@@ -283,6 +297,7 @@ FILE_RULES: tuple[FileRule, ...] = (
     rule_encoding,
     rule_heading_ids,
     rule_unsafe_html,
+    rule_unsafe_front_matter,
     rule_placeholder_links,
 )
 
