@@ -209,10 +209,10 @@ def _check_order(old: Side, new: Side) -> None:
 
 def judge(comparison: Comparison, settings: Settings) -> Verdict:
     """The materiality verdict of a comparison under the project's rules."""
-    from notifier.statement.materiality import assess, load_rules
+    from notifier.statement.materiality import assess, rules_for
 
     front: FrontMatter | None = comparison.new.front
-    return assess(comparison, load_rules(settings.materiality_overrides), front)
+    return assess(comparison, rules_for(settings), front)
 
 
 FORMATS = ("text", "json", "html", "md")

@@ -49,7 +49,6 @@ if TYPE_CHECKING:
     from notifier.settings.schema import MaterialityRule, MaterialityTable
 
 TIERS = ("T0", "T1", "T2", "T3")
-DIRECTIONS = (ADVERSE, FAVOURABLE, CHANGED)
 MATERIAL_LEVELS = ("always", "usually", "review")
 FEATURES = (
     "entity",
