@@ -189,6 +189,11 @@ def test_hostile_snippets_would_run_unless_made_safe() -> None:
             "# 标题 \\{: title='a}' onclick=alert(1) }",
         ),
         (
+            "[x][r]\n\n> [r]: javascript:alert(1)",
+            ("a javascript: link", 3, 10),
+            "[x][r]\n\n> \\[r]: javascript:alert(1)",
+        ),
+        (
             "`a\n<script>alert(1)</script>`",
             ("raw <script> HTML", 2, 3),
             "`a\n&lt;script>alert(1)&lt;/script>`",

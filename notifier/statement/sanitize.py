@@ -47,7 +47,10 @@ _LOOSE_ATTRIBUTE = re.compile(r"""[\s/"']([^\s/>"'=]+)\s*=\s*("[^"]*"|'[^']*'|[^
 _URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "data", "xlink:href"})
 # a link target up to `)`, a blank line or the next `](` (a scheme ends before any of them)
 _DESTINATION = re.compile(r"\]\((?=\s*<?((?:[^)\]\n]|\](?!\()|\n(?![^\S\n]*\n))*))")
-_REFERENCE = re.compile(r"^( {0,3})\[(?=[^\[\]]*\]:[ \t]*\n?[ \t]*<?(\S*))", re.M)
+# a reference definition, also inside block quotes (`> [r]: …`): Python-Markdown reads both
+_REFERENCE = re.compile(
+    r"^((?:[ ]{0,3}>[ ]?)*[ ]{0,3})\[(?=[^\[\]]*\]:[ \t]*\n?[ \t]*(?:>[ ]?)*[ \t]*<?(\S*))", re.M
+)
 # attr_list reads from an unescaped `{` to the last `}` of its line (a `}` inside quotes does
 # not end it: `{: title="}" onclick=… }` is one list), so that is what is checked
 _LINE = re.compile(r"[^\n]+")
