@@ -36,38 +36,26 @@ def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
     ctx.meta[key] = ctx.meta.get(key, 0) + value if param.name == "verbose" else value
 
 
+_GLOBAL_OPTIONS: tuple[tuple[list[str], dict[str, Any]], ...] = (
+    (
+        ["--repo"],
+        {
+            "type": click.Path(file_okay=False, path_type=Path),
+            "help": "The notices repository (default: the git repository around the current "
+            "directory).",
+        },
+    ),
+    (["-v", "--verbose"], {"count": True, "help": "More log output on stderr (-vv for debug)."}),
+    (["-q", "--quiet"], {"is_flag": True, "help": "Only errors on stderr."}),
+    (["--debug"], {"is_flag": True, "help": "Show tracebacks instead of one-line errors."}),
+)
+
+
 def _global_options() -> list[click.Parameter]:
     """`--repo`, `-v`, `-q`, `--debug`: accepted by every command, before or after its name."""
     return [
-        click.Option(
-            ["--repo"],
-            type=click.Path(file_okay=False, path_type=Path),
-            help="The notices repository (default: the git repository around the current "
-            "directory).",
-            expose_value=False,
-            callback=_remember,
-        ),
-        click.Option(
-            ["-v", "--verbose"],
-            count=True,
-            help="More log output on stderr (-vv for debug).",
-            expose_value=False,
-            callback=_remember,
-        ),
-        click.Option(
-            ["-q", "--quiet"],
-            is_flag=True,
-            help="Only errors on stderr.",
-            expose_value=False,
-            callback=_remember,
-        ),
-        click.Option(
-            ["--debug"],
-            is_flag=True,
-            help="Show tracebacks instead of one-line errors.",
-            expose_value=False,
-            callback=_remember,
-        ),
+        click.Option(names, expose_value=False, callback=_remember, **spec)
+        for names, spec in _GLOBAL_OPTIONS
     ]
 
 
