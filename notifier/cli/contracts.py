@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from notifier.scheduling.schedule import JobStatus, SyncChange
     from notifier.statement.diff import Change
     from notifier.statement.lint import Finding, LintReport
-    from notifier.statement.materiality import ChangeVerdict, Reason
+    from notifier.statement.materiality import ChangeVerdict, Override, Reason, Verdict
 
 
 # --- notices check, lint ---------------------------------------------------------------------
@@ -84,8 +84,8 @@ def release(found: Release) -> dict[str, Any]:
         "commit": found.commit,
         "summary": found.summary,
         "services": list(found.services),
-        "material_override": found.material_override,
-        "material_reason": found.material_reason,
+        "material_override": found.override.material if found.override else None,
+        "material_reason": found.override.reason if found.override else None,
         "revisions": [
             {
                 "commit": r.commit,
@@ -103,13 +103,48 @@ def log(entries: Sequence[AssessedRelease]) -> dict[str, Any]:
 
 
 def log_entry(entry: AssessedRelease) -> dict[str, Any]:
-    verdict = entry.verdict
     return {
         **release(entry.release),
         "previous": entry.previous.version if entry.previous else None,
-        "material": verdict.material if verdict else False,
-        "tier": verdict.tier if verdict else "T0",
-        "override_reason": verdict.override_reason if verdict else None,
+        **(verdict(entry.verdict) if entry.verdict else FIRST_RELEASE),
+    }
+
+
+# A notice's first release is compared with nothing: no change to tell anyone about.
+FIRST_RELEASE: dict[str, Any] = {
+    "material": False,
+    "verdict": "not-material",
+    "tier": "T0",
+    "override_reason": None,
+    "override": None,
+    "stale_override": None,
+    "rules_verdict": "not-material",
+    "rules_tier": "T0",
+}
+
+
+def verdict(found: Verdict) -> dict[str, Any]:
+    """`material` is true, false, or null while undecided; `verdict` names the answer."""
+    return {
+        "material": None if found.undecided else found.material,
+        "verdict": found.decision,
+        "tier": found.tier,
+        "override_reason": found.override_reason,
+        "override": override(found.override),
+        "stale_override": override(found.stale_override),
+        "rules_verdict": found.rules_decision,
+        "rules_tier": found.rules_tier,
+    }
+
+
+def override(found: Override | None) -> dict[str, Any] | None:
+    if found is None:
+        return None
+    return {
+        "material": found.material,
+        "reason": found.reason,
+        "version": found.version,
+        "commit": found.commit,
     }
 
 
@@ -118,14 +153,12 @@ def log_entry(entry: AssessedRelease) -> dict[str, Any]:
 
 def diff(result: DiffResult) -> dict[str, Any]:
     locale = result.new.notice.locale
-    verdict = result.verdict
+    judged = result.verdict
     return {
-        "material": verdict.material,
-        "tier": verdict.tier,
-        "override_reason": verdict.override_reason,
+        **verdict(judged),
         "old": side(result.old),
         "new": side(result.new),
-        "changes": [change(c, verdict.of(c), locale) for c in result.comparison.changes],
+        "changes": [change(c, judged.of(c), locale) for c in result.comparison.changes],
     }
 
 
@@ -146,6 +179,7 @@ def change(found: Change, judged: ChangeVerdict | None, locale: str) -> dict[str
         "section_id": found.section_id,
         "kind": found.kind,
         "material": bool(judged and judged.material),
+        "verdict": judged.decision if judged else "not-material",
         "tier": judged.tier if judged else "T0",
         "reasons": [reason(r, locale) for r in judged.reasons] if judged else [],
         "labels": list(found.labels),

@@ -20,6 +20,7 @@ from notifier.errors import VersionNotFound
 
 if TYPE_CHECKING:
     from notifier.releases.verdicts import AssessedRelease
+    from notifier.statement.materiality import Verdict
 
 
 @click.command(cls=NoticesCommand)
@@ -124,7 +125,7 @@ def log_command(ctx: Context, notice: str | None, as_json: bool) -> None:
         return
     for entry in entries:
         release, verdict = entry.release, entry.verdict
-        material = f"material {verdict.tier}" if verdict and verdict.material else "not material"
+        material = _verdict_label(verdict)
         click.echo(
             f"{release.id}  published {release.published.date().isoformat()}  "
             f"effective {release.effective.isoformat()}  {material}  sha256 {release.sha256[:12]}"
@@ -133,6 +134,21 @@ def log_command(ctx: Context, notice: str | None, as_json: bool) -> None:
             click.echo(f"    {release.summary}")
         for revision in release.revisions:
             click.echo(f"    revised {revision.committed.date()} {revision.commit[:10]}")
+
+
+def _verdict_label(verdict: Verdict | None) -> str:
+    """'material T3', 'undecided', 'not material', with the override that decided it."""
+    if verdict is None:
+        return "first release"
+    label = {"material": f"material {verdict.tier}", "undecided": "undecided (decide it)"}.get(
+        verdict.decision, "not material"
+    )
+    if verdict.override is not None:
+        commit = f" in {verdict.override.commit[:10]}" if verdict.override.commit else ""
+        label += f" (editor's decision{commit}: {verdict.override.reason})"
+    if verdict.stale_override is not None:
+        label += " (override carried forward from the release before: ignored)"
+    return label
 
 
 def _assessed(ctx: Context, notice: str | None) -> tuple[AssessedRelease, ...]:

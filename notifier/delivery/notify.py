@@ -90,7 +90,7 @@ def _services(release: Release, verdict: Verdict | None) -> tuple[str, ...]:
     if verdict is not None:
         declared: set[str] = set()
         for judged in verdict.changes:
-            if judged.material:
+            if judged.material or judged.undecided:
                 section = release.notice_doc.section(judged.change.section_id)
                 while section is not None:
                     declared.update(section.services)
@@ -119,6 +119,13 @@ def _plan(settings: Settings, history: History, release: Release, current: datet
     effective_at = release.effective_at(settings.timezone)
     due_at = max(effective_at - settings.notice_period, release.published)
     services = _services(release, verdict)
+    if verdict is not None and verdict.undecided:
+        raise NotifyError(
+            f"release {release.version} is undecided: a substantive change that no rule "
+            "explains needs the editor's decision for this version",
+            hint=f"`notices diff` shows the change; decide with `material: true` or `false` and "
+            f"a `material_reason:` in the front matter of version {release.version}",
+        )
     needed = verdict is not None and verdict.material
     if needed and current >= effective_at:
         raise NotifyError(

@@ -40,6 +40,7 @@ import git
 from notifier.errors import HistoryError, NoticeFileError, VersionNotFound
 from notifier.files import atomic_writer
 from notifier.settings import Settings
+from notifier.statement.materiality import Override
 from notifier.statement.notice import FrontMatter, Notice, decode, parse_notice, parse_text
 
 log = logging.getLogger(__name__)
@@ -88,8 +89,7 @@ class Release:
     title: str
     summary: str
     services: tuple[str, ...]
-    material_override: bool | None
-    material_reason: str | None
+    override: Override | None  # the editor's `material:` decision, with the commit that made it
     revisions: tuple[Revision, ...]
     text: str = field(repr=False)
     first_text: str = field(repr=False)
@@ -487,8 +487,7 @@ class _Reader:
             title=front.title or "",
             summary=front.summary or "",
             services=front.services,
-            material_override=front.material,
-            material_reason=front.material_reason,
+            override=_override(group),
             revisions=tuple(
                 Revision(s.commit.sha, s.commit.committed, s.sha256, s.commit.message, s.text)
                 for s in group[1:]
@@ -500,6 +499,19 @@ class _Reader:
         if not front.title:  # the title is the document's top heading: needs the sections
             release = replace(release, title=release.notice_doc.title)
         return release
+
+
+def _override(group: list[_State]) -> Override | None:
+    """The override in force, with the oldest commit of this version from which it stands."""
+    override = Override.of(group[-1].front)
+    if override is None:
+        return None
+    made = group[-1]
+    for state in reversed(group[:-1]):
+        if not override.same_decision(Override.of(state.front)):
+            break
+        made = state
+    return replace(override, commit=made.commit.sha)
 
 
 def _release_id(path: str, version: str) -> str:

@@ -89,7 +89,7 @@ def _problem(candidate: _Candidate, rule: str, message: str, key: str | None, hi
 
 def _summary(verdict: Verdict) -> str:
     """'T3: M10, M21' — the tier and the rules that fired."""
-    rules = ", ".join(verdict.rules_fired[:6]) or "override"
+    rules = ", ".join(verdict.rules_fired[:6]) or ("override" if verdict.override else "none")
     return f"{verdict.tier}: {rules}"
 
 
@@ -124,12 +124,13 @@ def _revision_problem(
             "version",
             "restore the text (a broken export?), or explain in material_reason",
         )
-    if not verdict.material:
+    if not verdict.needs_notice:
         return None
+    how = "materially" if verdict.material else "in substance, and no rule explains it"
     return _problem(
         candidate,
         "material-revision",
-        f"{where} changes version {candidate.version} materially ({_summary(verdict)}); "
+        f"{where} changes version {candidate.version} {how} ({_summary(verdict)}); "
         "an editorial revision must not",
         "version",
         "give the change a new version (with its own notice period), or undo it",
@@ -157,10 +158,57 @@ def _release_checks(
                 "material_reason",
             )
         )
-    verdict = assess(comparison, rules, front)
-    if (problem := _notice_period_problem(verdict, candidate, settings)) is not None:
-        problems.append(problem)
+    verdict = assess(comparison, rules, front, previous=previous.front)
+    for problem in (
+        _stale_override_problem(verdict, previous, candidate),
+        _undecided_problem(verdict, candidate),
+        _notice_period_problem(verdict, candidate, settings),
+    ):
+        if problem is not None:
+            problems.append(problem)
     return problems
+
+
+def _stale_override_problem(
+    verdict: Verdict, previous: Notice, candidate: _Candidate
+) -> Problem | None:
+    """An override copied from the release before: it decided that version, not this one."""
+    stale = verdict.stale_override
+    if stale is None:
+        return None
+    before = previous.front.version if previous.front else None
+    decided = "true" if stale.material else "false"
+    rated = "material" if verdict.material else verdict.decision.replace("-", " ")
+    return _problem(
+        candidate,
+        "stale-override",
+        f"{candidate.where} carries version {before}'s override (material: {decided}, "
+        f"“{stale.reason}”) forward; an override belongs to its release, so the rules' "
+        f"verdict stands: {rated} ({_summary(verdict)})",
+        "material",
+        f"remove `material:` and `material_reason:`, or decide version {candidate.version} "
+        "anew with its own material_reason",
+    )
+
+
+def _undecided_problem(verdict: Verdict, candidate: _Candidate) -> Problem | None:
+    """A substantive change no rule explains blocks publication until the editor decides."""
+    if not verdict.undecided:
+        return None
+    sections = ", ".join(
+        dict.fromkeys(
+            f"“{c.change.section or c.change.section_id}”" for c in verdict.changes if c.undecided
+        )
+    )
+    return _problem(
+        candidate,
+        "undecided",
+        f"{candidate.where} is undecided: {sections} changed in substance and no rule "
+        "explains it",
+        "version",
+        f"`notices diff` shows the change; decide for version {candidate.version} with "
+        "`material: true` or `material: false` and a material_reason",
+    )
 
 
 def _notice_period_problem(

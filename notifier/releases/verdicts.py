@@ -32,7 +32,9 @@ def assess_release(history: History, release: Release, rules: RuleSet) -> Assess
     if previous is None:
         return AssessedRelease(release, None, None)
     comparison = compare(previous.notice_doc, release.notice_doc)
-    verdict = assess(comparison, rules, release.notice_doc.front)
+    verdict = assess(
+        comparison, rules, previous=previous.notice_doc.front, override=release.override
+    )
     return AssessedRelease(release, previous, verdict, comparison)
 
 

@@ -17,7 +17,7 @@ from notifier.statement.diff import Comparison, compare
 from notifier.statement.notice import FrontMatter, Notice, parse_notice
 
 if TYPE_CHECKING:
-    from notifier.statement.materiality import Verdict
+    from notifier.statement.materiality import Override, Verdict
 
 WORKING_TREE = "working tree"
 
@@ -191,7 +191,9 @@ def diff_versions(
     old_side = resolver.side(old) if old is not None else resolver.previous(new_side)
     _check_order(old_side, new_side)
     comparison = compare(old_side.notice, new_side.notice)
-    return DiffResult(old_side, new_side, comparison, judge(comparison, settings))
+    released = new_side.release if new_side.kind == "release" else None
+    override = released.override if released else None
+    return DiffResult(old_side, new_side, comparison, judge(comparison, settings, override))
 
 
 def _check_order(old: Side, new: Side) -> None:
@@ -207,12 +209,17 @@ def _check_order(old: Side, new: Side) -> None:
         )
 
 
-def judge(comparison: Comparison, settings: Settings) -> Verdict:
-    """The materiality verdict of a comparison under the project's rules."""
+def judge(
+    comparison: Comparison, settings: Settings, override: Override | None = None
+) -> Verdict:
+    """The materiality verdict of a comparison under the project's rules; the new version's
+    override (from its front matter unless given with its commit) counts unless the old
+    version already carried it."""
     from notifier.statement.materiality import assess, rules_for
 
     front: FrontMatter | None = comparison.new.front
-    return assess(comparison, rules_for(settings), front)
+    rules = rules_for(settings)
+    return assess(comparison, rules, front, previous=comparison.old.front, override=override)
 
 
 FORMATS = ("text", "json", "html", "md")

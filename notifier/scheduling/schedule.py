@@ -136,13 +136,14 @@ def in_window(release: Release, settings: Settings, now: datetime) -> bool:
 
 
 def material_verdicts(history: History, settings: Settings, now: datetime) -> dict[str, bool]:
-    """Release id → material, for the releases in the planning window (the first is never)."""
+    """Release id → whether it needs notice (material, or undecided until the editor decides),
+    for the releases in the planning window (a notice's first release never does)."""
     rules = rules_for(settings)
     verdicts: dict[str, bool] = {}
     for release in history.releases:
         if in_window(release, settings, now):
             verdict = assess_release(history, release, rules).verdict
-            verdicts[release.id] = verdict is not None and verdict.material
+            verdicts[release.id] = verdict is not None and verdict.needs_notice
     return verdicts
 
 

@@ -3,9 +3,10 @@
 Every verdict names the rule (M01–M24 material, N01–N12 quiet), the section and the words that
 triggered it, and each rule cites its source (GB/T 35273-2020, PIPL, EDPB WP260, FTC). The rules
 are package data (`rules/materiality.yaml`), overridable in the `[materiality]` table of
-notices.toml. A substantive change that no rule explains, in a section about personal
-information, is material (M24, "review"): a missed material change breaks the promise made to
-customers, while a false alarm costs one email.
+notices.toml. A verdict has three answers: material (a rule fired, with its evidence), not
+material (only editorial kinds of change), and undecided (a substantive change in a section about
+personal information that no rule explains, M24): undecided is neither of the others, and blocks
+publication until the editor decides for that very version.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
     from notifier.settings.schema import MaterialityRule, MaterialityTable
 
 TIERS = ("T0", "T1", "T2", "T3")
-MATERIAL_LEVELS = ("always", "usually", "review")
+MATERIAL_LEVELS = ("always", "usually", "review", "undecided")
 FEATURES = (
     "entity",
     "contact_channel",
@@ -83,7 +84,7 @@ class Rule:
     title_zh: str
     title_en: str
     sources: tuple[str, ...]
-    material: str  # always | usually | review
+    material: str  # always | usually | review | undecided
     tier: str  # when adverse
     tier_favourable: str
     tier_changed: str
@@ -172,36 +173,94 @@ class Reason:
     section_id: str = ""
 
 
+MATERIAL = "material"
+NOT_MATERIAL = "not-material"
+UNDECIDED = "undecided"
+DECISIONS = (MATERIAL, NOT_MATERIAL, UNDECIDED)
+
+
 @dataclass(frozen=True, slots=True)
 class ChangeVerdict:
-    """The verdict on one section's change: material or not, its tier and its reasons."""
+    """The verdict on one section's change: material, undecided or neither, its tier and reasons.
+
+    An undecided change (only M24, a rule of level `undecided`, explains it) is not material:
+    `tier` is what it would need if the editor decides it is.
+    """
 
     change: Change
     material: bool
     tier: str
     reasons: tuple[Reason, ...]
     category: str | None = None
+    undecided: bool = False
+
+    @property
+    def decision(self) -> str:
+        return MATERIAL if self.material else UNDECIDED if self.undecided else NOT_MATERIAL
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """The editor's decision for one version (`material: true|false` with `material_reason`).
+
+    It belongs to that version alone: carried unchanged into the next release, it is ignored
+    and `notices check` refuses it. `commit` made it (None: not committed yet).
+    """
+
+    material: bool
+    reason: str
+    version: str
+    commit: str | None = None
+
+    @classmethod
+    def of(cls, front: FrontMatter | None, commit: str | None = None) -> Override | None:
+        if front is None or front.material is None:
+            return None
+        return cls(front.material, front.material_reason or "", front.version or "", commit)
+
+    def same_decision(self, other: Override | None) -> bool:
+        """Whether `other` says the same thing (a copy carried forward, not a new decision)."""
+        return other is not None and (other.material, other.reason) == (self.material, self.reason)
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """The verdict on a release: the highest tier of its changes, unless the editor overrode it.
+    """The verdict on a release: `decision` (material, not-material or undecided) and its tier.
 
-    `rules_material`/`rules_tier` keep what the rules said when the front matter's
-    `material: true|false` (with `material_reason`, shown as `override_reason`) wins.
+    The rules decide (`rules_decision`, `rules_tier`) unless the editor's `override` for this
+    very version says otherwise; `stale_override` is one carried forward from an earlier
+    release, shown and refused but never applied.
     """
 
-    material: bool
+    decision: str
     tier: str
     changes: tuple[ChangeVerdict, ...]
-    override_reason: str | None = None
-    rules_material: bool = False
+    override: Override | None = None
+    rules_decision: str = NOT_MATERIAL
     rules_tier: str = "T0"
+    stale_override: Override | None = None
+
+    @property
+    def material(self) -> bool:
+        return self.decision == MATERIAL
+
+    @property
+    def undecided(self) -> bool:
+        return self.decision == UNDECIDED
+
+    @property
+    def needs_notice(self) -> bool:
+        """Whether customers may have to be told: material, or undecided until the editor says."""
+        return self.decision != NOT_MATERIAL
+
+    @property
+    def override_reason(self) -> str | None:
+        return self.override.reason if self.override else None
 
     @property
     def reasons(self) -> tuple[Reason, ...]:
-        """Every reason of every material change, in document order."""
-        return tuple(r for cv in self.changes if cv.material for r in cv.reasons)
+        """Every reason of every material or undecided change, in document order."""
+        return tuple(r for cv in self.changes if cv.material or cv.undecided for r in cv.reasons)
 
     @property
     def rules_fired(self) -> tuple[str, ...]:
@@ -759,7 +818,9 @@ def assess_change(change: Change, rules: RuleSet) -> ChangeVerdict:
     if reasons:
         reasons.sort(key=lambda r: (-TIERS.index(r.tier), r.rule))
         tier = tier_max(r.tier for r in reasons)
-        return ChangeVerdict(change, tier != "T0", tier, tuple(reasons), category)
+        decisive = any(rules.rules[r.rule].material != "undecided" for r in reasons)
+        material = decisive and tier != "T0"
+        return ChangeVerdict(change, material, tier, tuple(reasons), category, not decisive)
     if title_pair and not body_pairs:
         words = (f"{title_pair[0]}→{title_pair[1]}",)
         return _quiet_verdict(change, "N12", rules, words, category)
@@ -836,7 +897,7 @@ def _unexplained(
     rules: RuleSet,
 ) -> ChangeVerdict:
     """No rule fired: punctuation, a typo, or text outside personal information is quiet;
-    anything else about personal information is material until reviewed (M24)."""
+    anything else about personal information is undecided until the editor decides (M24)."""
     if all(letters(o) == letters(n) for o, n in differing):
         return _quiet_verdict(change, "N03", rules, _swapped(raw_pairs), category)
     if typo := _typo(differing, change, rules):
@@ -852,7 +913,7 @@ def _unexplained(
     )
     rule = rules.rules["M24"]
     reason = _reason(rule, CHANGED, rule.tier_changed, [review], change, rules)
-    return ChangeVerdict(change, rule.tier_changed != "T0", rule.tier_changed, (reason,), category)
+    return ChangeVerdict(change, False, rule.tier_changed, (reason,), category, undecided=True)
 
 
 def _fragments(pieces: Sequence[str]) -> tuple[str, ...]:
@@ -907,23 +968,37 @@ def _swapped(pairs: Sequence[tuple[str, str]]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(shown))
 
 
-def assess(comparison: Comparison, rules: RuleSet, front: FrontMatter | None = None) -> Verdict:
+def assess(
+    comparison: Comparison,
+    rules: RuleSet,
+    front: FrontMatter | None = None,
+    *,
+    previous: FrontMatter | None = None,
+    override: Override | None = None,
+) -> Verdict:
     """The verdict on a comparison of two versions: per change, then for the release.
 
-    The release tier is the highest tier of its changes; a change is material when its tier is
-    T1 or higher. The new version's front matter `material: true|false` (with
-    `material_reason`) wins and is shown as `override_reason`.
+    Material when a change is (tier T1 or higher; the release tier is the highest); else
+    undecided when a change is; else not material. The editor's override (from the new
+    version's `front` matter, or given with the commit that made it) wins, unless the
+    `previous` version's front matter carries the same decision: then it was carried forward,
+    and is kept as `stale_override` only.
     """
     verdicts = tuple(assess_change(change, rules) for change in comparison.changes)
-    tier = tier_max(v.tier for v in verdicts)
-    material = any(v.material for v in verdicts)
-    if front is None or front.material is None:
-        return Verdict(material, tier, verdicts, None, material, tier)
-    reason = front.material_reason or "(no material_reason given)"
-    if front.material:
+    material = [v for v in verdicts if v.material]
+    decision = (
+        MATERIAL if material else UNDECIDED if any(v.undecided for v in verdicts) else NOT_MATERIAL
+    )
+    tier = tier_max(v.tier for v in (material or [v for v in verdicts if v.undecided]))
+    override = override or Override.of(front)
+    if override is None:
+        return Verdict(decision, tier, verdicts, None, decision, tier)
+    if override.same_decision(Override.of(previous)):
+        return Verdict(decision, tier, verdicts, None, decision, tier, stale_override=override)
+    if override.material:
         overridden = tier if tier != "T0" else "T2"
-        return Verdict(True, overridden, verdicts, reason, material, tier)
-    return Verdict(False, "T0", verdicts, reason, material, tier)
+        return Verdict(MATERIAL, overridden, verdicts, override, decision, tier)
+    return Verdict(NOT_MATERIAL, "T0", verdicts, override, decision, tier)
 
 
 def rules_for(settings: Settings) -> RuleSet:

@@ -21,10 +21,11 @@ from notifier.statement.diff import (
     Change,
     Op,
 )
+from notifier.statement.materiality import MATERIAL, NOT_MATERIAL, UNDECIDED
 
 if TYPE_CHECKING:
     from notifier.statement.diff import Comparison
-    from notifier.statement.materiality import ChangeVerdict, Reason, Verdict
+    from notifier.statement.materiality import ChangeVerdict, Override, Reason, Verdict
     from notifier.statement.notice import Notice
 
 CONTEXT = 60  # characters of unchanged text kept around a change in text and Markdown output
@@ -165,27 +166,20 @@ def comparison_text(
     locale = comparison.new.locale
     lines = [f"{bold}{comparison.new.path}: {old_label} → {new_label}{reset}"]
     if verdict is not None:
-        judged = sum(1 for c in verdict.changes if c.material)
-        lines.append(
-            f"material: {'yes' if verdict.material else 'no'} ({verdict.tier}); "
-            f"{len(comparison.changes)} change(s), {judged} material"
-        )
-        if verdict.override_reason:
-            lines.append(f"override: {verdict.override_reason}")
+        lines += verdict_lines(verdict, len(comparison.changes))
     else:
         lines.append(f"{len(comparison.changes)} change(s)")
     if not comparison.changes:
         lines.append("no changes")
     for change in comparison.changes:
         judged_change = _verdict_of(change, verdict)
-        material = judged_change is not None and judged_change.material
-        flag = f" · MATERIAL {judged_change.tier}" if judged_change and material else ""
+        flag = _flag(judged_change)
         lines.append("")
         lines.append(
             f"{bold}== {change.section or '(preamble)'} [{change.section_id}]{reset} · "
             f"{_describe(change)}{flag}"
         )
-        if judged_change is not None and judged_change.material:
+        if judged_change is not None and judged_change.decision != NOT_MATERIAL:
             for reason in judged_change.reasons:
                 words = f" (words: {', '.join(reason.triggers)})" if reason.triggers else ""
                 lines.append(f"   {_explanation(reason, locale)}{words}")
@@ -195,18 +189,61 @@ def comparison_text(
     return "\n".join(lines)
 
 
+def verdict_lines(verdict: Verdict, changes: int) -> list[str]:
+    """The verdict for editors: the answer, the change counts, the override and where it came
+    from, and an override carried forward from an earlier release (ignored)."""
+    material = sum(1 for c in verdict.changes if c.material)
+    undecided = sum(1 for c in verdict.changes if c.undecided)
+    counts = f"{changes} change(s): {material} material" + (
+        f", {undecided} undecided" if undecided else ""
+    )
+    lines = [f"verdict: {_answer(verdict.decision)} ({verdict.tier}); {counts}"]
+    if verdict.undecided:
+        lines.append(
+            "undecided: a substantive change no rule explains; decide for this version with "
+            "`material: true` or `material: false` and a material_reason"
+        )
+    if verdict.override is not None:
+        lines.append(
+            f"override: {_override(verdict.override)}; the rules said "
+            f"{_answer(verdict.rules_decision)} ({verdict.rules_tier})"
+        )
+    if verdict.stale_override is not None:
+        lines.append(
+            f"ignored: {_override(verdict.stale_override)}, carried forward from the release "
+            "before; an override belongs to its release"
+        )
+    return lines
+
+
+def _answer(decision: str) -> str:
+    return decision.replace("-", " ")
+
+
+def _override(override: Override) -> str:
+    where = f" (commit {override.commit[:12]})" if override.commit else ""
+    answer = "material" if override.material else "not material"
+    return f"{answer} for version {override.version}{where}: {override.reason}"
+
+
+def _flag(judged: ChangeVerdict | None) -> str:
+    if judged is None or judged.decision == NOT_MATERIAL:
+        return ""
+    return f" · MATERIAL {judged.tier}" if judged.material else " · UNDECIDED"
+
+
 def comparison_html(comparison: Comparison, verdict: Verdict | None) -> str:
     """A redline fragment of every change (the site embeds the same `redline_html` blocks)."""
     parts = ['<div class="notices-redline-set">']
     for change in comparison.changes:
         judged = _verdict_of(change, verdict)
-        material = judged is not None and judged.material
+        decision = judged.decision if judged is not None else NOT_MATERIAL
         css = f"notices-change notices-change--{change.kind}" + (
-            " notices-change--material" if material else ""
+            f" notices-change--{decision}" if decision != NOT_MATERIAL else ""
         )
         parts.append(f'<section class="{css}" data-section-id="{html.escape(change.section_id)}">')
         title = html.escape(change.section or change.section_id)
-        note = html.escape(_describe(change)) + (f" · {judged.tier}" if judged and material else "")
+        note = html.escape(_describe(change) + _flag(judged).lower())
         parts.append(f"<h3>{title} <small>{note}</small></h3>")
         parts.append(f'<div class="notices-redline">{redline_html(change)}</div>')
         parts.append("</section>")
@@ -249,18 +286,25 @@ def summary_markdown(
     new_label = new_label or _version_label(comparison.new)
     lines = [f"### Changes to {comparison.new.title}: `{old_label}` → `{new_label}`", ""]
     if verdict is not None:
-        material = sum(1 for c in verdict.changes if c.material)
-        answer = (
-            "**Material change** — customers must be notified before it takes effect"
-            if (verdict.material)
-            else "**Not material**"
-        )
-        lines.append(
-            f"{answer} (tier {verdict.tier}); {material} of "
-            f"{len(comparison.changes)} change(s) material."
-        )
-        if verdict.override_reason:
-            lines.append(f"Editor's override: {verdict.override_reason}")
+        answer = {
+            MATERIAL: "**Material change** — customers must be notified before it takes effect",
+            UNDECIDED: "**Undecided** — a substantive change no rule explains; decide for this "
+            "version (`material: true` or `false`, with a `material_reason`) before it can be "
+            "published",
+            NOT_MATERIAL: "**Not material**",
+        }[verdict.decision]
+        counts = verdict_lines(verdict, len(comparison.changes))[0].partition("; ")[2]
+        lines.append(f"{answer} (tier {verdict.tier}); {counts}.")
+        if verdict.override is not None:
+            lines.append(
+                f"Editor's override: {_override(verdict.override)} (the rules said "
+                f"{_answer(verdict.rules_decision)}, {verdict.rules_tier})."
+            )
+        if verdict.stale_override is not None:
+            lines.append(
+                f"Ignored: {_override(verdict.stale_override)}, carried forward from the "
+                "release before; an override belongs to its release."
+            )
         lines.append("")
     if not comparison.changes:
         lines.append("No changes.")
@@ -269,7 +313,9 @@ def summary_markdown(
     for change in comparison.changes:
         judged = _verdict_of(change, verdict)
         why = "; ".join(f"{r.rule} {_title(r, locale)}" for r in judged.reasons) if judged else ""
-        mark = f"**yes** ({judged.tier})" if judged and judged.material else "no"
+        mark = "no"
+        if judged is not None and judged.decision != NOT_MATERIAL:
+            mark = f"**yes** ({judged.tier})" if judged.material else "**undecided**"
         section = f"{change.section or '(preamble)'} (`{change.section_id}`)"
         lines.append(
             f"| {_md_cell(section)} | {_md_cell(_describe(change))} | {mark} | {_md_cell(why)} |"
@@ -278,7 +324,7 @@ def summary_markdown(
     for change in details:
         lines += ["", f"#### {change.section or '(preamble)'} (`{change.section_id}`)"]
         judged = _verdict_of(change, verdict)
-        if judged is not None and judged.material:
+        if judged is not None and judged.decision != NOT_MATERIAL:
             for reason in judged.reasons:
                 words = f" ({'、'.join(reason.triggers)})" if reason.triggers else ""
                 lines.append(f"- {_explanation(reason, locale)}{words}")
