@@ -77,7 +77,8 @@ def change(section: str, section_id: str, kind: str, **fields: Any) -> dict[str,
         "section": section,
         "section_id": section_id,
         "kind": kind,
-        "material": fields.pop("material", False),
+        "material": (material := fields.pop("material", False)),
+        "verdict": "material" if material else "not-material",
         "tier": fields.pop("tier", "T0"),
         "reasons": fields.pop("reasons"),
         "labels": fields.pop("labels", []),
@@ -102,8 +103,13 @@ def test_json_between_two_releases(two_releases: NoticeRepo) -> None:
     assert [r["rule"] for r in date_line + scope + payment] == ["N05", "N03", "M21"]
     assert json.loads(run.out) == {
         "material": True,
+        "verdict": "material",
         "tier": "T2",
         "override_reason": None,
+        "override": None,
+        "stale_override": None,
+        "rules_verdict": "material",
+        "rules_tier": "T2",
         "old": {
             "label": "2018-11-01",
             "kind": "release",
@@ -199,7 +205,7 @@ def test_text_format_without_colour(two_releases: NoticeRepo) -> None:
     assert run.out == "\n".join(
         [
             f"{PATH}: 2018-11-01 → 2024-03-01",
-            "material: yes (T2); 3 change(s), 1 material",
+            "verdict: material (T2); 3 change(s): 1 material",
             "",
             "== 世纪互联运营的在线服务隐私声明 [privacy-statement] · modified: date-line",
             "最后更新时间：[-2018-]{+2024+} 年 [-11-]{+3+} 月 1 日",
@@ -261,7 +267,7 @@ def test_md_format_is_a_summary(two_releases: NoticeRepo) -> None:
         "### Changes to 世纪互联运营的在线服务隐私声明: `2018-11-01` → `2024-03-01`",
         "",
         "**Material change** — customers must be notified before it takes effect (tier T2); "
-        "1 of 3 change(s) material.",
+        "3 change(s): 1 material.",
         "",
         "| Section | Change | Material | Why |",
         "|---|---|---|---|",

@@ -49,7 +49,7 @@ def test_log_text(seeded_repo: NoticeRepo) -> None:
     result = run_notices("log", cwd=seeded_repo.path)
     digest = hashlib.sha256(seed_text().encode()).hexdigest()[:12]
     assert result.out.splitlines() == [
-        f"privacy/zh-CN/2018-11-01  published 2018-11-01  effective 2018-11-01  not material  "
+        f"privacy/zh-CN/2018-11-01  published 2018-11-01  effective 2018-11-01  first release  "
         f"sha256 {digest}",
         "    世纪互联运营的在线服务隐私声明的首个存档版本（2018 年 11 月 1 日发布）。",
     ]

@@ -67,11 +67,7 @@ def test_seed_only(seeded_repo: NoticeRepo) -> None:
     assert release.text == release.first_text == seed_text()
     assert release.title == "世纪互联运营的在线服务隐私声明"
     assert release.services == ("azure", "office365", "powerbi")
-    assert (release.material_override, release.material_reason, release.revisions) == (
-        None,
-        None,
-        (),
-    )
+    assert (release.override, release.revisions) == (None, ())
     assert release.notice_doc.section("retention") is not None
     assert release.effective_at(SHANGHAI).isoformat() == "2018-11-01T00:00:00+08:00"
     assert history.notices() == (("privacy", "zh-CN"),)

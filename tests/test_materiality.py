@@ -319,7 +319,8 @@ def test_rule_fires(rule: str, language: str, old: str, new: str, tier: str) -> 
     reasons = [r for r in verdict.reasons if r.rule == rule]
     assert reasons, f"{rule} did not fire; fired: {verdict.rules_fired}"
     assert reasons[0].tier == tier
-    assert verdict.material
+    # M24 explains nothing: the release is undecided, never material or not material
+    assert verdict.decision == ("undecided" if rule == "M24" else "material")
     assert TIERS.index(verdict.tier) >= TIERS.index(tier)
     assert verdict.tier == tier_max(cv.tier for cv in verdict.changes)
 
@@ -565,7 +566,7 @@ def test_no_changes_is_not_material() -> None:
         parse_text(SEED, "a.md"), parse_text(with_front(SEED, summary="另一个摘要"), "b.md")
     )
     verdict = assess(comparison, default_rules())
-    assert verdict == Verdict(False, "T0", (), None, False, "T0")
+    assert verdict == Verdict("not-material", "T0", (), None, "not-material", "T0")
 
 
 # --- front matter override -------------------------------------------------------------------
@@ -586,7 +587,7 @@ def test_front_matter_false_wins_and_is_shown() -> None:
         "T0",
         "仅更正公司注册地址的笔误",
     )
-    assert (verdict.rules_material, verdict.rules_tier) == (True, "T1")
+    assert (verdict.rules_decision, verdict.rules_tier) == ("material", "T1")
     assert verdict.changes[0].reasons[0].rule == "M13"
 
 
@@ -598,7 +599,7 @@ def test_front_matter_true_wins_on_a_quiet_change() -> None:
         "T2",
         "按法务要求通知客户",
     )
-    assert (verdict.rules_material, verdict.rules_tier) == (False, "T0")
+    assert (verdict.rules_decision, verdict.rules_tier) == ("not-material", "T0")
 
 
 def test_front_matter_auto_leaves_the_rules() -> None:
@@ -807,7 +808,7 @@ def test_readme_example_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_deleting_any_sentence_is_never_quiet(language: str) -> None:
     """When any one sentence is deleted from a section about personal information, then the
-    release is material: no removal slips through as quiet."""
+    release is material or undecided: no removal slips through as quiet."""
     base = _base(language)
     body = base.split("\n---\n", 1)[1]
     ends = r"[^。\n]+。" if language == "zh" else r"[A-Z][^.\n]*(?:\n[^.\n#-][^.\n]*)*\."
@@ -816,6 +817,6 @@ def test_deleting_any_sentence_is_never_quiet(language: str) -> None:
     quiet = []
     for sentence in sentences:
         verdict = verdict_of(base, base.replace(sentence, "", 1))
-        if not verdict.material:
+        if not verdict.needs_notice:
             quiet.append(sentence)
     assert quiet == []

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from notifier.locales import LOCALES
 from notifier.publishing.templates import Texts, catalogue, markdown_text, text
 from notifier.statement.diff import KINDS
+from notifier.statement.materiality import DECISIONS
 
 _LOOKUP = re.compile(r"""\bt\(\s*"([a-z_0-9]+)"(?!\s*~)""")
 
@@ -40,14 +41,20 @@ def test_templates_only_use_keys_that_exist() -> None:
     assert {"archive", "verify", "redline_intro"} <= used
     assert used - set(catalogue()["en"]) == set()
     assert {f"kind_{kind}" for kind in KINDS} <= set(catalogue()["en"])  # looked up as "kind_" ~
+    answers = [decision.replace("-", "_") for decision in DECISIONS]  # as "verdict_" ~ decision
+    assert {*answers, *(f"verdict_{a}" for a in answers)} <= set(catalogue()["en"])
+    assert {"override_material", "override_not_material"} <= set(catalogue()["en"])
 
 
 def test_lookups_fall_back_and_escape() -> None:
     """When a text is looked up, then other Chinese and English locales share ours, escaped."""
     assert text("zh-TW", "archive") == "历史版本"
-    assert text("en-GB", "override", reason="x") == "Publisher's note: x"
-    looked_up = Texts("en")("override", reason="<b>&")
-    assert looked_up == Markup("Publisher&#39;s note: &lt;b&gt;&amp;")
+    assert text("en-GB", "undecided") == "Not decided yet"
+    looked_up = Texts("en")("override_material", reason="<b>&", commit="0123")
+    assert looked_up == Markup(
+        "The publisher decided that this version is a material change: &lt;b&gt;&amp; "
+        "(commit 0123)"
+    )
     assert Texts("en")("verify", command=Markup("<code>x</code>")) == Markup(
         "After downloading, <code>x</code> prints this same value."
     )

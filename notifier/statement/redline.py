@@ -243,7 +243,8 @@ def comparison_html(comparison: Comparison, verdict: Verdict | None) -> str:
         )
         parts.append(f'<section class="{css}" data-section-id="{html.escape(change.section_id)}">')
         title = html.escape(change.section or change.section_id)
-        note = html.escape(_describe(change) + _flag(judged).lower())
+        flag = {MATERIAL: f" · {judged.tier}" if judged else "", UNDECIDED: " · undecided"}
+        note = html.escape(_describe(change) + flag.get(decision, ""))
         parts.append(f"<h3>{title} <small>{note}</small></h3>")
         parts.append(f'<div class="notices-redline">{redline_html(change)}</div>')
         parts.append("</section>")
