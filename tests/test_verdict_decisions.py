@@ -215,3 +215,46 @@ def test_site_never_contradicts_the_decision(seeded_repo: NoticeRepo, tmp_path: 
     assert f"发布者已认定此版本不构成重大变更：经法务确认不构成重大变更（提交 {sha[:12]}）" in page
     assert "notices-change--material" not in page
     assert "重大变更 · T" not in page
+
+
+# --- one verdict per version ------------------------------------------------------------------
+
+
+EN = "notices/privacy/en.md"
+EN_TEXT = """---
+title: Privacy Statement for Online Services Operated by 21Vianet
+version: {version}
+last_updated: {version}
+effective: {effective}
+services: [azure, office365, powerbi]
+---
+# Privacy Statement for Online Services Operated by 21Vianet {{#privacy-statement}}
+
+Last updated: {version}
+
+## Customer data {{#customer-data}}
+
+Customer data is all data you provide to us through your use of the services.
+"""
+
+
+def test_translation_carries_the_source_verdict(seeded_repo: NoticeRepo) -> None:
+    """When the Chinese release is T3 and its English translation of the same version only
+    changes its date, then log and notify plan rate the English release material T3 too,
+    decided on the Chinese source."""
+    seeded_repo.commit(
+        "English translation", "2024-01-03T09:00:00+08:00",
+        {EN: EN_TEXT.format(version="2018-11-01", effective="2018-11-01")},
+    )
+    zh = release_text(_with(LOCATION_AND_RECIPIENT), "2030-01-02", effective="2030-03-05")
+    en = EN_TEXT.format(version="2030-01-02", effective="2030-03-05")
+    seeded_repo.commit("Release 2030-01-02", "2030-01-02T10:00:00+08:00", {NOTICE: zh, EN: en})
+
+    entries = json.loads(run_notices("log", "--json", cwd=seeded_repo.path).out)["releases"]
+    verdicts = {(e["locale"], e["version"]): (e["verdict"], e["tier"]) for e in entries}
+    assert verdicts[("zh-CN", "2030-01-02")] == ("material", "T3")
+    assert verdicts[("en", "2030-01-02")] == ("material", "T3")
+    plan = run_notices("notify", "plan", "2030-01-02", "--locale", "en", "--json",
+                       cwd=seeded_repo.path, env=_environ(seeded_repo))
+    assert plan.code == 0, plan.err
+    assert (json.loads(plan.out)["material"], json.loads(plan.out)["tier"]) == (True, "T3")

@@ -1,11 +1,15 @@
 """The release log: every release with its verdict against the release before it.
 
-`notices log`, the site and the scheduler all ask the same question of a release: did it change
-the statement materially? This module answers it once, the same way for all of them.
+`notices log`, the site, `notify` and the scheduler all ask the same question of a release: did
+it change the statement materially? This module answers it once, the same way for all of them.
+The answer is one per version: a translation carries the verdict of the same version in the
+source locale (the project's default), so the English release of a T3 change is never "not
+material" beside its Chinese original.
 """
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 from notifier.releases.history import History, Release
@@ -17,33 +21,78 @@ from notifier.statement.materiality import RuleSet, Verdict, assess
 class AssessedRelease:
     """A release, the one it follows (None for a notice's first) and the verdict between them.
 
-    The comparison the verdict was made from comes along, so a redline shows the very changes
-    that were judged instead of diffing the pair again.
+    The comparison is this release's own (a redline shows the very changes of its locale);
+    the verdict is the source locale's when the release is a translation of a version there.
+    `source` is that source-locale release (None: the release is its own source).
     """
 
     release: Release
     previous: Release | None
     verdict: Verdict | None
     comparison: Comparison | None = None
+    source: Release | None = None
 
 
-def assess_release(history: History, release: Release, rules: RuleSet) -> AssessedRelease:
+def assess_release(
+    history: History,
+    release: Release,
+    rules: RuleSet,
+    verdicts: MutableMapping[str, Verdict | None] | None = None,
+) -> AssessedRelease:
+    """The release's verdict against the one before it (`verdicts` caches source verdicts)."""
     previous = history.previous(release)
     if previous is None:
         return AssessedRelease(release, None, None)
     comparison = compare(previous.notice_doc, release.notice_doc)
-    verdict = assess(
-        comparison, rules, previous=previous.notice_doc.front, override=release.override
+    source = source_release(history, release)
+    verdict = None
+    if source is not None:
+        verdict = _verdict_of(history, source, rules, verdicts)
+    if verdict is None:  # no source version, or it is the source's first release
+        source = None
+        verdict = assess(
+            comparison, rules, previous=previous.notice_doc.front, override=release.override
+        )
+    return AssessedRelease(release, previous, verdict, comparison, source)
+
+
+def source_release(history: History, release: Release) -> Release | None:
+    """The same version of the notice in the source locale, when `release` is a translation."""
+    if release.locale == history.default_locale:
+        return None
+    return next(
+        (
+            r
+            for r in history.releases_of(release.notice, history.default_locale)
+            if r.version == release.version
+        ),
+        None,
     )
-    return AssessedRelease(release, previous, verdict, comparison)
+
+
+def _verdict_of(
+    history: History,
+    release: Release,
+    rules: RuleSet,
+    verdicts: MutableMapping[str, Verdict | None] | None,
+) -> Verdict | None:
+    if verdicts is not None and release.id in verdicts:
+        return verdicts[release.id]
+    verdict = assess_release(history, release, rules, verdicts).verdict
+    if verdicts is not None:
+        verdicts[release.id] = verdict
+    return verdict
 
 
 def assessed_releases(
     history: History, rules: RuleSet, notice: str | None = None
 ) -> tuple[AssessedRelease, ...]:
     """Every release in publish order (optionally of one notice), each with its verdict."""
-    return tuple(
-        assess_release(history, release, rules)
-        for release in history.releases
-        if notice is None or release.notice == notice
-    )
+    verdicts: dict[str, Verdict | None] = {}
+    assessed = []
+    for release in history.releases:
+        if notice is None or release.notice == notice:
+            item = assess_release(history, release, rules, verdicts)
+            verdicts.setdefault(release.id, item.verdict)
+            assessed.append(item)
+    return tuple(assessed)
