@@ -5,7 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.repos import SETTINGS, NoticeRepo, release_text, run_notices, seed_text, with_front
+from support.repos import (
+    SETTINGS,
+    NoticeRepo,
+    for_you,
+    release_text,
+    run_notices,
+    seed_text,
+    with_front,
+)
 
 from notifier.errors import Problem
 from notifier.releases.check import check_file, version_key
@@ -231,7 +239,7 @@ def test_misspelt_key_is_named_with_a_suggestion(tmp_path: Path) -> None:
     assert [str(p) for p in errors] == [
         "notices/privacy/zh-CN.md:3: error: unknown front matter key 'verison' [unknown-field] "
         "(hint: did you mean `version`? known keys: title, version, last_updated, effective, "
-        "published, services, material, material_reason, summary)"
+        "published, services, material, material_reason, summary, what_changes_for_you)"
     ]
 
 
@@ -256,6 +264,7 @@ def test_impossible_date_is_one_error(seeded_repo: NoticeRepo) -> None:
         material="true",
         material_reason="测试：改变数据存储地点",
         summary="新的数据存储地点",
+        what_changes_for_you=for_you({"scope": "您的数据将存储在新的地点。"}),
     )
     seeded_repo.commit("Impossible date", "2024-01-05T09:00:00+08:00", {NOTICE: text})
     result = run_notices("check", cwd=seeded_repo.path)
@@ -301,4 +310,26 @@ def test_script_in_front_matter_text_is_refused(tmp_path: Path, key: str) -> Non
     assert [(p.line, p.message) for p in found] == [
         (line, f"raw <title> HTML in '{key}' is refused"),
         (line, f"raw <script> HTML in '{key}' is refused"),
+    ]
+
+
+def test_what_changes_for_you_names_sections_of_the_file(tmp_path: Path) -> None:
+    """When `what_changes_for_you` names an id that is no heading, or gives a list instead of
+    text, then check refuses each on its own line; a mapping that is not one is refused once."""
+    entries = "\n  cusotmer-data: 存储地点改变\n  contact: [a, b]\n  retention: 保存期限缩短"
+    text = with_front(seed_text(), what_changes_for_you=entries)
+    first = next(n for n, line in enumerate(text.split("\n"), 1) if "cusotmer-data" in line)
+    problems = _problems(tmp_path, text)
+    errors = [(p.rule, p.line, p.message) for p in problems if p.severity == "error"]
+    assert errors == [
+        (
+            "what-changes-for-you",
+            first,
+            "what_changes_for_you names 'cusotmer-data', which is no section of this file",
+        ),
+        ("what-changes-for-you", first + 1, "what_changes_for_you.contact must be text"),
+    ]
+    flat = with_front(seed_text(), what_changes_for_you="存储地点改变")
+    assert [(p.rule, p.message) for p in _problems(tmp_path, flat) if p.severity == "error"] == [
+        ("what-changes-for-you", "what_changes_for_you must map section ids to text")
     ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from support.repos import NoticeRepo, release_text, seed_text, with_front
+from support.repos import NoticeRepo, for_you, release_text, seed_text, with_front
 
 from notifier.errors import Problem
 from notifier.releases.history import read_history
@@ -22,6 +22,9 @@ CROSS_BORDER = (
     "客户数据将存储在位于中国和新加坡的数据中心。",
 )
 POSTCODE = ("邮编：100015", "邮编：100020")
+# what the editor tells customers about each edit above, by section id
+STORED_ABROAD = for_you({"customer-data": "您的客户数据今后也可能存储在新加坡的数据中心。"})
+NEW_POSTCODE = for_you({"contact": "我们的邮寄地址的邮编改为 100020。"})
 TYPO = ("故障排查", "故障排察")
 
 
@@ -74,7 +77,12 @@ def test_material_editorial_revision_is_refused(seeded_repo: NoticeRepo) -> None
 def test_material_release_without_notice_period_is_refused(seeded_repo: NoticeRepo) -> None:
     """When a cross-border change is published on 1 March to take effect on 15 March, then check
     asks for 30 days' notice and says which effective date would do."""
-    text = release_text(_edit(seed_text(), CROSS_BORDER), "2024-03-01", effective="2024-03-15")
+    text = release_text(
+        _edit(seed_text(), CROSS_BORDER),
+        "2024-03-01",
+        effective="2024-03-15",
+        what_changes_for_you=STORED_ABROAD,
+    )
     seeded_repo.commit("Release 2024-03-01", "2024-03-01T10:00:00+08:00", {NOTICE: text})
     assert _problems(seeded_repo) == [
         Problem(
@@ -91,7 +99,12 @@ def test_material_release_without_notice_period_is_refused(seeded_repo: NoticeRe
 
 def test_material_release_with_notice_period_passes(seeded_repo: NoticeRepo) -> None:
     """When the same change takes effect 31 days after publication, then it is accepted."""
-    text = release_text(_edit(seed_text(), CROSS_BORDER), "2024-03-01", effective="2024-04-01")
+    text = release_text(
+        _edit(seed_text(), CROSS_BORDER),
+        "2024-03-01",
+        effective="2024-04-01",
+        what_changes_for_you=STORED_ABROAD,
+    )
     seeded_repo.commit("Release 2024-03-01", "2024-03-01T10:00:00+08:00", {NOTICE: text})
     assert _problems(seeded_repo) == []
 
@@ -99,11 +112,19 @@ def test_material_release_with_notice_period_passes(seeded_repo: NoticeRepo) -> 
 def test_t1_change_may_take_effect_on_publication(seeded_repo: NoticeRepo) -> None:
     """When only the postcode changes (T1), then it may take effect the day it is published but
     not before."""
-    text = release_text(_edit(seed_text(), POSTCODE), "2024-03-01", effective="2024-03-01")
+    text = release_text(
+        _edit(seed_text(), POSTCODE),
+        "2024-03-01",
+        effective="2024-03-01",
+        what_changes_for_you=NEW_POSTCODE,
+    )
     seeded_repo.commit("Release 2024-03-01", "2024-03-01T10:00:00+08:00", {NOTICE: text})
     assert _problems(seeded_repo) == []
     late = release_text(
-        _edit(text, ("邮编：100020", "邮编：100021")), "2024-03-10", effective="2024-03-05"
+        _edit(text, ("邮编：100020", "邮编：100021")),
+        "2024-03-10",
+        effective="2024-03-05",
+        what_changes_for_you=for_you({"contact": "我们的邮寄地址的邮编改为 100021。"}),
     )
     seeded_repo.commit("Release 2024-03-10", "2024-03-10T10:00:00+08:00", {NOTICE: late})
     (problem,) = _problems(seeded_repo)
@@ -159,6 +180,7 @@ def test_mass_removal_with_reason_passes(seeded_repo: NoticeRepo) -> None:
         "2024-03-01",
         effective="2024-06-01",
         material_reason="服务终止，声明只保留范围一节",
+        what_changes_for_you=for_you({"privacy-statement": "服务已终止，我们不再处理您的数据。"}),
     )
     seeded_repo.commit("Release 2024-03-01", "2024-03-01T10:00:00+08:00", {NOTICE: text})
     assert _problems(seeded_repo) == []
@@ -175,12 +197,18 @@ def test_mass_removal_in_an_editorial_revision(seeded_repo: NoticeRepo) -> None:
 def test_superseded_release_problem_is_a_warning(seeded_repo: NoticeRepo) -> None:
     """When an old release lacked notice but a newer release followed and it is in effect, then
     its problem is reported as a warning that cannot be fixed; the newest stays an error."""
-    first = release_text(_edit(seed_text(), CROSS_BORDER), "2024-03-01", effective="2024-03-05")
+    first = release_text(
+        _edit(seed_text(), CROSS_BORDER),
+        "2024-03-01",
+        effective="2024-03-05",
+        what_changes_for_you=STORED_ABROAD,
+    )
     seeded_repo.commit("Release 2024-03-01", "2024-03-01T10:00:00+08:00", {NOTICE: first})
     second = release_text(
         _edit(first, ("我们不会以此方式保存", "我们会以此方式保存")),
         "2024-05-01",
         effective="2024-05-02",
+        what_changes_for_you=for_you({"payment-data": "我们今后会保存您支付工具的安全码。"}),
     )
     seeded_repo.commit("Release 2024-05-01", "2024-05-01T10:00:00+08:00", {NOTICE: second})
     problems = _problems(seeded_repo, now=datetime(2024, 5, 1, 12, tzinfo=SHANGHAI))
@@ -196,7 +224,12 @@ def test_superseded_release_problem_is_a_warning(seeded_repo: NoticeRepo) -> Non
 def test_pending_release_in_the_working_tree(seeded_repo: NoticeRepo) -> None:
     """When the working tree holds a new material version that is not committed, then check
     measures its notice period from now."""
-    text = release_text(_edit(seed_text(), CROSS_BORDER), "2024-03-01", effective="2024-03-20")
+    text = release_text(
+        _edit(seed_text(), CROSS_BORDER),
+        "2024-03-01",
+        effective="2024-03-20",
+        what_changes_for_you=STORED_ABROAD,
+    )
     seeded_repo.write(NOTICE, text)
     (problem,) = _problems(seeded_repo)
     assert (problem.severity, problem.rule, problem.path) == ("error", "notice-period", NOTICE)
@@ -216,3 +249,50 @@ def test_pending_editorial_revision_in_the_working_tree(seeded_repo: NoticeRepo)
         "the working tree changes version 2018-11-01 materially (T1: M13); "
         "an editorial revision must not",
     )
+
+
+# --- what changes for you ---------------------------------------------------------------------
+
+
+def test_material_release_says_what_changes_for_customers(seeded_repo: NoticeRepo) -> None:
+    """When a material release gives no plain words for its material section, then check refuses
+    it naming the section, its id and the locale; an entry copied unchanged from the version
+    before does not count; an entry for a parent section covers its subsections."""
+    bare = release_text(_edit(seed_text(), CROSS_BORDER), "2024-03-01", effective="2024-04-01")
+    seeded_repo.commit("Release 2024-03-01", "2024-03-01T10:00:00+08:00", {NOTICE: bare})
+    (problem,) = _problems(seeded_repo)
+    assert (problem.severity, problem.rule, problem.line) == (
+        "error",
+        "what-changes-for-you",
+        _line_of(bare, "version"),
+    )
+    assert problem.message == (
+        "release 2024-03-01 does not say what changes for customers in zh-CN for "
+        "“我们如何收集和使用您的数据 > 客户数据” (customer-data)"
+    )
+    chapter = with_front(bare, what_changes_for_you=for_you({"collection-and-use": "存储地点"}))
+    seeded_repo.commit("Say it", "2024-03-01T11:00:00+08:00", {NOTICE: chapter})
+    assert _problems(seeded_repo) == []
+
+
+def test_copied_what_changes_for_you_does_not_count(seeded_repo: NoticeRepo) -> None:
+    """When the next material release keeps the previous release's sentence unchanged, then it
+    is refused: last month's words do not describe this month's change."""
+    first = release_text(
+        _edit(seed_text(), CROSS_BORDER),
+        "2024-03-01",
+        effective="2024-04-01",
+        what_changes_for_you=STORED_ABROAD,
+    )
+    seeded_repo.commit("Release 2024-03-01", "2024-03-01T10:00:00+08:00", {NOTICE: first})
+    second = release_text(
+        _edit(first, ("中国和新加坡", "中国、新加坡和日本")), "2024-05-01", effective="2024-06-01"
+    )
+    seeded_repo.commit("Release 2024-05-01", "2024-05-01T10:00:00+08:00", {NOTICE: second})
+    (problem,) = _problems(seeded_repo, now=datetime(2024, 5, 1, 12, tzinfo=SHANGHAI))
+    assert (problem.rule, problem.line) == (
+        "what-changes-for-you",
+        _line_of(second, "what_changes_for_you"),
+    )
+    assert "(customer-data)" in problem.message
+

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support.repos import NoticeRepo, release_text, run_notices, seed_text
+from support.repos import NoticeRepo, for_you, release_text, run_notices, seed_text
 from support.site import install_site
 
 NOTICE = "notices/privacy/zh-CN.md"
@@ -19,6 +19,7 @@ LOCATION_AND_RECIPIENT = (
     "我们还会收集您设备的精确位置信息，并提供给北京某某广告有限公司用于其自身的营销。"
 )
 QUIET_REASON = "客户数据的范围一句仅为澄清，经法务确认"
+LOCATION_FOR_YOU = "我们将收集您设备的精确位置，并提供给一家广告公司用于其自身的营销。"
 
 
 def _with(sentence: str, base: str | None = None) -> str:
@@ -139,7 +140,10 @@ def stale_repo(seeded_repo: NoticeRepo) -> NoticeRepo:
     )
     _release(seeded_repo, first, "2030-01-02")
     second = release_text(
-        _with(LOCATION_AND_RECIPIENT, first), "2030-02-01", effective="2030-03-05"
+        _with(LOCATION_AND_RECIPIENT, first),
+        "2030-02-01",
+        effective="2030-03-05",
+        what_changes_for_you=for_you({"customer-data": LOCATION_FOR_YOU}),
     )
     _release(seeded_repo, second, "2030-02-01")
     return seeded_repo

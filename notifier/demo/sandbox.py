@@ -42,6 +42,14 @@ AMENDMENT = (
         "或在相关法律法规要求的更长期限内保留您的信息",
     ),
 )
+# What changes for the customer, in the editor's plain words, by section id.
+WHAT_CHANGES_FOR_YOU = {
+    "retention": "您注销账号后，我们会在 180 天内保留您的信息；"
+    "法律法规要求更长期限的，按该期限保留。",
+    "sharing": "为向您提供全球技术支持，我们可能与微软及其位于中国境外的关联方"
+    "共享管理员数据和支持数据；这些关联方只能为提供技术支持使用这些数据。",
+    "contact": "您提出查询、更正或删除等请求后，我们的答复期限由 30 天缩短为 15 个工作日。",
+}
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 _GIVEN = ("伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超")
 
@@ -86,6 +94,8 @@ def amend(seed: str, today: date) -> str:
     head, _, body = text.partition("\n---\n")
     lines = [ln for ln in head.split("\n") if not ln.startswith(("published:", *front))]
     lines += [f"{key}: {value}" for key, value in front.items()]
+    lines += ["what_changes_for_you:"]
+    lines += [f"  {section}: {text}" for section, text in WHAT_CHANGES_FOR_YOU.items()]
     body = body.replace(
         "最后更新时间：2018 年 11 月 1 日",
         f"最后更新时间：{today.year} 年 {today.month} 月 {today.day} 日",

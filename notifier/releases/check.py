@@ -291,6 +291,44 @@ def rule_placeholder_links(notice: Notice, settings: Settings) -> Iterator[Probl
             )
 
 
+def rule_what_changes_for_you(notice: Notice, settings: Settings) -> Iterator[Problem]:
+    """`what_changes_for_you` maps section ids of this file to plain text (whether a release
+    needs it is a release rule: `releases.rules`)."""
+    front = notice.front
+    raw = front.raw.get("what_changes_for_you") if front else None
+    if front is None or raw is None:
+        return
+    if not isinstance(raw, dict):
+        yield _error(
+            notice,
+            "what-changes-for-you",
+            "what_changes_for_you must map section ids to text",
+            front.line_of("what_changes_for_you"),
+            "write one line per section: `  <section-id>: <one or two plain sentences>`",
+        )
+        return
+    for key, value in raw.items():
+        line = front.line_of(f"what_changes_for_you.{key}") or front.line_of(
+            "what_changes_for_you"
+        )
+        if notice.section(str(key)) is None:
+            yield _error(
+                notice,
+                "what-changes-for-you",
+                f"what_changes_for_you names '{key}', which is no section of this file",
+                line,
+                "use the id of a heading ({#id}) of this version",
+            )
+        elif not isinstance(value, str) or not value.strip():
+            yield _error(
+                notice,
+                "what-changes-for-you",
+                f"what_changes_for_you.{key} must be text",
+                line,
+                "write one or two plain sentences on what changes for the customer",
+            )
+
+
 FILE_RULES: tuple[FileRule, ...] = (
     rule_front_matter,
     rule_dates,
@@ -299,6 +337,7 @@ FILE_RULES: tuple[FileRule, ...] = (
     rule_unsafe_html,
     rule_unsafe_front_matter,
     rule_placeholder_links,
+    rule_what_changes_for_you,
 )
 
 

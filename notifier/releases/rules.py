@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -52,7 +52,8 @@ def release_problems(
     """Every release-rule problem of the releases on main and of the working tree's notices."""
     now = now or datetime.now(settings.timezone)
     problems: list[Problem] = []
-    for notice, locale in history.notices():
+    sources = _SourceVerdicts(settings.default_locale)
+    for notice, locale in history.notices():  # the default locale first: it decides
         releases = history.releases_of(notice, locale)
         for index, release in enumerate(releases):
             final = index == len(releases) - 1 or release.effective_at(settings.timezone) > now
@@ -60,10 +61,26 @@ def release_problems(
             if index:
                 candidate = _from_release(release, final)
                 problems += _release_checks(
-                    releases[index - 1].notice_doc, candidate, settings, rules
+                    releases[index - 1].notice_doc, candidate, settings, rules, sources
                 )
     problems += _working_tree_problems(history, settings, rules, now)
     return problems
+
+
+@dataclass
+class _SourceVerdicts:
+    """The verdict of each version in the source (default) locale, which its translations
+    share: one verdict per version (`releases.verdicts` decides the same way)."""
+
+    locale: str
+    verdicts: dict[tuple[str, str], Verdict] = field(default_factory=dict)
+
+    def decide(self, candidate: _Candidate, own: Verdict) -> Verdict:
+        key = (candidate.doc.name, candidate.version)
+        if candidate.doc.locale == self.locale:
+            self.verdicts[key] = own
+            return own
+        return self.verdicts.get(key, own)
 
 
 def _from_release(release: Release, final: bool) -> _Candidate:
@@ -141,13 +158,18 @@ def _revision_problem(
 
 
 def _release_checks(
-    previous: Notice, candidate: _Candidate, settings: Settings, rules: RuleSet
+    previous: Notice,
+    candidate: _Candidate,
+    settings: Settings,
+    rules: RuleSet,
+    sources: _SourceVerdicts,
 ) -> list[Problem]:
     comparison = compare(previous, candidate.doc)
     front = candidate.doc.front
     problems = []
     removal = _mass_removal(comparison)
-    if removal and not (front and front.material_reason):
+    broken = bool(removal) and not (front and front.material_reason)
+    if broken:
         problems.append(
             _problem(
                 candidate,
@@ -166,7 +188,71 @@ def _release_checks(
     ):
         if problem is not None:
             problems.append(problem)
+    if not broken:  # a broken export is fixed first; then say what changes
+        problems += _for_you_problems(sources.decide(candidate, verdict), candidate, previous)
     return problems
+
+
+def _for_you_problems(
+    verdict: Verdict, candidate: _Candidate, previous: Notice
+) -> list[Problem]:
+    """A material release says, in every locale, what changes for the customer in each material
+    (or undecided) section: the words customers read instead of rule codes. An entry for a
+    section covers its subsections (one for the title heading covers the whole statement)."""
+    front = candidate.doc.front
+    written = front.what_changes_for_you if front else {}
+    before = previous.front.what_changes_for_you if previous.front else {}
+    fresh = {sid for sid, text in written.items() if before.get(sid) != text}  # not copied
+    problems: list[Problem] = []
+    if not verdict.material:
+        return problems
+    needed = [c.change for c in verdict.changes if c.material or c.undecided]
+    if not needed and not written:  # material by the editor's decision alone
+        return [
+            *problems,
+            _problem(
+                candidate,
+                "what-changes-for-you",
+                f"{candidate.where} is material by the editor's decision but does not say what "
+                f"changes for customers in {candidate.doc.locale}",
+                "material",
+                "add `what_changes_for_you:` with a line `  <section-id>: <one or two plain "
+                "sentences>` for a changed section",
+            ),
+        ]
+    missing = {
+        change.section_id: change.section or change.section_id
+        for change in needed
+        if not fresh & _ancestors(change.section_id, candidate.doc, previous)
+    }
+    if missing:
+        named = ", ".join(f"“{title}” ({sid})" for sid, title in missing.items())
+        key = "what_changes_for_you" if front and front.line_of("what_changes_for_you") else None
+        problems.append(
+            _problem(
+                candidate,
+                "what-changes-for-you",
+                f"{candidate.where} does not say what changes for customers in "
+                f"{candidate.doc.locale} for {named}",
+                key or "version",
+                "add under `what_changes_for_you:` a line `  <section-id>: <one or two plain "
+                "sentences a lawyer signed off, in this file's language>` for each (an entry "
+                "for a section covers its subsections; one copied unchanged from the version "
+                "before does not count)",
+            )
+        )
+    return problems
+
+
+def _ancestors(section_id: str, *docs: Notice) -> set[str]:
+    """The section and the headings above it, in whichever version has it."""
+    found = {section_id}
+    for doc in docs:
+        section = doc.section(section_id)
+        while section is not None and section.parent_id:
+            found.add(section.parent_id)
+            section = doc.section(section.parent_id)
+    return found
 
 
 def _stale_override_problem(
@@ -279,7 +365,9 @@ def _working_tree_problems(
 ) -> list[Problem]:
     """Each notice file that differs from its latest release: a pending release or revision."""
     problems: list[Problem] = []
-    for path in sorted(settings.notices_dir.glob("*/*.md")):
+    sources = _SourceVerdicts(settings.default_locale)
+    paths = settings.notices_dir.glob("*/*.md")  # the default locale first: it decides
+    for path in sorted(paths, key=lambda p: (p.parent.name, p.stem != sources.locale, p.stem)):
         relative = _relative(path, settings.repo)
         try:
             doc = parse_notice(path.read_bytes(), relative)
@@ -319,7 +407,7 @@ def _working_tree_problems(
             True,
             f"pending release {front.version}",
         )
-        problems += _release_checks(latest.notice_doc, candidate, settings, rules)
+        problems += _release_checks(latest.notice_doc, candidate, settings, rules, sources)
     return problems
 
 

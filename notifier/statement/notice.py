@@ -38,6 +38,7 @@ _ATTR_LIST = re.compile(r"\s*\{:?\s*([^{}]*)\}\s*$")
 _ATTR_ID = re.compile(r"(?:^|\s)#([A-Za-z0-9_][\w.-]*)")
 _ATTR_SERVICES = re.compile(r"""(?:^|\s)(?:data-)?services=(?:"([^"]*)"|'([^']*)'|(\S+))""")
 _FRONT_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
+_FRONT_ENTRY = re.compile(r"^[ \t]+([A-Za-z0-9_][\w.-]*)\s*:")  # `  customer-data: …`
 _YAML_HINT = (
     "check this line: quote a value that holds ': ' or starts with a quote, [, {, * or &, "
     "and start every key at the beginning of its line"
@@ -70,8 +71,12 @@ class FrontMatter:
     material: bool | None = None
     material_reason: str | None = None
     summary: str | None = None
+    # the editor's plain words on what changes for the customer, by section id, in this locale
+    what_changes_for_you: Mapping[str, str] = field(default_factory=dict)
 
     def line_of(self, key: str) -> int | None:
+        """The line of a key; `parent.child` for an entry of a mapping such as
+        `what_changes_for_you.customer-data`."""
         return self.lines.get(key)
 
 
@@ -190,6 +195,13 @@ def _as_text(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
+def _as_texts(value: Any) -> dict[str, str]:
+    """A mapping of ids to texts; entries that are not text are left out (check names them)."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v.strip() for k, v in value.items() if isinstance(v, str) and v.strip()}
+
+
 def _as_material(value: Any) -> bool | None:
     return value if isinstance(value, bool) else None
 
@@ -226,11 +238,15 @@ def _front_matter(text: str, path: str) -> tuple[FrontMatter | None, int]:
             line=2,
             hint="write it as lines of `key: value`",
         )
-    key_lines = {}
+    key_lines: dict[str, int] = {}
+    parent = None
     for number, line in enumerate(lines[1:end], start=2):
         match = _FRONT_KEY.match(line)
         if match and match.group(1) not in key_lines:
-            key_lines[match.group(1)] = number
+            parent = match.group(1)
+            key_lines[parent] = number
+        elif parent and (entry := _FRONT_ENTRY.match(line)):
+            key_lines.setdefault(f"{parent}.{entry.group(1)}", number)
     services = raw.get("services")
     front = FrontMatter(
         raw={str(k): v for k, v in raw.items()},
@@ -244,6 +260,7 @@ def _front_matter(text: str, path: str) -> tuple[FrontMatter | None, int]:
         material=_as_material(raw.get("material")),
         material_reason=_as_text(raw.get("material_reason")),
         summary=_as_text(raw.get("summary")),
+        what_changes_for_you=_as_texts(raw.get("what_changes_for_you")),
     )
     return front, end + 2
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -44,6 +45,12 @@ def with_front(text: str, **fields: object) -> str:
             lines.append(rendered)
             keys.append(key)
     return "---\n" + "\n".join(lines) + "\n---\n" + body
+
+
+def for_you(entries: Mapping[str, str]) -> str:
+    """`what_changes_for_you` as a one-line YAML mapping, for `with_front`/`release_text`."""
+    pairs = (f"{key}: {json.dumps(text, ensure_ascii=False)}" for key, text in entries.items())
+    return "{" + ", ".join(pairs) + "}"
 
 
 def release_text(
