@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from email import message_from_bytes, policy
 from importlib import resources
@@ -11,7 +12,8 @@ from support.repos import PROJECT
 
 from notifier.delivery.mail import Message, Recipient, personalised, scrub
 from notifier.delivery.mail.outbox import build_email
-from notifier.delivery.mail.render import LOCALES, ChangeNote, NoticeContent, mail_locale, render
+from notifier.delivery.mail.render import ChangeNote, NoticeContent, render
+from notifier.locales import LOCALES
 from notifier.settings import load_settings
 
 SETTINGS = load_settings(PROJECT, {})
@@ -25,8 +27,22 @@ CONTENT = NoticeContent(
     version_url="https://privacy.example.com/archive/2029-11-01/",
     redline_url="https://privacy.example.com/archive/2029-11-01/changes/",
     changes=(
-        ChangeNote("我们如何共享、转让、公开披露您的信息", ("跨境传输：新增“中国境外”。",)),
-        ChangeNote("如何联系我们", ("答复期限“30天”改为“15个工作日”。", "联系方式变化。")),
+        ChangeNote(
+            "我们如何共享、转让、公开披露您的信息",
+            "为提供全球技术支持，我们可能与微软位于中国境外的关联方共享管理员数据。",
+            (("", "我们可能与微软及其位于中国境外的关联方共享管理员数据。"),),
+        ),
+        ChangeNote(
+            "如何联系我们",
+            "我们答复您请求的期限由 30 天缩短为 15 个工作日。",
+            (
+                (
+                    "我们将在验证您身份后 30 天内予以回复。",
+                    "我们将在验证您身份后 15 个工作日内予以回复。",
+                ),
+            ),
+            more=2,
+        ),
     ),
     services=("azure", "powerbi"),
 )
@@ -44,9 +60,12 @@ def test_the_notice_says_everything_the_promise_needs(locale: str) -> None:
     for part in (message.text, message.html):
         for expected in (
             CONTENT.summary,
-            "跨境传输：新增“中国境外”。",
-            "答复期限“30天”改为“15个工作日”。",
-            "联系方式变化。",
+            "为提供全球技术支持，我们可能与微软位于中国境外的关联方共享管理员数据。",
+            "我们答复您请求的期限由 30 天缩短为 15 个工作日。",
+            "我们将在验证您身份后 30 天内予以回复。",
+            "我们将在验证您身份后 15 个工作日内予以回复。",
+            "原文" if locale == "zh-CN" else "Before",
+            "另有 2 处更改" if locale == "zh-CN" else "2 more change(s)",
             effective,
             CONTENT.version_url,
             CONTENT.redline_url,
@@ -76,7 +95,9 @@ def test_notice_text_is_escaped_in_html_only() -> None:
         **{
             **{field: getattr(CONTENT, field) for field in CONTENT.__dataclass_fields__},
             "summary": '<script>alert("x")</script> & 共享',
-            "changes": (ChangeNote("<b>范围</b>", ("<img src=x onerror=alert(1)>",)),),
+            "changes": (
+                ChangeNote("<b>范围</b>", "<img src=x onerror=alert(1)>", (("<i>", "<u>"),)),
+            ),
         }
     )
     message = render(hostile, "en", SETTINGS)
@@ -136,11 +157,22 @@ def test_a_name_never_reaches_a_header() -> None:
     assert parsed["To"] == "a@example.com" and parsed["Bcc"] is None
 
 
-def test_locale_falls_back_to_the_notice_default() -> None:
-    """When a customer's locale has no template, then the notice's default locale is used."""
-    assert mail_locale("en", "zh-CN") == "en"
-    assert mail_locale("fr", "zh-CN") == "zh-CN"
-    assert mail_locale("fr", "en") == "en"
+def test_new_and_removed_sentences_are_named_not_blank() -> None:
+    """When a sentence is new or gone, then the mail says so instead of an empty before/after,
+    and no rule code or trigger word appears."""
+    for locale, new, gone in (
+        ("zh-CN", "原文：（原版本中没有此句）", "新文：（此句已删除）"),
+        ("en", "Before: (not in the previous version)", "After: (removed)"),
+    ):
+        note = ChangeNote("范围", "说明", (("", "新句。"), ("旧句。", "")))
+        message = render(_with_changes((note,)), locale, SETTINGS)
+        assert new in message.text and gone in message.text
+        assert not re.search(r"\b[MN]\d\d\b", message.text + message.html)
+
+
+def _with_changes(changes: tuple[ChangeNote, ...]) -> NoticeContent:
+    fields = {field: getattr(CONTENT, field) for field in CONTENT.__dataclass_fields__}
+    return NoticeContent(**{**fields, "changes": changes})
 
 
 def test_templates_ship_as_package_data() -> None:

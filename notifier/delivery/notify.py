@@ -11,17 +11,17 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
-from notifier.delivery import customers, ledger, proof_chain, provenance
+from notifier.delivery import content, customers, ledger, proof_chain, provenance
 from notifier.delivery.mail import Message, Recipient, Sent, Transport, lease_seconds, scrub
 from notifier.delivery.mail.outbox import OutboxTransport
-from notifier.delivery.mail.render import ChangeNote, NoticeContent, mail_locale, render
+from notifier.delivery.mail.render import render
 from notifier.errors import MailError, MailFailure, NotifyError
 from notifier.files import atomic_writer
 from notifier.locales import LOCALES
@@ -34,7 +34,7 @@ from notifier.releases.history import (
     record_path,
     record_releases,
 )
-from notifier.releases.verdicts import assess_release
+from notifier.releases.verdicts import AssessedRelease, assess_release
 from notifier.settings import Settings
 from notifier.statement.materiality import Verdict, rules_for
 from notifier.storage import db
@@ -56,6 +56,8 @@ class Plan:
     due_at: datetime
     effective_at: datetime
     per_locale: dict[str, int]
+    # the same version in each locale we can mail (customers read their own); `content` module
+    editions: Mapping[str, AssessedRelease] = field(default_factory=dict)
 
     @property
     def audience(self) -> int:
@@ -114,7 +116,8 @@ def plan(
 
 
 def _plan(settings: Settings, history: History, release: Release, current: datetime) -> Plan:
-    assessed = assess_release(history, release, rules_for(settings))
+    rules = rules_for(settings)
+    assessed = assess_release(history, release, rules)
     verdict = assessed.verdict
     effective_at = release.effective_at(settings.timezone)
     due_at = max(effective_at - settings.notice_period, release.published)
@@ -134,39 +137,8 @@ def _plan(settings: Settings, history: History, release: Release, current: datet
             hint="move the effective date: publish a new version with a later effective date",
         )
     per_locale = ledger.locale_counts(db.engine(settings), services) if needed else {}
-    return Plan(release, verdict, needed, services, due_at, effective_at, per_locale)
-
-
-def content_for(settings: Settings, plan_: Plan, locale: str) -> NoticeContent:
-    release = plan_.release
-    prefix = "" if release.locale == settings.default_locale else f"{release.locale}/"
-    base = settings.site_url.rstrip("/") + "/"
-    version_url = f"{base}{prefix}archive/{release.version}/"
-    zh = locale == "zh-CN"
-    changes = tuple(
-        ChangeNote(
-            judged.change.section or release.title,
-            tuple(
-                dict.fromkeys(r.explanation_zh if zh else r.explanation_en for r in judged.reasons)
-            ),
-        )
-        for judged in (plan_.verdict.changes if plan_.verdict else ())
-        if judged.material
-    )
-    if not changes and plan_.verdict is not None and plan_.verdict.override_reason:
-        # material by the editor's decision (`material: true`): their reason is the explanation
-        changes = (ChangeNote(release.title, (plan_.verdict.override_reason,)),)
-    return NoticeContent(
-        title=release.title,
-        version=release.version,
-        summary=release.summary,
-        effective=release.effective,
-        sha256=release.sha256,
-        version_url=version_url,
-        redline_url=f"{version_url}changes/",
-        changes=changes,
-        services=plan_.services,
-    )
+    found = content.editions(history, release, rules)
+    return Plan(release, verdict, needed, services, due_at, effective_at, per_locale, found)
 
 
 def transport_for(settings: Settings, release: Release) -> Transport:
@@ -216,7 +188,11 @@ def transport_for(settings: Settings, release: Release) -> Transport:
 
 
 def _messages(settings: Settings, plan_: Plan) -> dict[str, Message]:
-    return {loc: render(content_for(settings, plan_, loc), loc, settings) for loc in LOCALES}
+    """One message per locale the version has an edition in (and we have templates for)."""
+    return {
+        loc: render(content.content_for(settings, plan_, loc), loc, settings)
+        for loc in content.mailed_locales(plan_)
+    }
 
 
 def ready(
@@ -330,7 +306,7 @@ def _send_batches(
     streak = endpoint = Streak()  # endpoint: the last streak, kept when a batch succeeds
     while True:
         for group_locale in ledger.planned_locales(engine, release.id):
-            message = messages[mail_locale(group_locale, release.locale)]
+            message = messages[content.message_locale(plan_, group_locale)]
             last = 0  # claims go up the ids; the next pass starts again for what was taken back
             while batch := ledger.claim(
                 engine,
@@ -453,8 +429,8 @@ def send_test(settings: Settings, version: str, address: str, *, locale: str | N
             hint="give the full address of a mailbox you read, e.g. legal@example.com",
         ) from None
     plan_ = plan(settings, version, now=datetime.now(settings.timezone))
-    chosen = mail_locale(locale or settings.default_locale, settings.default_locale)
-    message = render(content_for(settings, plan_, chosen), chosen, settings)
+    chosen = content.message_locale(plan_, locale or plan_.release.locale)
+    message = render(content.content_for(settings, plan_, chosen), chosen, settings)
     outcome = transport_for(settings, plan_.release).send(
         message, [Recipient(0, address, "")], release_id=plan_.release.id
     )
@@ -494,8 +470,9 @@ def preview(
         )
     plan_ = plan(settings, version, now=datetime.now(settings.timezone))
     written = []
-    for chosen in [locale] if locale else list(LOCALES):
-        message = render(content_for(settings, plan_, chosen), chosen, settings)
+    chosen_locales = [content.message_locale(plan_, locale)] if locale else None
+    for chosen in chosen_locales or content.mailed_locales(plan_):
+        message = render(content.content_for(settings, plan_, chosen), chosen, settings)
         fallback = FALLBACK_NAME.get(chosen, "")
         for suffix, body in (("txt", message.text), ("html", message.html)):
             target = out / f"{plan_.release.version}.{chosen}.{suffix}"

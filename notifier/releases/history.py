@@ -164,6 +164,10 @@ class History:
     def releases_of(self, notice: str, locale: str) -> tuple[Release, ...]:
         return tuple(r for r in self.releases if r.notice == notice and r.locale == locale)
 
+    def releases_of_version(self, notice: str, version: str) -> tuple[Release, ...]:
+        """One version of a notice in every locale that has it (its translations)."""
+        return tuple(r for r in self.releases if r.notice == notice and r.version == version)
+
     def latest(self, notice: str, locale: str) -> Release | None:
         """The most recently published release (it may not be in effect yet)."""
         found = self.releases_of(notice, locale)

@@ -1,8 +1,8 @@
 """Render the change notice (Jinja2, autoescaped): HTML and plain text, zh-CN and en.
 
-A dedicated notice, no marketing: what changed and why it matters, the effective date, links to
-the new version and its redline, the sha256 of the new text, what happens if the customer does
-nothing, and how to reach us.
+A dedicated notice, no marketing: what changes for the customer in the editor's words, the changed
+sentences before and after, the effective date, links to the new version and its redline, the
+sha256 of the new text, what happens if the customer does nothing, and how to reach us.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import date
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from notifier.delivery.mail import NAME_HTML, NAME_TEXT, Message
-from notifier.locales import LOCALES, format_date
+from notifier.locales import format_date
 from notifier.settings import Settings
 
 _environment = Environment(
@@ -28,10 +28,14 @@ _environment = Environment(
 
 @dataclass(frozen=True, slots=True)
 class ChangeNote:
-    """One material change as the mail states it: the section, and why each rule found it so."""
+    """One changed section as the customer reads it: its heading, the editor's plain words on
+    what changes for them, and the sentences that changed, before and after, verbatim ("" when
+    a sentence is new or gone). No rule codes: those are for editors."""
 
     section: str
-    explanations: tuple[str, ...]
+    for_you: str
+    sentences: tuple[tuple[str, str], ...] = ()
+    more: int = 0  # changed sentences left out of the mail (the redline has them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +51,6 @@ class NoticeContent:
     redline_url: str
     changes: tuple[ChangeNote, ...]
     services: tuple[str, ...]
-
-
-def mail_locale(locale: str, default: str) -> str:
-    """The customer's locale if we have templates for it, else the notice's default locale."""
-    return locale if locale in LOCALES else (default if default in LOCALES else "zh-CN")
 
 
 def _services(content: NoticeContent, locale: str, settings: Settings) -> str:

@@ -1,0 +1,132 @@
+"""What a notice mail says in one locale, from the release of that locale.
+
+Customers read their own language: the title, summary, section headings, the editor's
+`what_changes_for_you` sentences and the changed sentences all come from the release of the same
+version in their locale (its edition), and links point at that locale's pages. A locale without
+an edition of the version reads the source locale's mail. Which sections to tell about is decided
+once per version, on the source locale (`releases.verdicts`); rule codes never reach customers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from notifier.delivery.mail.render import ChangeNote, NoticeContent
+from notifier.locales import LOCALES
+from notifier.releases.history import History, Release
+from notifier.releases.verdicts import AssessedRelease, assess_release
+from notifier.statement.diff import Change
+from notifier.statement.materiality import RuleSet
+from notifier.statement.notice import Notice
+from notifier.statement.wording import changed_sentences
+
+if TYPE_CHECKING:
+    from notifier.delivery.notify import Plan
+    from notifier.settings import Settings
+
+SENTENCES_PER_SECTION = 6  # more are left to the redline, and the mail says how many
+_MARKUP_LEAD = re.compile(r"(?m)^[ \t]*(?:[-*+]|\d{1,3}[.)]|#{1,6}|>)[ \t]+")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+
+
+def editions(history: History, release: Release, rules: RuleSet) -> dict[str, AssessedRelease]:
+    """The release of the same notice and version in each locale we can mail, assessed."""
+    found = {}
+    for candidate in history.releases_of_version(release.notice, release.version):
+        if candidate.locale in LOCALES or candidate.id == release.id:
+            found[candidate.locale] = assess_release(history, candidate, rules)
+    return found
+
+
+def mailed_locales(plan: Plan) -> list[str]:
+    """The locales mails are written in: those with templates and an edition of the version
+    (a source locale without templates is mailed with the first template set)."""
+    return [loc for loc in LOCALES if loc in plan.editions] or [LOCALES[0]]
+
+
+def message_locale(plan: Plan, customer_locale: str) -> str:
+    """The customer's locale when the version has an edition in it, else the source locale's."""
+    mailed = mailed_locales(plan)
+    for locale in (customer_locale, plan.release.locale):
+        if locale in mailed:
+            return locale
+    return mailed[0]
+
+
+def content_for(settings: Settings, plan: Plan, locale: str) -> NoticeContent:
+    """Everything the mail says in `locale` (the source edition when there is none in it)."""
+    edition = plan.editions.get(locale) or plan.editions[plan.release.locale]
+    release = edition.release
+    prefix = "" if release.locale == settings.default_locale else f"{release.locale}/"
+    version_url = f"{settings.site_url.rstrip('/')}/{prefix}archive/{release.version}/"
+    return NoticeContent(
+        title=release.title,
+        version=release.version,
+        summary=release.summary,
+        effective=release.effective,
+        sha256=release.sha256,
+        version_url=version_url,
+        redline_url=f"{version_url}changes/",
+        changes=_notes(plan, edition),
+        services=plan.services,
+    )
+
+
+def _notes(plan: Plan, edition: AssessedRelease) -> tuple[ChangeNote, ...]:
+    """A note per section the version's verdict found material (or undecided, when the editor
+    decided material), in the edition's document order."""
+    doc = edition.release.notice_doc
+    previous = edition.previous.notice_doc if edition.previous else doc
+    written = doc.front.what_changes_for_you if doc.front else {}
+    told = {
+        judged.change.section_id
+        for judged in (plan.verdict.changes if plan.verdict else ())
+        if judged.material or judged.undecided
+    }
+    changes = edition.comparison.changes if edition.comparison else ()
+    notes = [
+        _note(change, _for_you(change.section_id, written, doc, previous))
+        for change in changes
+        if change.section_id in told
+    ]
+    if not notes:  # material by the editor's decision: their sentences are the whole story
+        notes = [
+            ChangeNote(_heading(section_id, doc, previous), text)
+            for section_id, text in written.items()
+        ]
+    return tuple(notes)
+
+
+def _note(change: Change, for_you: str) -> ChangeNote:
+    pairs = [(_plain(old), _plain(new)) for old, new in changed_sentences(change)]
+    pairs = [(old, new) for old, new in pairs if old != new]
+    shown = tuple(pairs[:SENTENCES_PER_SECTION])
+    heading = change.section or change.new_title or change.old_title or change.section_id
+    return ChangeNote(heading, for_you, shown, len(pairs) - len(shown))
+
+
+def _for_you(section_id: str, written: Mapping[str, str], *docs: Notice) -> str:
+    """The editor's sentence for a section, or for the nearest heading above it."""
+    for doc in docs:
+        section = doc.section(section_id)
+        while section is not None:
+            if section.id in written:
+                return written[section.id]
+            section = doc.section(section.parent_id) if section.parent_id else None
+    return ""
+
+
+def _heading(section_id: str, *docs: Notice) -> str:
+    for doc in docs:
+        if (section := doc.section(section_id)) is not None:
+            return section.path or section.title
+    return section_id
+
+
+def _plain(sentence: str) -> str:
+    """A sentence as the customer reads it in a mail: verbatim words, without Markdown markers
+    or link targets, on one line."""
+    text = _LINK.sub(r"\1", _MARKUP_LEAD.sub("", sentence))
+    return re.sub(r"\s+", " ", text.replace("**", "")).strip()
