@@ -199,15 +199,14 @@ def test_proof_csv_masks_addresses(seeded_repo: NoticeRepo) -> None:
     assert "@example.com" not in "".join(lines)
 
 
-def test_preview_writes_both_locales(seeded_repo: NoticeRepo) -> None:
-    """When legal asks for a preview, then subject, text and HTML are written per locale."""
+def test_preview_writes_each_mailed_locale(seeded_repo: NoticeRepo) -> None:
+    """When legal asks for a preview, then subject, text and HTML are written per locale the
+    version is mailed in (here only Chinese: it has no English edition)."""
     material_repo(seeded_repo)
     result = run_notices("notify", "preview", VERSION, "--out", "preview", cwd=seeded_repo.path)
     assert result.code == 0, result.err
     folder = seeded_repo.path / "preview"
     assert sorted(p.name for p in folder.iterdir()) == [
-        f"{VERSION}.en.html",
-        f"{VERSION}.en.txt",
         f"{VERSION}.zh-CN.html",
         f"{VERSION}.zh-CN.txt",
     ]

@@ -27,14 +27,17 @@ from support.reliability import (
     refused,
     snapshot,
 )
-from support.repos import release_text, run_notices, seed_text
+from support.repos import for_you, release_text, run_notices, seed_text
 
 GROUP = "notice file"
 NEXT = "2029-12-01"  # the version each case commits on top of the prior state's releases
 
 
 def _next() -> str:
-    return release_text(seed_text(), NEXT, effective="2030-02-01", summary="下一版本")
+    undone = for_you({"privacy-statement": "下一版本撤回上一版本的全部更改。"})
+    return release_text(
+        seed_text(), NEXT, effective="2030-02-01", summary="下一版本", what_changes_for_you=undone
+    )
 
 
 def _line_of(text: str, fragment: str) -> int:
@@ -47,7 +50,7 @@ def _front_and_body(text: str) -> tuple[str, str]:
 
 
 def _broken_yaml() -> tuple[bytes, int]:
-    text = _next().replace("summary: 下一版本", "summary: [下一版本", 1)
+    text = _next().replace("summary: 下一版本", "summary: 下一版本: 未加引号", 1)
     return text.encode(), _line_of(text, "summary:")
 
 

@@ -57,6 +57,7 @@ from support.repos import (
     SETTINGS,
     NoticeRepo,
     Run,
+    for_you,
     release_text,
     run_notices,
     seed_text,
@@ -67,7 +68,7 @@ from notifier.cli import main
 from notifier.delivery import events_server
 from notifier.delivery.events import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from notifier.delivery.mail import NAME_HTML, NAME_TEXT
-from notifier.demo.sandbox import AMENDMENT
+from notifier.demo.sandbox import AMENDMENT, WHAT_CHANGES_FOR_YOU
 from notifier.logs import mask_email
 from notifier.releases.history import read_history, record_path, record_releases
 from notifier.settings import Settings, load_settings
@@ -126,7 +127,13 @@ def _repo(path: Path, extra_settings: str = "") -> NoticeRepo:
     shutil.copy2(PROJECT / "mkdocs.yml", path / "mkdocs.yml")
     shutil.copytree(PROJECT / "site", path / "site")
     repo.commit("Add the seed", "2024-01-02T09:00:00+08:00", {NOTICE: seed_text()})
-    text = release_text(seed_text(), VERSION, effective=EFFECTIVE, summary="新增向境外关联方共享。")
+    text = release_text(
+        seed_text(),
+        VERSION,
+        effective=EFFECTIVE,
+        summary="新增向境外关联方共享。",
+        what_changes_for_you=for_you(WHAT_CHANGES_FOR_YOU),
+    )
     for old, new in AMENDMENT:
         text = text.replace(old, new, 1)
     repo.commit("Amend the statement", f"{VERSION}T10:00:00+08:00", {NOTICE: text})

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from notifier.demo.sandbox import AMENDMENT
+from notifier.demo.sandbox import AMENDMENT, WHAT_CHANGES_FOR_YOU
 from support import sendgrid_standin
-from support.repos import NoticeRepo, release_text, seed_text
+from support.repos import NoticeRepo, for_you, release_text, seed_text
 
 NOTICE = "notices/privacy/zh-CN.md"
 VERSION = "2029-11-01"
@@ -19,7 +19,11 @@ API_KEY = "SG.not.a.real.key.standin-0123456789"
 
 def amended(version: str = VERSION, effective: str = "2030-01-01") -> str:
     text = release_text(
-        seed_text(), version, effective=effective, summary="新增向境外关联方共享，并缩短答复期限。"
+        seed_text(),
+        version,
+        effective=effective,
+        summary="新增向境外关联方共享，并缩短答复期限。",
+        what_changes_for_you=for_you(WHAT_CHANGES_FOR_YOU),
     )
     for old, new in AMENDMENT:
         text = text.replace(old, new, 1)
