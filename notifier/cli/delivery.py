@@ -137,7 +137,11 @@ def _plan_lines(found: Plan) -> list[str]:
 @click.argument("version")
 @notice_options
 @click.option("--early", is_flag=True, help="Send now even if the notice is not due yet.")
-@click.option("--test-to", metavar="ADDRESS", help="Send one test mail there; no ledger change.")
+@click.option(
+    "--test-to",
+    metavar="ADDRESS",
+    help="Send one [TEST] mail there, kept apart: no ledger change, not in the outbox.",
+)
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
