@@ -85,17 +85,151 @@ def test_bom_is_accepted_and_upsert_by_email(notice_repo: NoticeRepo, tmp_path: 
 
 
 def test_gbk_row_is_named(notice_repo: NoticeRepo) -> None:
-    """When a CSV turns GBK at some line, then the error names that line and the encoding."""
+    """When a CSV turns GBK at some row, then the error names that row and the option that
+    reads the file."""
     data = (HEADER + "a@example.com,Wang Wei,en,azure\n").encode() + (
         "b@example.com,李娜,zh-CN,azure\n".encode("gbk")
     )
     (notice_repo.path / "c.csv").write_bytes(data)
     result = run_notices("customers", "import", "c.csv", cwd=notice_repo.path)
-    assert result.code == 1
-    assert result.err.splitlines()[0] == (
-        "error: c.csv:3: not UTF-8 text (it looks like GBK/GB18030) "
-        "(hint: save the CSV as UTF-8 (in Excel: CSV UTF-8) and import it again)"
+    assert (result.code, result.err) == (
+        1,
+        "error: c.csv: row 3: not UTF-8 text (it looks like GBK/GB18030) "
+        "(hint: import it with --encoding gbk, or save it as CSV UTF-8 in Excel)\n",
     )
+
+
+# As Excel on Chinese Windows saves "CSV (Comma delimited)": GBK, CRLF. Rows 2 and 3 are valid
+# UTF-8 too: row 2 is ASCII, and the GBK bytes of 郑伟 happen to read as UTF-8 "֣ΰ".
+EXCEL_GBK = (
+    "email,name,locale,services\r\n"
+    "wang.wei@example.com,Wang Wei,en,azure\r\n"
+    "zheng.wei@example.com,郑伟,zh-CN,azure\r\n"
+    "li.na@example.com,李娜,zh-CN,azure;office365\r\n"
+    'chen.jie@example.com,"陈杰, 财务部",zh-CN,powerbi\r\n'
+)
+IMPORTED_FROM_GBK = [
+    ("chen.jie@example.com", "陈杰, 财务部", "zh-CN", ";powerbi;"),
+    ("li.na@example.com", "李娜", "zh-CN", ";azure;office365;"),
+    ("wang.wei@example.com", "Wang Wei", "en", ";azure;"),
+    ("zheng.wei@example.com", "郑伟", "zh-CN", ";azure;"),
+]
+
+
+def _directory(repo: NoticeRepo) -> list[tuple[str, str, str, str]]:
+    """Every customer row as stored, sorted by address."""
+    table = db.customers
+    engine = create_engine(f"sqlite:///{repo.path / 'var' / 'notices.db'}")
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(table.c.email, table.c.name, table.c.locale, table.c.services).order_by(
+                table.c.email
+            )
+        )
+        found = [(r.email, r.name, r.locale, r.services) for r in rows]
+    engine.dispose()
+    return found
+
+
+def test_a_gbk_file_is_refused_as_a_whole(notice_repo: NoticeRepo) -> None:
+    """When an Excel GBK file starts with rows that are valid UTF-8, then the whole file is
+    still refused at its first GBK row, with or without --skip-invalid, and the directory
+    keeps every row as it was (the customer it would rename included)."""
+    path = notice_repo.path / "c.csv"
+    path.write_text(HEADER + "wang.wei@example.com,王伟,zh-CN,office365\n", encoding="utf-8")
+    assert run_notices("customers", "import", "c.csv", cwd=notice_repo.path).code == 0
+    before = _directory(notice_repo)
+    path.write_bytes(EXCEL_GBK.encode("gbk"))
+    assert (
+        path.read_bytes().splitlines()[2].decode("utf-8") == "zheng.wei@example.com,֣ΰ,zh-CN,azure"
+    )
+    for extra in ([], ["--skip-invalid"], ["--encoding", "utf-8"]):
+        result = run_notices("customers", "import", "c.csv", *extra, cwd=notice_repo.path)
+        assert (result.code, result.out, result.err) == (
+            1,
+            "",
+            "error: c.csv: row 4: not UTF-8 text (it looks like GBK/GB18030) "
+            "(hint: import it with --encoding gbk, or save it as CSV UTF-8 in Excel)\n",
+        )
+        assert _directory(notice_repo) == before
+
+
+def test_encoding_gbk_reads_chinese_names(notice_repo: NoticeRepo) -> None:
+    """When a GBK file is imported with --encoding gbk, then every name comes out as written."""
+    (notice_repo.path / "c.csv").write_bytes(EXCEL_GBK.encode("gbk"))
+    result = run_notices("customers", "import", "c.csv", "--encoding", "GBK", cwd=notice_repo.path)
+    assert (result.code, result.out) == (0, "imported 4 customer(s), skipped 0 row(s)\n")
+    assert _directory(notice_repo) == IMPORTED_FROM_GBK
+
+
+def test_a_name_only_gb18030_holds(notice_repo: NoticeRepo) -> None:
+    """When a name has a character GBK lacks (䶮), then the hint names gb18030, GBK refuses the
+    row that holds it, and gb18030 reads it."""
+    text = HEADER + "wang.wei@example.com,王伟,zh-CN,azure\nliu.yan@example.com,刘䶮,zh-CN,azure\n"
+    (notice_repo.path / "c.csv").write_bytes(text.encode("gb18030"))
+    guessed = run_notices("customers", "import", "c.csv", cwd=notice_repo.path)
+    assert guessed.err == (
+        "error: c.csv: row 2: not UTF-8 text (it looks like GBK/GB18030) "
+        "(hint: import it with --encoding gb18030, or save it as CSV UTF-8 in Excel)\n"
+    )
+    narrow = run_notices("customers", "import", "c.csv", "--encoding", "gbk", cwd=notice_repo.path)
+    assert (narrow.code, narrow.err) == (
+        1,
+        "error: c.csv: row 3: not GBK text "
+        "(hint: save the CSV as UTF-8 (in Excel: CSV UTF-8) and import it again)\n",
+    )
+    assert _directory(notice_repo) == []
+    wide = run_notices(
+        "customers", "import", "c.csv", "--encoding", "gb18030", cwd=notice_repo.path
+    )
+    assert wide.code == 0, wide.err
+    assert [row[1] for row in _directory(notice_repo)] == ["刘䶮", "王伟"]
+
+
+def test_a_utf8_file_is_not_read_as_gbk(notice_repo: NoticeRepo) -> None:
+    """When a UTF-8 file with Chinese names is imported with --encoding gbk, then it is refused
+    rather than garbled; an ASCII-only file reads the same in every encoding and is imported."""
+    path = notice_repo.path / "c.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (HEADER + "li.na@example.com,李娜,zh-CN,azure\n").encode())
+    result = run_notices("customers", "import", "c.csv", "--encoding", "gbk", cwd=notice_repo.path)
+    assert (result.code, result.err) == (
+        1,
+        "error: c.csv: the file is UTF-8 text: read as GBK, its names would be garbled "
+        "(hint: import it without --encoding gbk)\n",
+    )
+    assert _directory(notice_repo) == []
+    path.write_text(HEADER + "li.na@example.com,Li Na,en,azure\n", encoding="ascii")
+    ascii_only = run_notices(
+        "customers", "import", "c.csv", "--encoding", "gbk", cwd=notice_repo.path
+    )
+    assert ascii_only.code == 0, ascii_only.err
+
+
+def test_an_unknown_encoding_is_a_usage_error(notice_repo: NoticeRepo) -> None:
+    """When --encoding names an encoding we do not read, then it is a usage error (exit 2)."""
+    (notice_repo.path / "c.csv").write_text(HEADER, encoding="utf-8")
+    result = run_notices(
+        "customers", "import", "c.csv", "--encoding", "latin-1", cwd=notice_repo.path
+    )
+    assert result.code == 2
+    assert result.err.splitlines()[-1] == (
+        "Error: Invalid value for '--encoding': 'latin-1' is not one of 'utf-8', 'gbk', 'gb18030'."
+    )
+
+
+def test_excel_unicode_text_is_refused_with_what_to_save(notice_repo: NoticeRepo) -> None:
+    """When the file is Excel's "Unicode Text" (UTF-16 with a BOM, tab-separated), then one line
+    says to save it as CSV UTF-8, whatever --encoding says, and nothing is imported."""
+    text = "email\tname\tlocale\tservices\r\nli.na@example.com\t李娜\tzh-CN\tazure\r\n"
+    (notice_repo.path / "c.csv").write_bytes(text.encode("utf-16"))
+    for extra in ([], ["--encoding", "gbk"]):
+        result = run_notices("customers", "import", "c.csv", *extra, cwd=notice_repo.path)
+        assert (result.code, result.err) == (
+            1,
+            'error: c.csv: UTF-16 text (Excel\'s "Unicode Text", tab-separated), not a CSV '
+            '(hint: in Excel, save it as "CSV UTF-8 (Comma delimited)" and import that)\n',
+        )
+    assert _directory(notice_repo) == []
 
 
 def test_formula_names_and_long_names_are_refused(notice_repo: NoticeRepo) -> None:

@@ -10,7 +10,7 @@ from importlib import resources
 import pytest
 from support.repos import PROJECT
 
-from notifier.delivery.mail import Message, Recipient, personalised, scrub
+from notifier.delivery.mail import Message, Recipient, as_test, personalised, scrub
 from notifier.delivery.mail.outbox import build_email
 from notifier.delivery.mail.render import ChangeNote, NoticeContent, render
 from notifier.locales import LOCALES
@@ -79,6 +79,16 @@ def test_the_notice_says_everything_the_promise_needs(locale: str) -> None:
             assert expected in part, expected
     assert message.text.count("-name-") == 1 and message.html.count("-name_html-") == 1
     assert "unsubscribe" not in message.html.lower() and "<img" not in message.html
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_test_mail_is_marked_in_every_locale(locale: str) -> None:
+    """When a notice is made a test mail, then its subject starts with the literal [TEST] marker
+    in every locale, it is flagged for the transports, and nothing else changes."""
+    message = render(CONTENT, locale, SETTINGS)
+    test = as_test(message)
+    assert (test.subject, test.test, message.test) == (f"[TEST] {message.subject}", True, False)
+    assert (test.locale, test.text, test.html) == (message.locale, message.text, message.html)
 
 
 def test_zh_cn_subject_and_greeting() -> None:

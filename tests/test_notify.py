@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,6 +13,7 @@ from support.notify import (
     API_KEY,
     NOTICE,
     VERSION,
+    add_english,
     material_repo,
     sendgrid_env,
     standin,
@@ -219,19 +221,97 @@ def test_preview_writes_each_mailed_locale(seeded_repo: NoticeRepo) -> None:
     assert "如果您不采取任何行动" in text and "SHA-256" in text
 
 
-def test_test_mail_leaves_the_ledger_alone(
+SUBJECT_ZH = "【重要】世纪互联运营的在线服务隐私声明将于 2030 年 1 月 1 日 更新"
+SUBJECT_EN = "Important: our privacy statement changes on January 1, 2030"
+# `notify status --json` after the five customers of `_mail_test_then_send` were told
+TOLD_FIVE = {
+    "version": VERSION,
+    "counts": {"planned": 0, "sending": 0, "sent": 5, "failed": 0, "bounced": 0},
+    "failures": [],
+    "suppressed": [],
+}
+
+
+def _mail_test_then_send(repo: NoticeRepo, env: dict[str, str] | None = None) -> list[str]:
+    """Import five customers, send a test mail to legal@example.com in each locale (the ledger
+    and its counts untouched by each), then the real send; returns the proof CSV's lines."""
+    write_customers(repo.path / "c.csv", 5)
+    assert run_notices("customers", "import", "c.csv", cwd=repo.path, env=env).code == 0
+    untouched = run_notices("notify", "status", VERSION, "--json", cwd=repo.path, env=env).out
+    for locale in ("zh-CN", "en"):
+        test = run_notices(
+            "notify",
+            "send",
+            VERSION,
+            "--test-to",
+            "legal@example.com",
+            "--locale",
+            locale,
+            cwd=repo.path,
+            env=env,
+        )
+        assert test.code == 0, test.err
+        assert test.out.startswith("test mail sent to l***@e***.com")
+        status = run_notices("notify", "status", VERSION, "--json", cwd=repo.path, env=env)
+        assert status.out == untouched
+    sent = run_notices("notify", "send", VERSION, "--early", cwd=repo.path, env=env)
+    assert sent.out.endswith("sent 5, failed 0 in 2 batch(es)\n"), sent.err
+    status = run_notices("notify", "status", VERSION, "--json", cwd=repo.path, env=env)
+    assert json.loads(status.out) == TOLD_FIVE
+    proof = run_notices("notify", "proof", VERSION, "--out", "proof.csv", cwd=repo.path, env=env)
+    assert proof.out == "wrote 5 row(s) to proof.csv\n"
+    return (repo.path / "proof.csv").read_text(encoding="utf-8").splitlines()
+
+
+def test_a_test_mail_stays_out_of_the_outbox(seeded_repo: NoticeRepo) -> None:
+    """When test mails go to the outbox before the real send, then they are in a folder of their
+    own with [TEST] subjects, and the outbox, ledger, status and proof hold the customers only."""
+    material_repo(seeded_repo)
+    add_english(seeded_repo)
+    proof = _mail_test_then_send(seeded_repo)
+    var = seeded_repo.path / "var"
+    outbox = sorted((var / "outbox" / VERSION).iterdir())
+    assert [p.name for p in outbox] == ["1.eml", "2.eml", "3.eml", "4.eml", "5.eml"]
+    real = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in outbox]
+    assert {m["To"] for m in real} == {f"user00000{n}@example.com" for n in range(1, 6)}
+    assert not any(m["Subject"].startswith("[TEST]") for m in real)
+    (path,) = (var / "outbox-test" / VERSION).iterdir()  # the latest test mail: en
+    test = message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert (test["To"], test["Content-Language"]) == ("legal@example.com", "en")
+    assert test["Subject"] == f"[TEST] {SUBJECT_EN}"
+    assert sorted(row.split(",")[2] for row in proof[1:]) == ["1", "2", "3", "4", "5"]
+    assert "l***@e***.com" not in "".join(proof)
+
+
+def test_a_test_mail_through_sendgrid_is_marked_apart(
     seeded_repo: NoticeRepo, standin: sendgrid_standin.StandIn
 ) -> None:
-    """When a test mail is sent, then it reaches the address and the ledger stays empty."""
+    """When test mails go through SendGrid before the real send, then they reach the test address
+    alone, with [TEST] in every locale's subject and a test category and custom arg, and the
+    real requests, ledger, status and proof are the customers' only."""
     material_repo(seeded_repo)
-    env = sendgrid_env(standin, seeded_repo)
-    result = run_notices(
-        "notify", "send", VERSION, "--test-to", "legal@example.com", cwd=seeded_repo.path, env=env
-    )
-    assert result.code == 0, result.err
-    assert result.out.startswith("test mail sent to l***@e***.com")
-    assert standin.recipients() == ["legal@example.com"]
-    assert notify.status(_settings(seeded_repo, standin), VERSION)["sent"] == 0
+    add_english(seeded_repo)
+    proof = _mail_test_then_send(seeded_repo, sendgrid_env(standin, seeded_repo))
+    zh, en, *real = standin.accepted
+    release = f"privacy/zh-CN/{VERSION}"
+    for test in (zh, en):
+        assert [p["to"] for p in test["personalizations"]] == [[{"email": "legal@example.com"}]]
+        assert (test["categories"], test["custom_args"]) == (
+            ["privacy-notice-test"],
+            {"release": release, "test": "true"},
+        )
+    assert zh["subject"] == f"[TEST] {SUBJECT_ZH}"
+    assert en["subject"] == f"[TEST] {SUBJECT_EN}"
+    assert sorted(standin.recipients()[2:]) == [f"user00000{n}@example.com" for n in range(1, 6)]
+    for body in real:
+        assert (body["categories"], body["custom_args"]) == (
+            ["privacy-notice"],
+            {"release": release},
+        )
+        assert not body["subject"].startswith("[TEST]")
+    assert len(proof) == 6 and "l***@e***.com" not in "".join(proof)
+    assert not (seeded_repo.path / "var" / "outbox").exists()
+    assert not (seeded_repo.path / "var" / "outbox-test").exists()
 
 
 def test_section_services_narrow_the_audience(seeded_repo: NoticeRepo) -> None:

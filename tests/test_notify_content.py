@@ -7,7 +7,7 @@ import re
 from email import message_from_bytes, policy
 from pathlib import Path
 
-from support.notify import write_customers
+from support.notify import english_text, write_customers
 from support.repos import PROJECT, NoticeRepo, for_you, release_text, run_notices, seed_text
 
 ZH = "notices/privacy/zh-CN.md"
@@ -28,20 +28,6 @@ def _edited(text: str, edit: tuple[str, str]) -> str:
     return text.replace(edit[0], edit[1])
 
 
-def _english_body(version: str) -> str:
-    """The project's English translation, dated as release `version`."""
-    text = (PROJECT / EN).read_text(encoding="utf-8")
-    text = re.sub(r"^published: .*\n", "", text, flags=re.M)
-    year, month, day = (int(part) for part in version.split("-"))
-    months = ["January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December"]
-    text = text.replace("Last updated: November 1, 2018", f"Last updated: {months[month - 1]} "
-                        f"{day}, {year}")
-    for key in ("version", "last_updated"):
-        text = re.sub(rf"^{key}: .*$", f"{key}: {version}", text, count=1, flags=re.M)
-    return re.sub(r"^effective: .*$", "effective: 2030-03-05", text, count=1, flags=re.M)
-
-
 def _bilingual_release(repo: NoticeRepo) -> None:
     english = (PROJECT / EN).read_text(encoding="utf-8")
     repo.commit("English translation", "2024-01-03T09:00:00+08:00", {EN: english})
@@ -52,7 +38,7 @@ def _bilingual_release(repo: NoticeRepo) -> None:
         summary="缩短答复期限。",
         what_changes_for_you=for_you({"contact": ZH_FOR_YOU}),
     )
-    en = _english_body(VERSION).replace(
+    en = english_text(VERSION, "2030-03-05").replace(
         "material: auto", "material: auto\n" + f"what_changes_for_you:\n  contact: {EN_FOR_YOU}"
     )
     en = re.sub(r"^summary: .*$", "summary: We will answer sooner.", en, count=1, flags=re.M)

@@ -1,4 +1,5 @@
-"""The SMTP transport against a real aiosmtpd server that requires STARTTLS."""
+"""The SMTP transport against real aiosmtpd servers: a relay that requires STARTTLS, and a plain
+one for a test mail and a send through the command."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from support.notify import VERSION, material_repo, write_customers
+from support.repos import NoticeRepo, run_notices
 
 from notifier.delivery.mail import Message, Recipient
 from notifier.delivery.mail.smtp import SmtpTransport
@@ -72,17 +75,25 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
 @pytest.fixture
 def relay(tmp_path: Path) -> Iterator[tuple[Controller, Inbox, Path]]:
     cert, key = _certificate(tmp_path)
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_context.load_cert_chain(cert, key)
     inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     controller = Controller(
-        inbox, hostname="127.0.0.1", port=port, tls_context=server_context, require_starttls=True
+        inbox,
+        hostname="127.0.0.1",
+        port=_free_port(),
+        tls_context=server_context,
+        require_starttls=True,
     )
     controller.start()
     yield controller, inbox, cert
@@ -177,3 +188,40 @@ def test_a_refused_recipient_fails_alone(relay: tuple[Controller, Inbox, Path]) 
         message_from_bytes(raw, policy=policy.default)["Message-ID"] for *_, raw in inbox.messages
     ]
     assert ids == [f"<{sent.message_id}.1@example.com>", f"<{sent.message_id}.3@example.com>"]
+
+
+def test_a_test_mail_through_a_relay_reaches_the_test_address_alone(
+    seeded_repo: NoticeRepo,
+) -> None:
+    """When a test mail and then the real send go through an SMTP relay, then the relay gets one
+    [TEST] mail for the test address alone, then each customer's mail without the marker, and
+    the ledger counts the customers only."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        material_repo(seeded_repo)
+        settings = seeded_repo.path / "notices.toml"
+        text = settings.read_text(encoding="utf-8")
+        relay = f"port = {controller.port}\nstarttls = false"
+        settings.write_text(text.replace("port = 587\nstarttls = true", relay), encoding="utf-8")
+        env = {"NOTICES_MAIL_BACKEND": "smtp"}
+        write_customers(seeded_repo.path / "c.csv", 3)
+        for args in (
+            ("customers", "import", "c.csv"),
+            ("notify", "send", VERSION, "--test-to", "legal@example.com"),
+            ("notify", "send", VERSION, "--early"),
+        ):
+            result = run_notices(*args, cwd=seeded_repo.path, env=env)
+            assert result.code == 0, result.err
+    finally:
+        controller.stop()
+    mails = [message_from_bytes(raw, policy=policy.default) for *_, raw in inbox.messages]
+    assert [to for _, to, _ in inbox.messages] == [
+        ["legal@example.com"],
+        *([f"user00000{n}@example.com"] for n in range(1, 4)),
+    ]
+    subject = "【重要】世纪互联运营的在线服务隐私声明将于 2030 年 1 月 1 日 更新"
+    assert [m["Subject"] for m in mails] == [f"[TEST] {subject}"] + [subject] * 3
+    status = run_notices("notify", "status", VERSION, cwd=seeded_repo.path, env=env)
+    assert status.out == "planned 0  sending 0  sent 3  failed 0  bounced 0\n"

@@ -20,6 +20,7 @@ from notifier.cli.app import (
     print_json,
     progress,
 )
+from notifier.delivery.csv_encoding import ENCODINGS
 from notifier.errors import CustomerImportError, NoticeError
 
 if TYPE_CHECKING:
@@ -34,15 +35,29 @@ def customers() -> None:
 @customers.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows and report the rest.")
+@click.option(
+    "--encoding",
+    type=click.Choice(ENCODINGS, case_sensitive=False),
+    help="Read FILE in this encoding (gbk: Excel's CSV on Chinese Windows). Default: UTF-8, "
+    "checked on the whole file.",
+)
 @json_option("the result")
 @pass_context
-def customers_import(ctx: Context, file: Path, skip_invalid: bool, as_json: bool) -> None:
+def customers_import(
+    ctx: Context, file: Path, skip_invalid: bool, encoding: str | None, as_json: bool
+) -> None:
     """Import FILE.csv (columns email,name,locale,services; services ';'-separated)."""
     from notifier.delivery.customers import import_csv
 
     try:
         with progress("importing") as advance:
-            result = import_csv(file, ctx.settings, skip_invalid=skip_invalid, progress=advance)
+            result = import_csv(
+                file,
+                ctx.settings,
+                skip_invalid=skip_invalid,
+                progress=advance,
+                encoding=encoding,
+            )
     except CustomerImportError as failed:
         for problem in failed.problems:
             click.echo(f"error: {problem}", err=True)
@@ -122,7 +137,11 @@ def _plan_lines(found: Plan) -> list[str]:
 @click.argument("version")
 @notice_options
 @click.option("--early", is_flag=True, help="Send now even if the notice is not due yet.")
-@click.option("--test-to", metavar="ADDRESS", help="Send one test mail there; no ledger change.")
+@click.option(
+    "--test-to",
+    metavar="ADDRESS",
+    help="Send one [TEST] mail there, kept apart: no ledger change, not in the outbox.",
+)
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),

@@ -20,6 +20,7 @@ from typing import BinaryIO
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from notifier.delivery import csv_encoding
 from notifier.errors import CustomerImportError, NoticeError
 from notifier.locales import LOCALES
 from notifier.logs import mask_email
@@ -122,36 +123,12 @@ def _validated(
     return Customer(email, name, locale, tuple(sorted(set(services))))
 
 
-def _lines(handle: BinaryIO, path: Path) -> Iterator[str]:
-    """Decode line by line, so that a file in another encoding is refused at the right line."""
+def _lines(handle: BinaryIO, encoding: str) -> Iterator[str]:
+    """Decode line by line in the encoding `csv_encoding.choose` found for the whole file."""
     for number, raw in enumerate(handle, start=1):
         if number == 1 and raw.startswith(codecs.BOM_UTF8):
             raw = raw[len(codecs.BOM_UTF8) :]
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError as error:
-            guess = (
-                "binary data"
-                if b"\x00" in raw
-                else "GBK/GB18030"
-                if _decodes_as(raw, "gb18030")
-                else "another encoding"
-            )
-            problem = NoticeError(
-                f"not UTF-8 text (it looks like {guess})",
-                path=path,
-                line=number,
-                hint="save the CSV as UTF-8 (in Excel: CSV UTF-8) and import it again",
-            )
-            raise CustomerImportError(path, [problem]) from error
-
-
-def _decodes_as(raw: bytes, encoding: str) -> bool:
-    try:
-        raw.decode(encoding)
-    except UnicodeDecodeError:
-        return False
-    return True
+        yield raw.decode(encoding)
 
 
 def _header(reader: csv.DictReader[str], path: Path) -> None:
@@ -167,20 +144,26 @@ def _header(reader: csv.DictReader[str], path: Path) -> None:
 
 
 def read_csv(
-    path: Path, settings: Settings, progress: Progress | None = None
+    path: Path,
+    settings: Settings,
+    progress: Progress | None = None,
+    *,
+    encoding: str | None = None,
 ) -> Iterator[Customer | NoticeError]:
     """Stream validated rows (row 1 is the header); duplicates within the file are errors.
 
+    The file is read in `encoding`, or as UTF-8 if all of it is (see `csv_encoding.choose`).
     Memory stays flat but for an 8-byte digest per address, which finds duplicates.
     `progress(bytes read, file size)` is called every CHUNK rows.
     """
     seen: set[int] = set()
     row = 1
     try:
+        chosen = csv_encoding.choose(path, encoding)
         size = path.stat().st_size
         with path.open("rb") as handle:
             # strict: an unclosed quote is an error, not the rest of the file in one field
-            reader = csv.DictReader(_lines(handle, path), restkey=_EXTRA, strict=True)
+            reader = csv.DictReader(_lines(handle, chosen), restkey=_EXTRA, strict=True)
             _header(reader, path)
             for row, record in enumerate(reader, start=2):
                 if progress and row % CHUNK == 0:
@@ -200,6 +183,10 @@ def read_csv(
                 yield found
     except FileNotFoundError as error:
         raise NoticeError("file not found", path=path, hint="check the path") from error
+    except UnicodeDecodeError as error:  # the whole file decoded a moment ago
+        raise NoticeError(
+            "the file changed while it was read", path=path, hint="import it again"
+        ) from error
     except csv.Error as error:
         problem = _row_error(
             path,
@@ -232,9 +219,16 @@ def _upsert(connection: Connection, rows: Sequence[Customer]) -> None:
 
 
 def import_csv(
-    path: Path, settings: Settings, *, skip_invalid: bool = False, progress: Progress | None = None
+    path: Path,
+    settings: Settings,
+    *,
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
+    encoding: str | None = None,
 ) -> ImportResult:
     """Validate every row and upsert by email, in one pass and one transaction.
+
+    A file not in `encoding` (by default: UTF-8 throughout) is refused before a row is read.
 
     On the first bad row writing stops (unless `skip_invalid`) but validation goes on, so that
     every bad row is reported; the transaction is then rolled back: nothing is imported.
@@ -243,7 +237,7 @@ def import_csv(
     imported = 0
     chunk: list[Customer] = []
     with db.engine(settings).begin() as connection:
-        for found in read_csv(path, settings, progress):
+        for found in read_csv(path, settings, progress, encoding=encoding):
             if isinstance(found, NoticeError):
                 problems.append(found)
             elif skip_invalid or not problems:

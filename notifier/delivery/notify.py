@@ -19,7 +19,15 @@ from pathlib import Path
 from email_validator import EmailNotValidError, validate_email
 
 from notifier.delivery import content, customers, ledger, proof_chain, provenance
-from notifier.delivery.mail import Message, Recipient, Sent, Transport, lease_seconds, scrub
+from notifier.delivery.mail import (
+    Message,
+    Recipient,
+    Sent,
+    Transport,
+    as_test,
+    lease_seconds,
+    scrub,
+)
 from notifier.delivery.mail.outbox import OutboxTransport
 from notifier.delivery.mail.render import render
 from notifier.errors import MailError, MailFailure, NotifyError
@@ -41,6 +49,7 @@ from notifier.storage import db
 
 log = logging.getLogger(__name__)
 FALLBACK_NAME = {"zh-CN": "尊敬的客户", "en": "customer"}
+TEST_OUTBOX = "outbox-test"  # under var/: where the outbox transport writes `--test-to` mails
 GIVE_UP_AFTER = 3  # batches in a row failing alike (endpoint down, key refused) end a run
 Progress = Callable[[int, int], None]
 
@@ -141,8 +150,9 @@ def _plan(settings: Settings, history: History, release: Release, current: datet
     return Plan(release, verdict, needed, services, due_at, effective_at, per_locale, found)
 
 
-def transport_for(settings: Settings, release: Release) -> Transport:
-    """The transport NOTICES_MAIL_BACKEND names (outbox unless a SendGrid key is set)."""
+def transport_for(settings: Settings, release: Release, *, test: bool = False) -> Transport:
+    """The transport NOTICES_MAIL_BACKEND names (outbox unless a SendGrid key is set). Test
+    mails written to files go to a folder of their own (TEST_OUTBOX), never the outbox."""
     sender, name, reply_to = settings.sender_email, settings.sender_name, settings.reply_to
     fallback = FALLBACK_NAME["zh-CN"]
     if settings.mail_backend == "sendgrid":
@@ -178,8 +188,9 @@ def transport_for(settings: Settings, release: Release) -> Transport:
             fallback_name=fallback,
             timeout=settings.mail_timeout,
         )
+    folder = settings.var_dir / TEST_OUTBOX if test else settings.outbox_dir
     return OutboxTransport(
-        settings.outbox_dir / release.version,
+        folder / release.version,
         sender=sender,
         sender_name=name,
         reply_to=reply_to,
@@ -420,7 +431,8 @@ def _log_failure(batch_id: str, recipients: list[Recipient], missed: int, error:
 
 
 def send_test(settings: Settings, version: str, address: str, *, locale: str | None = None) -> str:
-    """One real mail to `address` through the configured transport; the ledger is not touched."""
+    """One real mail to `address` through the configured transport, marked `[TEST]` and kept
+    apart (see `as_test`, `transport_for`): the ledger, its counts and the outbox are untouched."""
     try:
         validate_email(address, check_deliverability=False)
     except EmailNotValidError as error:
@@ -430,8 +442,8 @@ def send_test(settings: Settings, version: str, address: str, *, locale: str | N
         ) from None
     plan_ = plan(settings, version, now=datetime.now(settings.timezone))
     chosen = content.message_locale(plan_, locale or plan_.release.locale)
-    message = render(content.content_for(settings, plan_, chosen), chosen, settings)
-    outcome = transport_for(settings, plan_.release).send(
+    message = as_test(render(content.content_for(settings, plan_, chosen), chosen, settings))
+    outcome = transport_for(settings, plan_.release, test=True).send(
         message, [Recipient(0, address, "")], release_id=plan_.release.id
     )
     if not outcome.ok:

@@ -75,14 +75,6 @@ REFUSED: dict[str, tuple[Callable[[], bytes], str]] = {
         lambda: (HEADER + GOOD + "=1+1@example.com,孙丽,zh-CN,azure\n").encode(),
         f"row {BAD_ROW}: the email starts like a spreadsheet formula",
     ),
-    "GBK-encoded rows": (
-        lambda: HEADER.encode() + GOOD.encode("gbk"),
-        ":2: not UTF-8 text (it looks like GBK/GB18030)",
-    ),
-    "Excel workbook instead of CSV": (
-        _xlsx,
-        ":1: not UTF-8 text (it looks like binary data)",
-    ),
     "unclosed quote": (
         lambda: (HEADER + GOOD + 'sun.li@example.com,"孙丽,zh-CN,azure\n').encode(),
         f"row {BAD_ROW}: not valid CSV: unexpected end of data",
@@ -116,6 +108,36 @@ def test_bad_csv_imports_nothing(
         "or pass --skip-invalid to import the valid rows only)"
     )
     record(record_property, GROUP, case, problem)
+
+
+# case → (file content, the one error line after the file name): refused before any row is read
+NOT_TEXT: dict[str, tuple[Callable[[], bytes], str]] = {
+    "GBK-encoded rows": (
+        lambda: HEADER.encode() + GOOD.encode("gbk"),
+        ": row 2: not UTF-8 text (it looks like GBK/GB18030) "
+        "(hint: import it with --encoding gbk, or save it as CSV UTF-8 in Excel)",
+    ),
+    "Excel workbook instead of CSV": (
+        _xlsx,
+        ": row 1: not UTF-8 text (it looks like binary data) "
+        "(hint: save the CSV as UTF-8 (in Excel: CSV UTF-8) and import it again)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(NOT_TEXT))
+def test_a_file_not_in_utf8_imports_nothing(
+    case: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, record_property: Prop
+) -> None:
+    """When a CSV is not UTF-8 text, then one line names the file, its first such row and what
+    to do, exit 1, and not one customer is added or updated."""
+    make, expected = NOT_TEXT[case]
+    repo = prior_state(tmp_path_factory, tmp_path)
+    listing = tmp_path / "customers.csv"
+    listing.write_bytes(make())
+    result = refused("customers", "import", str(listing), repo=repo.path)
+    assert result.err == f"error: {listing}{expected}\n"
+    record(record_property, GROUP, case, error_line(result))
 
 
 def test_missing_file(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,9 +11,12 @@ import pytest
 
 from notifier.demo.sandbox import AMENDMENT, WHAT_CHANGES_FOR_YOU
 from support import sendgrid_standin
-from support.repos import NoticeRepo, for_you, release_text, seed_text
+from support.repos import PROJECT, NoticeRepo, for_you, release_text, seed_text
 
 NOTICE = "notices/privacy/zh-CN.md"
+ENGLISH = "notices/privacy/en.md"
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
 VERSION = "2029-11-01"
 API_KEY = "SG.not.a.real.key.standin-0123456789"
 
@@ -35,6 +39,26 @@ def material_repo(
 ) -> NoticeRepo:
     repo.commit("Amend the statement", published, {NOTICE: amended(effective=effective)})
     return repo
+
+
+def english_text(version: str, effective: str) -> str:
+    """The project's English translation, as release `version` taking effect on `effective`."""
+    text = (PROJECT / ENGLISH).read_text(encoding="utf-8")
+    text = re.sub(r"^published: .*\n", "", text, flags=re.M)
+    year, month, day = (int(part) for part in version.split("-"))
+    dated = f"Last updated: {MONTHS[month - 1]} {day}, {year}"
+    text = text.replace("Last updated: November 1, 2018", dated)
+    for key, value in (("version", version), ("last_updated", version), ("effective", effective)):
+        text = re.sub(rf"^{key}: .*$", f"{key}: {value}", text, count=1, flags=re.M)
+    return text
+
+
+def add_english(repo: NoticeRepo, version: str = VERSION, effective: str = "2030-01-01") -> None:
+    """The English translation as a first release, then as the edition of `version`."""
+    first = (PROJECT / ENGLISH).read_text(encoding="utf-8")
+    repo.commit("English translation", "2024-01-03T09:00:00+08:00", {ENGLISH: first})
+    repo.commit(f"English {version}", f"{version}T11:00:00+08:00",
+                {ENGLISH: english_text(version, effective)})
 
 
 def write_customers(path: Path, count: int, *, names: dict[int, str] | None = None) -> Path:

@@ -2,13 +2,14 @@
 
 A message carries two placeholders replaced per recipient (`-name-` in the text part,
 `-name_html-` in the HTML part) so that one SendGrid request carries up to 1,000 recipients.
+A test mail (`--test-to`) is marked in its subject and kept apart by each transport.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 from typing import Protocol
 
@@ -17,6 +18,7 @@ from notifier.logs import mask_email
 
 NAME_TEXT = "-name-"
 NAME_HTML = "-name_html-"
+TEST_MARK = "[TEST] "  # literally, in every locale: a marker for mail filters and people alike
 MAX_WAIT_SECONDS = 120.0  # the longest a transport waits between two tries of one batch
 _PLACEHOLDER = re.compile(f"{re.escape(NAME_TEXT)}|{re.escape(NAME_HTML)}")
 _ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*")
@@ -31,6 +33,12 @@ class Message:
     subject: str
     text: str
     html: str
+    test: bool = False  # a `--test-to` mail: never a delivery, never counted with them
+
+
+def as_test(message: Message) -> Message:
+    """The message as a test mail: `[TEST] ` before its subject, and marked for the transport."""
+    return replace(message, subject=TEST_MARK + message.subject, test=True)
 
 
 @dataclass(frozen=True, slots=True)

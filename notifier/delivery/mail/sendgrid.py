@@ -1,11 +1,12 @@
 """The SendGrid transport: one v3 Mail Send request per batch of up to 1,000 recipients.
 
 Each recipient is a personalization with their own substitutions; `custom_args` carries only the
-opaque delivery id and its MAC (the release is at the top). 429 waits for X-RateLimit-Reset, 5xx
-and connection errors are retried with backoff and jitter; any other answer fails the batch,
-for only a 202 with an X-Message-Id is SendGrid's acceptance. The official client supplies the
-headers; the request is ours: no redirect is followed, and one deadline bounds it all. Nothing
-here logs the key or an address.
+opaque delivery id and its MAC (the release is at the top). A test mail has a category of its own
+and a `test` custom arg, so that SendGrid's statistics never count it with the notices. 429 waits
+for X-RateLimit-Reset, 5xx and connection errors are retried with backoff and jitter; any other
+answer fails the batch, for only a 202 with an X-Message-Id is SendGrid's acceptance. The
+official client supplies the headers; the request is ours: no redirect is followed, and one
+deadline bounds it all. Nothing here logs the key or an address.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 # wait alike. Such a batch is not retried in the run; the next batch tries, and three in a row
 # end the run (notify.GIVE_UP_AFTER): about 30 s against a dead host, whatever the timeout.
 CONNECT_SECONDS = 10.0
+CATEGORY = "privacy-notice"
+TEST_CATEGORY = "privacy-notice-test"  # `--test-to` mails: apart in SendGrid's category stats
 
 
 def request_body(
@@ -64,8 +67,8 @@ def request_body(
             {"type": "text/plain", "value": message.text},
             {"type": "text/html", "value": message.html},
         ],
-        "custom_args": {"release": release_id},
-        "categories": ["privacy-notice"],
+        "custom_args": {"release": release_id, **({"test": "true"} if message.test else {})},
+        "categories": [TEST_CATEGORY if message.test else CATEGORY],
         "tracking_settings": {
             "click_tracking": {"enable": False},
             "open_tracking": {"enable": False},
