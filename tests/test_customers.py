@@ -33,7 +33,7 @@ def test_bad_rows_are_all_reported_and_nothing_imported(notice_repo: NoticeRepo)
     rows = [
         "wang.wei@example.com,王伟,zh-CN,azure",
         "not-an-address,李娜,zh-CN,azure",
-        "li.na@example.com,李娜,fr,azure",
+        "li.na@example.com,李娜,法语,azure",
         "zhao@example.com,赵敏,zh-CN,dynamics",
         "wang.wei@example.com,王伟,zh-CN,powerbi",
         "evil@example.com,=cmd|' /C calc'!A0,en,azure",
@@ -114,6 +114,35 @@ IMPORTED_FROM_GBK = [
     ("wang.wei@example.com", "Wang Wei", "en", ";azure;"),
     ("zheng.wei@example.com", "郑伟", "zh-CN", ";azure;"),
 ]
+
+
+def test_language_tags_as_crms_export_them(notice_repo: NoticeRepo) -> None:
+    """When rows carry BCP 47 tags as CRMs export them, then each customer gets the locale we
+    write in (en-US, en-GB → en; zh, zh-Hans, zh_Hans_CN → zh-CN), a language we have no text
+    for reads the default locale and is counted, not refused, and a value that is no tag at
+    all is refused naming its row."""
+    tags = ["en-US", "en-GB", "EN", "zh", "zh-Hans", "zh_Hans_CN", "zh-cn", "fr-FR", "zh-TW", "fr"]
+    rows = [f"c{n}@example.com,客户{n},{tag},azure" for n, tag in enumerate(tags)]
+    (notice_repo.path / "c.csv").write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    result = run_notices("customers", "import", "c.csv", cwd=notice_repo.path)
+    assert (result.code, result.err) == (0, "")
+    assert result.out.splitlines() == [
+        "imported 10 customer(s), skipped 0 row(s)",
+        "3 customer(s) asked for a language we have no text for and will read zh-CN: "
+        "fr-FR 1, zh-TW 1, fr 1",
+    ]
+    locales = {email: locale for email, _, locale, _ in _directory(notice_repo)}
+    assert [locales[f"c{n}@example.com"] for n in range(len(tags))] == [
+        "en", "en", "en", "zh-CN", "zh-CN", "zh-CN", "zh-CN", "zh-CN", "zh-CN", "zh-CN"
+    ]
+    as_json = run_notices("customers", "import", "c.csv", "--json", cwd=notice_repo.path)
+    assert json.loads(as_json.out)["locale_fallbacks"] == {"fr-FR": 1, "zh-TW": 1, "fr": 1}
+    (notice_repo.path / "bad.csv").write_text(
+        HEADER + "x@example.com,X,<script>,azure\n", encoding="utf-8"
+    )
+    bad = run_notices("customers", "import", "bad.csv", cwd=notice_repo.path)
+    assert bad.code == 1
+    assert "bad.csv: row 2: '<script>' is not a language tag" in bad.err
 
 
 def _directory(repo: NoticeRepo) -> list[tuple[str, str, str, str]]:
@@ -258,6 +287,7 @@ def test_formula_names_and_long_names_are_refused(notice_repo: NoticeRepo) -> No
             "(hint: remove the leading =, +, -, @ or the line break)",
             "c.csv: row 6: the name is longer than 200 characters",
         ],
+        "locale_fallbacks": {},
     }
 
 

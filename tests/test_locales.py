@@ -6,7 +6,14 @@ from datetime import date
 
 import pytest
 
-from notifier.locales import LOCALES, display_name, format_date, month_number, ui_locale
+from notifier.locales import (
+    LOCALES,
+    display_name,
+    format_date,
+    matching_locale,
+    month_number,
+    ui_locale,
+)
 
 
 def test_supported_locales() -> None:
@@ -46,3 +53,14 @@ def test_ui_locale_and_names() -> None:
     ]
     names = [display_name(code) for code in ("zh-CN", "en", "de")]
     assert names == ["中文（简体）", "English", "de"]
+
+
+def test_matching_locale_follows_bcp47_lookup() -> None:
+    """When a language tag is matched, then the language decides (region and script narrow it
+    down), Traditional Chinese is not our Simplified text, and an unknown language has none."""
+    cases = {
+        "en": "en", "en-US": "en", "EN_gb": "en", "zh": "zh-CN", "zh-Hans": "zh-CN",
+        "zh-Hans-CN": "zh-CN", "zh-SG": "zh-CN", "ZH-cn": "zh-CN", "zh-Hant": None,
+        "zh-TW": None, "zh-Hant-HK": None, "fr": None, "de-DE": None,
+    }
+    assert {tag: matching_locale(tag) for tag in cases} == cases

@@ -214,7 +214,11 @@ def reason(found: Reason, locale: str) -> dict[str, Any]:
 
 
 def customers_import(result: ImportResult) -> dict[str, Any]:
-    return {"imported": result.imported, "skipped": [str(p) for p in result.skipped]}
+    return {
+        "imported": result.imported,
+        "skipped": [str(p) for p in result.skipped],
+        "locale_fallbacks": dict(result.fallbacks),
+    }
 
 
 def plan(found: Plan) -> dict[str, Any]:

@@ -68,6 +68,12 @@ def customers_import(
     for problem in result.skipped:
         click.echo(f"skipped: {problem}", err=True)
     click.echo(f"imported {result.imported} customer(s), skipped {len(result.skipped)} row(s)")
+    if result.fallbacks:
+        asked = ", ".join(f"{tag} {count}" for tag, count in result.fallbacks.items())
+        click.echo(
+            f"{sum(result.fallbacks.values())} customer(s) asked for a language we have no text "
+            f"for and will read {ctx.repo_settings.default_locale}: {asked}"
+        )
 
 
 @customers.command("suppress")

@@ -11,8 +11,9 @@ import codecs
 import csv
 import hashlib
 import re
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -22,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from notifier.delivery import csv_encoding
 from notifier.errors import CustomerImportError, NoticeError
-from notifier.locales import LOCALES
+from notifier.locales import LANGUAGE_TAG, LOCALES, matching_locale
 from notifier.logs import mask_email
 from notifier.mailbox import mailbox
 from notifier.settings import Settings
@@ -49,14 +50,17 @@ class Customer:
     name: str
     locale: str
     services: tuple[str, ...]
+    unmatched: str | None = None  # the language tag we have no text for (`locale` is the default)
 
 
 @dataclass(frozen=True, slots=True)
 class ImportResult:
-    """How many rows were written, and the rows left out (only with --skip-invalid)."""
+    """How many rows were written, the rows left out (only with --skip-invalid), and how many
+    asked for a language we have no text for (they read the default locale)."""
 
     imported: int
     skipped: tuple[NoticeError, ...]
+    fallbacks: Mapping[str, int] = field(default_factory=dict)  # tag we have no text for → rows
 
 
 def _row_error(path: Path, row: int, message: str, hint: str | None = None) -> NoticeError:
@@ -104,11 +108,15 @@ def _validated(
         )
     if len(name) > MAX_NAME:
         return _row_error(path, row, f"the name is longer than {MAX_NAME} characters")
-    locale = (record.get("locale") or "").strip() or settings.default_locale
-    if locale not in LOCALES:
+    tag = (record.get("locale") or "").strip() or settings.default_locale
+    if not LANGUAGE_TAG.match(tag):
         return _row_error(
-            path, row, f"unknown locale '{locale}'", f"use one of: {', '.join(LOCALES)}"
+            path,
+            row,
+            f"'{tag[:40]}' is not a language tag",
+            f"write a tag such as {', '.join(LOCALES)} or en-US",
         )
+    locale = matching_locale(tag)
     services = tuple(s.strip() for s in (record.get("services") or "").split(";") if s.strip())
     if not services:
         return _row_error(path, row, "no services", "list services separated by ';'")
@@ -120,7 +128,10 @@ def _validated(
             f"unknown service(s): {', '.join(unknown)}",
             f"known services: {', '.join(settings.services)}",
         )
-    return Customer(email, name, locale, tuple(sorted(set(services))))
+    services = tuple(sorted(set(services)))
+    if locale is None:
+        return Customer(email, name, settings.default_locale, services, unmatched=tag)
+    return Customer(email, name, locale, services)
 
 
 def _lines(handle: BinaryIO, encoding: str) -> Iterator[str]:
@@ -236,11 +247,14 @@ def import_csv(
     problems: list[NoticeError] = []
     imported = 0
     chunk: list[Customer] = []
+    fallbacks: Counter[str] = Counter()
     with db.engine(settings).begin() as connection:
         for found in read_csv(path, settings, progress, encoding=encoding):
             if isinstance(found, NoticeError):
                 problems.append(found)
             elif skip_invalid or not problems:
+                if found.unmatched is not None:
+                    fallbacks[found.unmatched] += 1
                 chunk.append(found)
                 if len(chunk) >= CHUNK:
                     _upsert(connection, chunk)
@@ -250,7 +264,7 @@ def import_csv(
         if chunk:
             _upsert(connection, chunk)
             imported += len(chunk)
-    return ImportResult(imported, tuple(problems))
+    return ImportResult(imported, tuple(problems), dict(fallbacks.most_common()))
 
 
 def suppress(settings: Settings, email: str, reason: str) -> bool:
