@@ -24,7 +24,6 @@ from notifier.statement.wording import changed_sentences
 
 if TYPE_CHECKING:
     from notifier.delivery.notify import Plan
-    from notifier.settings import Settings
 
 SENTENCES_PER_SECTION = 6  # more are left to the redline, and the mail says how many
 _MARKUP_LEAD = re.compile(r"(?m)^[ \t]*(?:[-*+]|\d{1,3}[.)]|#{1,6}|>)[ \t]+")
@@ -55,12 +54,11 @@ def message_locale(plan: Plan, customer_locale: str) -> str:
     return mailed[0]
 
 
-def content_for(settings: Settings, plan: Plan, locale: str) -> NoticeContent:
+def content_for(plan: Plan, locale: str) -> NoticeContent:
     """Everything the mail says in `locale` (the source edition when there is none in it)."""
     edition = plan.editions.get(locale) or plan.editions[plan.release.locale]
     release = edition.release
-    prefix = "" if release.locale == settings.default_locale else f"{release.locale}/"
-    version_url = f"{settings.site_url.rstrip('/')}/{prefix}archive/{release.version}/"
+    version_url, redline_url = _links(plan, release)
     return NoticeContent(
         title=release.title,
         version=release.version,
@@ -68,10 +66,16 @@ def content_for(settings: Settings, plan: Plan, locale: str) -> NoticeContent:
         effective=release.effective,
         sha256=release.sha256,
         version_url=version_url,
-        redline_url=f"{version_url}changes/",
+        redline_url=redline_url,
         changes=_notes(plan, edition),
         services=plan.services,
     )
+
+
+def _links(plan: Plan, release: Release) -> tuple[str, str]:
+    """The release's page and redline on the site built from the same releases."""
+    page, redline = plan.site.links_of(release.id)
+    return page, redline or page
 
 
 def _notes(plan: Plan, edition: AssessedRelease) -> tuple[ChangeNote, ...]:

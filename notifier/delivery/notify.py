@@ -12,13 +12,13 @@ import csv
 import io
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
-from notifier.delivery import content, customers, ledger, proof_chain, provenance
+from notifier.delivery import content, customers, ledger, proof_chain, provenance, site_links
 from notifier.delivery.mail import (
     Message,
     Recipient,
@@ -30,6 +30,7 @@ from notifier.delivery.mail import (
 )
 from notifier.delivery.mail.outbox import OutboxTransport
 from notifier.delivery.mail.render import render
+from notifier.delivery.site_links import SiteMap
 from notifier.errors import MailError, MailFailure, NotifyError
 from notifier.files import atomic_writer
 from notifier.locales import LOCALES
@@ -66,7 +67,8 @@ class Plan:
     effective_at: datetime
     per_locale: dict[str, int]
     # the same version in each locale we can mail (customers read their own); `content` module
-    editions: Mapping[str, AssessedRelease] = field(default_factory=dict)
+    editions: Mapping[str, AssessedRelease]
+    site: SiteMap  # the site built from the same releases: what the mail links to
 
     @property
     def audience(self) -> int:
@@ -147,7 +149,8 @@ def _plan(settings: Settings, history: History, release: Release, current: datet
         )
     per_locale = ledger.locale_counts(db.engine(settings), services) if needed else {}
     found = content.editions(history, release, rules)
-    return Plan(release, verdict, needed, services, due_at, effective_at, per_locale, found)
+    site = site_links.site_map(settings, history)
+    return Plan(release, verdict, needed, services, due_at, effective_at, per_locale, found, site)
 
 
 def transport_for(settings: Settings, release: Release, *, test: bool = False) -> Transport:
@@ -199,11 +202,16 @@ def transport_for(settings: Settings, release: Release, *, test: bool = False) -
 
 
 def _messages(settings: Settings, plan_: Plan) -> dict[str, Message]:
-    """One message per locale the version has an edition in (and we have templates for)."""
-    return {
-        loc: render(content.content_for(settings, plan_, loc), loc, settings)
-        for loc in content.mailed_locales(plan_)
-    }
+    """One message per locale the version has an edition in (and we have templates for), each
+    refused before anything is sent if it links to a page the site does not have."""
+    return {loc: rendered(settings, plan_, loc) for loc in content.mailed_locales(plan_)}
+
+
+def rendered(settings: Settings, plan_: Plan, locale: str) -> Message:
+    """The mail in `locale`, its links checked against the site built from the same releases."""
+    message = render(content.content_for(plan_, locale), locale, settings)
+    site_links.check_links(message, plan_.site)
+    return message
 
 
 def ready(
@@ -442,7 +450,7 @@ def send_test(settings: Settings, version: str, address: str, *, locale: str | N
         ) from None
     plan_ = plan(settings, version, now=datetime.now(settings.timezone))
     chosen = content.message_locale(plan_, locale or plan_.release.locale)
-    message = as_test(render(content.content_for(settings, plan_, chosen), chosen, settings))
+    message = as_test(rendered(settings, plan_, chosen))
     outcome = transport_for(settings, plan_.release, test=True).send(
         message, [Recipient(0, address, "")], release_id=plan_.release.id
     )
@@ -484,7 +492,7 @@ def preview(
     written = []
     chosen_locales = [content.message_locale(plan_, locale)] if locale else None
     for chosen in chosen_locales or content.mailed_locales(plan_):
-        message = render(content.content_for(settings, plan_, chosen), chosen, settings)
+        message = rendered(settings, plan_, chosen)
         fallback = FALLBACK_NAME.get(chosen, "")
         for suffix, body in (("txt", message.text), ("html", message.html)):
             target = out / f"{plan_.release.version}.{chosen}.{suffix}"
