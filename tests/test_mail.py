@@ -204,3 +204,39 @@ def test_scrub_masks_every_address() -> None:
     text = 'rejected <wang.wei@example.com>, "li@example.cn" and zhao@sub.example.org.'
     assert scrub(text) == 'rejected <w***@e***.com>, "l***@e***.cn" and z***@s***.org.'
     assert Message("en", "s", "t", "h").locale == "en"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_consent_is_never_deemed_by_doing_nothing(locale: str) -> None:
+    """When a change needs separate consent, then the mail says doing nothing is not consent and
+    what the customer can do, and never that the new version applies if they do nothing."""
+    plain = render(CONTENT, locale, SETTINGS)
+    consent = render(_with_consent(), locale, SETTINGS)
+    do_nothing = "如果您不采取任何行动" if locale == "zh-CN" else "If you do nothing"
+    not_consent = "不视为您同意" if locale == "zh-CN" else "Doing nothing is not consent"
+    unchanged = "其余内容没有实质变化。" if locale == "zh-CN" else "Nothing else in the statement"
+    for part in (plain.text, plain.html):
+        assert do_nothing in part and not_consent not in part and unchanged in part
+    for part in (consent.text, consent.html):
+        assert not_consent in part and do_nothing not in part and unchanged in part
+        assert SETTINGS.contact_url in part and "2030" in part  # whom to contact, by when
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_text_part_says_what_the_html_part_says(locale: str) -> None:
+    """When a notice is rendered, then both parts link to the same addresses and carry the same
+    words, and the HTML loads nothing from anywhere (no image, pixel, style sheet or script)."""
+    message = render(_with_consent(), locale, SETTINGS)
+    text_links = set(re.findall(r"https?://[^\s<>\"）)]+", message.text))
+    html_links = set(re.findall(r'href="([^"]+)"', message.html))
+    assert text_links == html_links
+    html_words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", message.html)).replace("&#34;", '"')
+    for note in CONTENT.changes:
+        for words in (note.section, note.for_you, *(w for pair in note.sentences for w in pair)):
+            assert words in message.text and (not words or words in html_words)
+    assert not re.search(r"<(img|link|script|iframe|object|style)\b|\bsrc=|url\(", message.html)
+
+
+def _with_consent() -> NoticeContent:
+    fields = {field: getattr(CONTENT, field) for field in CONTENT.__dataclass_fields__}
+    return NoticeContent(**{**fields, "needs_consent": True})

@@ -51,6 +51,8 @@ class NoticeContent:
     redline_url: str
     changes: tuple[ChangeNote, ...]
     services: tuple[str, ...]
+    # a change needs the customer's separate consent: then doing nothing is never acceptance
+    needs_consent: bool = False
 
 
 def _services(content: NoticeContent, locale: str, settings: Settings) -> str:
