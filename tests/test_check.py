@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from support.repos import (
+    PROJECT,
     SETTINGS,
     NoticeRepo,
     for_you,
@@ -16,11 +17,12 @@ from support.repos import (
 )
 
 from notifier.errors import Problem
-from notifier.releases.check import check_file, version_key
+from notifier.releases.check import check_file, translation_problems, version_key
 from notifier.settings import load_settings
 from notifier.statement.sanitize import safe_markdown
 
 NOTICE = "notices/privacy/zh-CN.md"
+EN = "notices/privacy/en.md"
 
 
 def _problems(tmp_path: Path, content: str | bytes, relative: str = NOTICE) -> list[Problem]:
@@ -288,16 +290,53 @@ def test_version_order_is_natural() -> None:
 
 
 def test_translation_drift(seeded_repo: NoticeRepo) -> None:
-    """When one locale is released and another is left behind, then check refuses the drift."""
+    """When one locale is released and another is left behind, then check warns about a
+    translation the settings do not require, and refuses it once they require it."""
+    settings = (seeded_repo.path / "notices.toml").read_text(encoding="utf-8")
+    required = 'required_locales = ["en"]\n'
+    assert required in settings  # this project releases its English text with every version
+    seeded_repo.write("notices.toml", settings.replace(required, ""))
     english = release_text(seed_text(), "2018-11-01")
-    seeded_repo.write("notices/privacy/en.md", english.replace("最后更新时间", "最后更新时间"))
+    seeded_repo.write("notices/privacy/en.md", english)
     seeded_repo.write(NOTICE, release_text(seed_text(), "2026-12-01", effective="2027-01-15"))
+    result = run_notices("check", cwd=seeded_repo.path)
+    assert (
+        "notices/privacy/en.md:3: warning: version 2018-11-01 but another locale is at "
+        "2026-12-01 [translation-drift] (hint: release every locale of a notice together (this "
+        "locale is not required))"
+    ) in result.out
+    seeded_repo.write("notices.toml", settings)
     result = run_notices("check", cwd=seeded_repo.path)
     assert result.code == 1
     assert (
         "notices/privacy/en.md:3: error: version 2018-11-01 but another locale is at 2026-12-01 "
         "[translation-drift] (hint: release every locale of a notice together)"
     ) in result.out
+
+
+def test_a_translation_has_the_sections_of_its_source(tmp_path: Path) -> None:
+    """When the English text of the same version lacks a section and adds one, then check
+    names both: the one missing on the version line, the extra one on its heading."""
+    english = (PROJECT / EN).read_text(encoding="utf-8")
+    english = english.replace("## Protection of Minors {#minors}", "## Protection of Minors")
+    trials = "## Trial Period {#trials}"
+    english = english.replace(trials, trials + "\n\n## Extra {#extra}")
+    (tmp_path / "notices.toml").write_text(SETTINGS.read_text(encoding="utf-8"), encoding="utf-8")
+    for relative, text in ((NOTICE, seed_text()), (EN, english)):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(text, encoding="utf-8")
+    settings = load_settings(tmp_path, {})
+    notices = [check_file(tmp_path / relative, settings)[0] for relative in (NOTICE, EN)]
+    found = [(p.line, p.message) for p in translation_problems(notices, settings)]
+    lines = english.split("\n")
+    assert found == [
+        (lines.index("version: 2018-11-01") + 1, "lacks the section(s) minors of zh-CN"),
+        (lines.index("## Extra {#extra}") + 1, "section 'extra' is not in zh-CN"),
+        (
+            lines.index("## Protection of Minors") + 1,
+            "section 'protection-of-minors' is not in zh-CN",
+        ),
+    ]
 
 
 @pytest.mark.parametrize("key", ["title", "summary", "material_reason"])

@@ -126,7 +126,8 @@ def _refusal(tmp_path: Path, toml: str) -> ConfigError:
     [
         (
             "notices",
-            "known settings in [notices]: directory, default_locale, timezone, notice_period_days",
+            "known settings in [notices]: directory, default_locale, required_locales, timezone, "
+            "notice_period_days",
         ),
         ("sender", "known settings in [sender]: email, name, reply_to"),
         ("contact", "known settings in [contact]: url, postal_address"),
@@ -327,3 +328,20 @@ def test_secret_written_in_notices_toml_is_not_echoed(tmp_path: Path) -> None:
         f"{tmp_path / 'notices.toml'}:2: unknown setting 'smtp.password' "
         "(hint: known settings in [smtp]: host, port, starttls, username)"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('"en"', "setting 'notices.required_locales' must be a list of locales"),
+        ('["en", "English"]', "setting 'notices.required_locales' holds something that is no "
+         "locale: ['en', 'English']"),
+    ],
+)
+def test_required_locales_are_locales(tmp_path: Path, value: str, message: str) -> None:
+    """When required_locales is not a list of locale codes, then one line names the setting."""
+    repo = _repo_with(tmp_path, f"[notices]\nrequired_locales = {value}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(repo, {})
+    assert str(raised.value).startswith(f"{repo / 'notices.toml'}:2: {message}")
+    assert load_settings(_repo_with(tmp_path, '[notices]\nrequired_locales = ["en"]\n'), {})

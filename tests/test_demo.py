@@ -41,7 +41,11 @@ def test_demo_runs_the_whole_flow(tmp_path: Path, database_env: dict[str, str]) 
     assert positions == sorted(positions)
     assert "**Material change**" in out and "M10" in out
     assert ":notify" in out and ":publish" in out
-    assert len(list(sandbox.glob("var/outbox/*/*.eml"))) == 1000
+    mails = [p.read_bytes() for p in sandbox.glob("var/outbox/*/*.eml")]
+    assert len(mails) == 1000
+    english = [m for m in mails if b"Content-Language: en" in m]
+    assert len(english) == 190  # the English customers read the English edition
+    assert b"Subject: Important: our privacy statement changes on" in english[0]
     assert (sandbox / "build" / "site" / "index.html").is_file()
     assert (sandbox / "build" / "site" / "archive" / "index.html").is_file()
     proof = next(sandbox.glob("var/proof-*.csv")).read_text(encoding="utf-8").splitlines()

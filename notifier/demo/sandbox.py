@@ -8,6 +8,7 @@ notify plan and send (through the outbox), schedule sync and the site build.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import random
 import shutil
@@ -19,9 +20,11 @@ from pathlib import Path
 
 import notifier
 from notifier.errors import NoticeError
+from notifier.locales import format_date
 
 MARKER = ".notices-demo"
 NOTICE = "notices/privacy/zh-CN.md"
+NOTICE_EN = "notices/privacy/en.md"  # its English translation
 NOTICE_DELAY = timedelta(days=45)
 CUSTOMERS = 1000
 
@@ -42,6 +45,30 @@ AMENDMENT = (
         "或在相关法律法规要求的更长期限内保留您的信息",
     ),
 )
+# The same amendment in the English translation.
+AMENDMENT_EN = (
+    (
+        "We will reply within 30 days after verifying your identity.",
+        "We will reply within 15 business days after verifying your identity.",
+    ),
+    (
+        "- Without your prior written instruction,",
+        "- To provide you with global technical support, we may share Administrator Data and "
+        "Support Data with Microsoft and its affiliates outside China. These affiliates may use "
+        "that data only to provide technical support.\n- Without your prior written instruction,",
+    ),
+    (
+        "After you close your account, we will retain your information as required by relevant "
+        "laws and regulations",
+        "After you close your account, we will retain your information for 180 days, or for any "
+        "longer period that relevant laws and regulations require",
+    ),
+)
+SUMMARY = {
+    "zh-CN": "【示例修订，仅用于演示】缩短答复期限、明确注销后的保存期限，并新增向境外关联方共享。",
+    "en": "[Example amendment, for the demo only] Shorter reply times, a fixed retention period "
+    "after account closure, and sharing with affiliates outside China.",
+}
 # What changes for the customer, in the editor's plain words, by section id.
 WHAT_CHANGES_FOR_YOU = {
     "retention": "您注销账号后，我们会在 180 天内保留您的信息；"
@@ -49,6 +76,15 @@ WHAT_CHANGES_FOR_YOU = {
     "sharing": "为向您提供全球技术支持，我们可能与微软及其位于中国境外的关联方"
     "共享管理员数据和支持数据；这些关联方只能为提供技术支持使用这些数据。",
     "contact": "您提出查询、更正或删除等请求后，我们的答复期限由 30 天缩短为 15 个工作日。",
+}
+WHAT_CHANGES_FOR_YOU_EN = {
+    "retention": "After you close your account, we keep your information for 180 days, or "
+    "longer where the law requires it.",
+    "sharing": "To give you global technical support, we may share Administrator Data and "
+    "Support Data with Microsoft and its affiliates outside China; they may use it only for "
+    "that support.",
+    "contact": "We will answer your requests (access, correction, deletion and others) within "
+    "15 business days instead of 30 days.",
 }
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 _GIVEN = ("伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超")
@@ -76,10 +112,12 @@ def project_root() -> Path:
     return root
 
 
-def amend(seed: str, today: date) -> str:
-    """The seed turned into the labelled example amendment, published today."""
+def amend(seed: str, today: date, locale: str = "zh-CN") -> str:
+    """The seed (or its translation) turned into the labelled example amendment, published
+    today."""
+    english = locale == "en"
     text = seed
-    for old, new in AMENDMENT:
+    for old, new in AMENDMENT_EN if english else AMENDMENT:
         if old not in text:
             raise NoticeError(f"the example amendment no longer applies: {old[:20]}…", path=NOTICE)
         text = text.replace(old, new, 1)
@@ -88,17 +126,19 @@ def amend(seed: str, today: date) -> str:
         "version": today.isoformat(),
         "last_updated": today.isoformat(),
         "effective": effective.isoformat(),
-        "summary": "【示例修订，仅用于演示】缩短答复期限、明确注销后的保存期限，"
-        "并新增向境外关联方共享。",
+        "summary": json.dumps(SUMMARY[locale], ensure_ascii=False),  # YAML reads JSON strings
     }
     head, _, body = text.partition("\n---\n")
     lines = [ln for ln in head.split("\n") if not ln.startswith(("published:", *front))]
     lines += [f"{key}: {value}" for key, value in front.items()]
     lines += ["what_changes_for_you:"]
-    lines += [f"  {section}: {text}" for section, text in WHAT_CHANGES_FOR_YOU.items()]
+    written = WHAT_CHANGES_FOR_YOU_EN if english else WHAT_CHANGES_FOR_YOU
+    lines += [f"  {key}: {json.dumps(words, ensure_ascii=False)}" for key, words in written.items()]
     body = body.replace(
-        "最后更新时间：2018 年 11 月 1 日",
-        f"最后更新时间：{today.year} 年 {today.month} 月 {today.day} 日",
+        "Last updated: November 1, 2018" if english else "最后更新时间：2018 年 11 月 1 日",
+        f"Last updated: {format_date(today, 'en')}"
+        if english
+        else f"最后更新时间：{today.year} 年 {today.month} 月 {today.day} 日",
     )
     return "\n".join(lines) + "\n---\n" + body
 
@@ -148,9 +188,9 @@ def prepare(directory: Path, today: date, say: Callable[[str], None]) -> Sandbox
     shutil.copy2(root / "notices.toml", directory / "notices.toml")
     shutil.copy2(root / "mkdocs.yml", directory / "mkdocs.yml")
     shutil.copytree(root / "site", directory / "site")
-    seed = (root / NOTICE).read_text(encoding="utf-8")
     (directory / NOTICE).parent.mkdir(parents=True)
-    (directory / NOTICE).write_text(seed, encoding="utf-8")
+    for notice in (NOTICE, NOTICE_EN):
+        shutil.copy2(root / notice, directory / notice)
     _git(directory, "init", "-q", "-b", "main")
     _git(directory, "add", "-A")
     _git(
@@ -161,8 +201,10 @@ def prepare(directory: Path, today: date, say: Callable[[str], None]) -> Sandbox
         "Add the 2018-11-01 privacy statement",
         when=datetime.now().astimezone() - timedelta(days=1),
     )
-    say("sandbox: committed the 2018-11-01 statement as the first release")
-    (directory / NOTICE).write_text(amend(seed, today), encoding="utf-8")
+    say("sandbox: committed the 2018-11-01 statement (Chinese, and English) as the first release")
+    for notice, locale in ((NOTICE, "zh-CN"), (NOTICE_EN, "en")):
+        seed = (root / notice).read_text(encoding="utf-8")
+        (directory / notice).write_text(amend(seed, today, locale), encoding="utf-8")
     _git(directory, "commit", "-q", "-am", "Example amendment (demo only)")
     say(f"sandbox: committed the example amendment {today}, effective {today + NOTICE_DELAY}")
     write_customers(directory / "customers.csv")

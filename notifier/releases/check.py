@@ -359,24 +359,58 @@ def check_file(path: Path, settings: Settings) -> tuple[Notice | None, list[Prob
     return notice, [problem for rule in FILE_RULES for problem in rule(notice, settings)]
 
 
-def translation_problems(notices: Iterable[Notice]) -> Iterator[Problem]:
-    """All locales of one notice must carry the same version: a release moves every translation."""
+def translation_problems(notices: Iterable[Notice], settings: Settings) -> Iterator[Problem]:
+    """The locales of a notice move together: the same version (a translation the settings do
+    not require may lag behind, with a warning) and, at the same version, the same sections as
+    the source locale, so every heading, deep link and "what changes for you" has its pair."""
     by_notice: dict[str, list[Notice]] = defaultdict(list)
     for notice in notices:
         by_notice[notice.name].append(notice)
+    required = {settings.default_locale, *settings.required_locales}
     for locales in by_notice.values():
         versions = {n.front.version for n in locales if n.front and n.front.version}
-        if len(versions) > 1:
-            newest = max(versions, key=version_key)
+        newest = max(versions, key=version_key) if versions else None
+        for notice in locales:
+            if notice.front and newest and notice.front.version != newest:
+                report = _error if notice.locale in required else _warning
+                yield report(
+                    notice,
+                    "translation-drift",
+                    f"version {notice.front.version} but another locale is at {newest}",
+                    notice.front.line_of("version"),
+                    "release every locale of a notice together"
+                    + ("" if notice.locale in required else " (this locale is not required)"),
+                )
+        source = next((n for n in locales if n.locale == settings.default_locale), None)
+        if source is not None and source.front and source.front.version == newest:
             for notice in locales:
-                if notice.front and notice.front.version != newest:
-                    yield _error(
-                        notice,
-                        "translation-drift",
-                        f"version {notice.front.version} but another locale is at {newest}",
-                        notice.front.line_of("version"),
-                        "release every locale of a notice together",
-                    )
+                if notice is not source and notice.front and notice.front.version == newest:
+                    yield from _section_pairs(source, notice)
+
+
+def _section_pairs(source: Notice, translation: Notice) -> Iterator[Problem]:
+    """A translation's sections are the source's, by id."""
+    ids = [s.id for s in source.sections if s.level > 0]
+    theirs = [s.id for s in translation.sections if s.level > 0]
+    missing = [i for i in ids if i not in theirs]
+    extra = [i for i in theirs if i not in ids]
+    if missing:
+        yield _error(
+            translation,
+            "translation-sections",
+            f"lacks the section(s) {', '.join(missing)} of {source.locale}",
+            translation.front.line_of("version") if translation.front else 1,
+            f"translate them, with the same {{#id}} as in {source.path}",
+        )
+    for section_id in extra:
+        section = translation.section(section_id)
+        yield _error(
+            translation,
+            "translation-sections",
+            f"section '{section_id}' is not in {source.locale}",
+            section.line if section else 1,
+            f"give it the {{#id}} of its section in {source.path}, or remove it",
+        )
 
 
 def run_check(settings: Settings) -> list[Problem]:
@@ -399,7 +433,7 @@ def run_check(settings: Settings) -> list[Problem]:
         problems.extend(found)
         if notice is not None:
             notices.append(notice)
-    problems.extend(translation_problems(notices))
+    problems.extend(translation_problems(notices, settings))
     # a date that is not real reaches the release rules as its default (effective = published):
     # their findings on that line would be a second, bogus error for the same mistake
     unreal = {(p.path, p.line) for p in problems if p.rule == "real-date"}

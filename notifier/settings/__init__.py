@@ -61,6 +61,7 @@ class Settings:
     repo: Path
     notices_dir: Path
     default_locale: str
+    required_locales: tuple[str, ...]  # besides the default locale, which always is
     timezone: ZoneInfo
     notice_period: timedelta
     sender_email: str
@@ -224,6 +225,7 @@ def load_settings(repo: Path, environ: Mapping[str, str]) -> Settings:
         repo=repo,
         notices_dir=repo / notices.directory,
         default_locale=notices.default_locale,
+        required_locales=notices.required_locales,
         timezone=ZoneInfo(notices.timezone),
         notice_period=timedelta(days=notices.notice_period_days),
         sender_email=sender.email,

@@ -132,6 +132,20 @@ WordGroups = Annotated[
         "a group lists words that count as one",
     ),
 ]
+_LOCALE_CODE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")  # as notice files are named
+LocaleCodes = Annotated[
+    tuple[_Text, ...],
+    _ARRAY,
+    _as_a_whole(
+        lambda key, _: f"setting '{key}' must be a list of locales",
+        lambda key: f'write it as {_name(key)} = ["en"]',
+    ),
+    _check(
+        lambda codes: all(_LOCALE_CODE.match(code) for code in codes),
+        lambda key, codes: f"setting '{key}' holds something that is no locale: {list(codes)}",
+        "name locales as the notice files are named, e.g. en or zh-CN",
+    ),
+]
 RuleIds = Annotated[
     tuple[_Text, ...],
     _ARRAY,
@@ -250,6 +264,8 @@ class _Table(BaseModel):
 class NoticesTable(_Table):
     directory: str = "notices"
     default_locale: str = "zh-CN"
+    # translations that must move with every release (others lagging behind only warn)
+    required_locales: LocaleCodes = ()
     timezone: TimeZoneName = "Asia/Shanghai"
     notice_period_days: Annotated[
         int,
