@@ -1,4 +1,5 @@
-"""Heading ids are promises: old ids are declared, ids are plain ASCII with nothing invisible."""
+"""Heading ids are promises: old ids are declared, ids are plain ASCII with nothing invisible,
+and published ids and notice paths are kept."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from support.repos import SETTINGS, seed_text
+from support.repos import SETTINGS, NoticeRepo, release_text, run_notices, seed_text
 
 from notifier.errors import Problem
-from notifier.releases.check import check_file
+from notifier.releases.check import check_file, run_check
 from notifier.settings import load_settings
 from notifier.statement.notice import parse_text
 
@@ -56,6 +57,15 @@ def _file_problems(tmp_path: Path, content: str, relative: str = NOTICE) -> list
     target.write_bytes(content.encode("utf-8"))
     _, problems = check_file(target, load_settings(tmp_path, {}))
     return [p for p in problems if p.rule == "heading-id"]
+
+
+def _found(repo: NoticeRepo, *rules: str) -> list[tuple[str, str, str, int | None]]:
+    """(severity, path, message, line) of the problems of `rules`, as `notices check` finds them."""
+    return [
+        (p.severity, p.path, p.message, p.line)
+        for p in run_check(load_settings(repo.path, {}))
+        if p.rule in rules
+    ]
 
 
 # --- declaring old ids -----------------------------------------------------------------------
@@ -216,4 +226,256 @@ def test_an_id_is_one_heading_s_id_or_old_id(tmp_path: Path) -> None:
             _line(text, '## Contact us {#contact data-was="contact keep"}'),
             f"old id 'keep' is already used on line {scope}",
         ),
+    ]
+
+
+# --- published ids are kept ------------------------------------------------------------------
+
+
+def test_a_changed_id_is_refused_until_the_heading_declares_it(seeded_repo: NoticeRepo) -> None:
+    """When the working tree changes a published id, then check names the heading's line and
+    shows the declaration; once the heading declares the old id, check passes."""
+    renamed = RETENTION.replace("{#retention}", "{#data-retention}")
+    text = seed_text().replace(RETENTION, renamed)
+    seeded_repo.write(NOTICE, text)
+    line = _line(text, renamed)
+    assert _found(seeded_repo, "published-id") == [
+        (
+            "error",
+            NOTICE,
+            "heading id 'retention' ('我们如何保存您的个人信息'), published in release "
+            "2018-11-01, is gone",
+            line,
+        )
+    ]
+    result = run_notices("check", cwd=seeded_repo.path)
+    assert result.code == 1
+    assert (
+        f"{NOTICE}:{line}: error: heading id 'retention' ('我们如何保存您的个人信息'), published "
+        "in release 2018-11-01, is gone [published-id] (hint: declare it on the heading that "
+        'took its place: {#data-retention data-was="retention"})'
+    ) in result.out
+    seeded_repo.write(
+        NOTICE, text.replace("{#data-retention}", '{#data-retention data-was="retention"}')
+    )
+    assert _found(seeded_repo, "published-id") == []
+    assert run_notices("check", cwd=seeded_repo.path).code == 0
+
+
+def test_a_removed_english_section_is_refused(notice_repo: NoticeRepo) -> None:
+    """When the English working tree drops a published section, then check points at the
+    heading before where it was and says how to keep its id."""
+    notice_repo.commit(
+        "Add the statement in Chinese and English",
+        "2024-01-02T09:00:00+08:00",
+        {NOTICE: seed_text(), ENGLISH: ENGLISH_TEXT},
+    )
+    start = ENGLISH_TEXT.index("## How long we keep your data")
+    text = ENGLISH_TEXT[:start] + ENGLISH_TEXT[ENGLISH_TEXT.index("## Contact us") :]
+    notice_repo.write(ENGLISH, text)
+    assert [
+        p for p in run_check(load_settings(notice_repo.path, {})) if p.rule == "published-id"
+    ] == [
+        Problem(
+            "error",
+            "published-id",
+            "heading id 'retention' ('How long we keep your data'), published in release "
+            "2018-11-01, is gone",
+            ENGLISH,
+            _line(text, "## Scope {#scope}"),
+            "keep the id, or declare it on the heading that took its place: "
+            '{#new-id data-was="retention"}',
+        )
+    ]
+
+
+def test_an_id_from_any_earlier_release_is_kept(seeded_repo: NoticeRepo) -> None:
+    """When release 2 renamed an id and declared the old one, and the working tree renames it
+    again declaring only release 2's id, then check asks for both old ids."""
+    second = release_text(seed_text(), "2024-03-01").replace(
+        RETENTION, '## 我们如何保存您的个人信息 {#data-retention data-was="retention"}'
+    )
+    seeded_repo.commit("Release 2024-03-01", "2024-02-01T10:00:00+08:00", {NOTICE: second})
+    heading = '## 我们如何保存您的个人信息 {#keeping data-was="data-retention"}'
+    text = second.replace(
+        '## 我们如何保存您的个人信息 {#data-retention data-was="retention"}', heading
+    )
+    seeded_repo.write(NOTICE, text)
+    problems = [
+        p for p in run_check(load_settings(seeded_repo.path, {})) if p.rule == "published-id"
+    ]
+    assert [(p.severity, p.message, p.line, p.hint) for p in problems] == [
+        (
+            "error",
+            "heading id 'retention' ('我们如何保存您的个人信息'), published in release "
+            "2018-11-01, is gone",
+            _line(text, heading),
+            "declare it on the heading that took its place: "
+            '{#keeping data-was="data-retention retention"}',
+        )
+    ]
+
+
+def _drop_previews(text: str) -> str:
+    start = text.index(PREVIEWS)
+    return text[:start] + text[text.index("## 未成年人保护") :]
+
+
+def test_a_release_on_main_that_dropped_an_id(seeded_repo: NoticeRepo) -> None:
+    """When a release on main dropped an id and a later one is on main too, then check warns
+    at the dropping release (superseded and in effect: history) and refuses the working tree."""
+    reason = "预览条款并入试用期条款"
+    second = _drop_previews(release_text(seed_text(), "2024-03-01", material_reason=reason))
+    third = release_text(second, "2024-06-01", material_reason=reason)
+    seeded_repo.commit("Release 2024-03-01", "2024-02-01T10:00:00+08:00", {NOTICE: second})
+    seeded_repo.commit("Release 2024-06-01", "2024-05-01T10:00:00+08:00", {NOTICE: third})
+    assert _found(seeded_repo, "published-id") == [
+        (
+            "warning",
+            NOTICE,
+            "release 2024-03-01 drops heading id 'previews', published in release 2018-11-01",
+            _line(second, "version: 2024-03-01"),
+        ),
+        (
+            "error",
+            NOTICE,
+            "heading id 'previews' ('预览发行'), published in release 2018-11-01, is gone",
+            _line(third, "## 试用期 {#trials}"),
+        ),
+    ]
+    restored = third.replace("## 试用期 {#trials}", '## 试用期 {#trials data-was="previews"}')
+    seeded_repo.write(NOTICE, restored)
+    assert [s for s, *_ in _found(seeded_repo, "published-id")] == ["warning"]
+
+
+def test_an_upcoming_release_that_dropped_an_id_is_an_error(seeded_repo: NoticeRepo) -> None:
+    """When a release on main that is not yet in effect dropped an id, then it can still be
+    fixed, and check refuses it even after a later release."""
+    reason = "预览条款并入试用期条款"
+    second = _drop_previews(release_text(seed_text(), "2099-03-01", material_reason=reason))
+    third = release_text(second, "2099-06-01", material_reason=reason).replace(
+        "## 试用期 {#trials}", '## 试用期 {#trials data-was="previews"}'
+    )
+    seeded_repo.commit("Release 2099-03-01", "2024-02-01T10:00:00+08:00", {NOTICE: second})
+    seeded_repo.commit("Release 2099-06-01", "2024-05-01T10:00:00+08:00", {NOTICE: third})
+    assert _found(seeded_repo, "published-id") == [
+        (
+            "error",
+            NOTICE,
+            "release 2099-03-01 drops heading id 'previews', published in release 2018-11-01",
+            _line(second, "version: 2099-03-01"),
+        )
+    ]
+
+
+def test_the_newest_release_is_reported_once(seeded_repo: NoticeRepo) -> None:
+    """When the newest release on main dropped an id and the working tree is that release, then
+    the one finding is the working tree's; a revision that declares the id leaves a warning."""
+    reason = "预览条款并入试用期条款"
+    second = _drop_previews(
+        release_text(seed_text(), "2024-03-01", effective="2024-04-01", material_reason=reason)
+    )
+    seeded_repo.commit("Release 2024-03-01", "2024-02-01T10:00:00+08:00", {NOTICE: second})
+    assert [(s, line) for s, _, _, line in _found(seeded_repo, "published-id")] == [
+        ("error", _line(second, "## 试用期 {#trials}"))
+    ]
+    revision = second.replace("## 试用期 {#trials}", '## 试用期 {#trials data-was="previews"}')
+    seeded_repo.write(NOTICE, revision)
+    assert _found(seeded_repo, "published-id") == [
+        (
+            "warning",
+            NOTICE,
+            "release 2024-03-01 drops heading id 'previews', published in release 2018-11-01",
+            _line(second, "version: 2024-03-01"),
+        )
+    ]
+    assert run_notices("check", cwd=seeded_repo.path).code == 0
+
+
+# --- notice files are never renamed ----------------------------------------------------------
+
+
+def test_a_case_only_rename_of_a_file_is_refused(seeded_repo: NoticeRepo) -> None:
+    """When zh-CN.md is renamed zh-cn.md (git mv), then check refuses the new name on line 1."""
+    seeded_repo.git("mv", NOTICE, "notices/privacy/zh-cn.md")
+    result = run_notices("check", cwd=seeded_repo.path)
+    assert result.code == 1
+    assert (
+        "notices/privacy/zh-cn.md:1: error: renames the released notices/privacy/zh-CN.md: only "
+        "the case differs [notice-path] (hint: name it notices/privacy/zh-CN.md again: history "
+        "is read by exact path)"
+    ) in result.out
+    assert result.out.count("[notice-path]") == 1
+
+
+def test_a_case_only_rename_of_a_folder_is_refused(seeded_repo: NoticeRepo) -> None:
+    """When privacy/ is renamed Privacy/, then check refuses the new path."""
+    seeded_repo.git("mv", "notices/privacy", "notices/Privacy")
+    assert _found(seeded_repo, "notice-path") == [
+        (
+            "error",
+            "notices/Privacy/zh-CN.md",
+            "renames the released notices/privacy/zh-CN.md: only the case differs",
+            1,
+        )
+    ]
+
+
+def test_a_rename_committed_on_main_is_refused(seeded_repo: NoticeRepo) -> None:
+    """When the case-only rename was committed on main itself, then check still refuses it."""
+    seeded_repo.git("mv", NOTICE, "notices/privacy/zh-cn.md")
+    seeded_repo.commit("Rename", "2024-02-01T10:00:00+08:00")
+    assert _found(seeded_repo, "notice-path") == [
+        (
+            "error",
+            "notices/privacy/zh-cn.md",
+            "renames the released notices/privacy/zh-CN.md: only the case differs",
+            1,
+        )
+    ]
+
+
+def test_a_copy_differing_in_case_is_refused(seeded_repo: NoticeRepo) -> None:
+    """When zh-cn.md is added beside the released zh-CN.md, then check refuses the copy:
+    case-insensitive file systems take them for one file."""
+    seeded_repo.write("notices/privacy/zh-cn.md", seed_text())
+    assert _found(seeded_repo, "notice-path") == [
+        (
+            "error",
+            "notices/privacy/zh-cn.md",
+            "differs only in case from notices/privacy/zh-CN.md",
+            1,
+        )
+    ]
+
+
+def test_a_renamed_notice_is_refused(seeded_repo: NoticeRepo) -> None:
+    """When privacy/ is renamed policy/, then check names the released path and the new one."""
+    seeded_repo.git("mv", "notices/privacy", "notices/policy")
+    problems = [
+        p for p in run_check(load_settings(seeded_repo.path, {})) if p.rule == "notice-path"
+    ]
+    assert problems == [
+        Problem(
+            "error",
+            "notice-path",
+            "has releases on main but is gone from the working tree",
+            NOTICE,
+            None,
+            "it looks renamed to notices/policy/zh-CN.md: move it back, history is read by "
+            "exact path",
+        )
+    ]
+
+
+def test_a_deleted_english_notice_is_refused(notice_repo: NoticeRepo) -> None:
+    """When a released English file is deleted, then check asks for it back."""
+    notice_repo.commit(
+        "Add the statement in Chinese and English",
+        "2024-01-02T09:00:00+08:00",
+        {NOTICE: seed_text(), ENGLISH: ENGLISH_TEXT},
+    )
+    notice_repo.git("rm", "-q", ENGLISH)
+    assert _found(notice_repo, "notice-path") == [
+        ("error", ENGLISH, "has releases on main but is gone from the working tree", None)
     ]

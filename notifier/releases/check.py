@@ -11,7 +11,7 @@ import difflib
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from notifier.errors import HistoryError, NoticeError, Problem
 from notifier.locales import month_number as english_month
 from notifier.releases import lint_files
 from notifier.releases.history import read_history, record_path, rewritten
+from notifier.releases.promises import promise_problems
 from notifier.releases.rules import release_problems
 from notifier.settings import Settings
 from notifier.statement.lint import error_problems
@@ -404,6 +405,7 @@ def run_check(settings: Settings) -> list[Problem]:
         ]
     problems: list[Problem] = []
     notices: list[Notice] = []
+    paths = [_display(path, settings) for path in files]
     for path in files:
         notice, found = check_file(path, settings)
         problems.extend(found)
@@ -414,7 +416,7 @@ def run_check(settings: Settings) -> list[Problem]:
     # their findings on that line would be a second, bogus error for the same mistake
     unreal = {(p.path, p.line) for p in problems if p.rule == "real-date"}
     problems.extend(
-        p for p in history_problems(notices, settings) if (p.path, p.line) not in unreal
+        p for p in history_problems(notices, settings, paths) if (p.path, p.line) not in unreal
     )
     problems.extend(error_problems(notices, lint_files.rules_for(settings)))
     return problems
@@ -427,8 +429,11 @@ def _release_path(release_id: str, settings: Settings) -> str:
     return f"{folder}/{notice}/{locale}.md"
 
 
-def history_problems(notices: Iterable[Notice], settings: Settings) -> list[Problem]:
-    """Rules that need `main`: versions only go up, published texts are never rewritten."""
+def history_problems(
+    notices: Sequence[Notice], settings: Settings, paths: Sequence[str] = ()
+) -> list[Problem]:
+    """Rules that need `main`: versions only go up, published texts are never rewritten, and
+    published ids and paths are kept (`paths`: every notice file in the working tree)."""
     try:
         history = read_history(settings.repo, settings)
     except HistoryError as error:
@@ -459,4 +464,5 @@ def history_problems(notices: Iterable[Notice], settings: Settings) -> list[Prob
                     "versions only go up: give this release a newer version",
                 )
             )
+    problems += promise_problems(history, notices, paths, settings)
     return problems + release_problems(history, settings, rules_for(settings))
