@@ -1,5 +1,5 @@
 """Heading ids are promises: old ids are declared, ids are plain ASCII with nothing invisible,
-and published ids and notice paths are kept."""
+published ids and notice paths are kept, and the site still lands on an old id."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from support.repos import SETTINGS, NoticeRepo, release_text, run_notices, seed_text
+from support.site import install_site
 
 from notifier.errors import Problem
 from notifier.releases.check import check_file, run_check
@@ -479,3 +480,31 @@ def test_a_deleted_english_notice_is_refused(notice_repo: NoticeRepo) -> None:
     assert _found(notice_repo, "notice-path") == [
         ("error", ENGLISH, "has releases on main but is gone from the working tree", None)
     ]
+
+
+# --- the site --------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_site_keeps_an_anchor_for_each_old_id(seeded_repo: NoticeRepo) -> None:
+    """When a release renames a heading's id and declares the old one, then the built page has
+    an empty anchor with the old id right before the heading, each id once, and no attribute
+    left over."""
+    heading = '## 我们如何保存您的个人信息 {#data-retention data-was="retention storage"}'
+    second = release_text(seed_text(), "2024-03-01").replace(RETENTION, heading)
+    seeded_repo.commit("Release 2024-03-01", "2024-02-01T10:00:00+08:00", {NOTICE: second})
+    install_site(seeded_repo)
+    result = run_notices("site", "build", "--today", "2024-12-01", cwd=seeded_repo.path)
+    assert (result.code, result.err) == (0, "")
+    site = seeded_repo.path / "build" / "site"
+    page = (site / "index.html").read_text(encoding="utf-8")
+    assert (
+        '<span class="old-id" id="retention"></span>\n'
+        '<span class="old-id" id="storage"></span>\n'
+        '<h2 id="data-retention">我们如何保存您的个人信息'
+    ) in page
+    for anchor in ("retention", "storage", "data-retention"):
+        assert page.count(f'id="{anchor}"') == 1
+    assert "data-was" not in page
+    first = (site / "archive" / "2018-11-01" / "index.html").read_text(encoding="utf-8")
+    assert '<h2 id="retention">我们如何保存您的个人信息' in first
