@@ -7,13 +7,13 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from support.repos import SETTINGS, NoticeRepo, release_text, run_notices, seed_text
+from support.repos import CORPUS, SETTINGS, NoticeRepo, release_text, run_notices, seed_text
 from support.site import install_site
 
 from notifier.errors import Problem
 from notifier.releases.check import check_file, run_check
 from notifier.settings import load_settings
-from notifier.statement.notice import parse_text
+from notifier.statement.notice import id_candidates, parse_text
 
 NOTICE = "notices/privacy/zh-CN.md"
 ENGLISH = "notices/privacy/en.md"
@@ -58,6 +58,10 @@ def _file_problems(tmp_path: Path, content: str, relative: str = NOTICE) -> list
     target.write_bytes(content.encode("utf-8"))
     _, problems = check_file(target, load_settings(tmp_path, {}))
     return [p for p in problems if p.rule == "heading-id"]
+
+
+def _problems(repo: NoticeRepo, *rules: str) -> list[Problem]:
+    return [p for p in run_check(load_settings(repo.path, {})) if p.rule in rules]
 
 
 def _found(repo: NoticeRepo, *rules: str) -> list[tuple[str, str, str, int | None]]:
@@ -114,19 +118,38 @@ def test_declared_old_ids_pass_check(tmp_path: Path) -> None:
     assert errors == []
 
 
+def test_id_candidates_hold_every_id_the_parser_finds() -> None:
+    """When any text is scanned for id candidates without parsing, then every id and old id the
+    parser finds is among them (check skips parsing a revision whose candidates are all known),
+    and headings' `#` markers are not."""
+    texts = [path.read_text(encoding="utf-8") for path in sorted(CORPUS.rglob("*.md"))]
+    texts += [
+        seed_text(),
+        ENGLISH_TEXT,
+        "Scope {#scope data-was='coverage'}\n=====\n\n## Contact us {#contact} ##\n",
+        '## A {:\t#a data-was=b }\n\nLine one\nline two {:#c data-was="d  e"}\n---\n',
+    ]
+    for text in texts:
+        candidates = id_candidates(text)
+        assert candidates is not None
+        assert parse_text(text, "x.md").anchor_ids <= candidates
+    assert id_candidates(seed_text()) == parse_text(seed_text(), "x.md").anchor_ids
+    assert id_candidates("## 范围 {#scope\x00}\n") is None
+
+
 # --- what an id may be -----------------------------------------------------------------------
 
 
 def test_ids_are_lower_case_ascii_words_joined_by_dashes(tmp_path: Path) -> None:
-    """When an id or an old id has capitals, an underscore, a double dash or Chinese, then check
-    names each heading's line."""
+    """When an id has capitals, an underscore, a double dash or Chinese, or an old id is not even
+    in the form ids had before (`Contact-Us` was), then check names each heading's line."""
     text = (
         seed_text()
         .replace("{#scope}", "{#Scope}")
         .replace("{#retention}", "{#data_retention}")
         .replace("{#sharing}", "{#sharing--data}")
         .replace("{#minors}", "{#未成年人}")
-        .replace("{#contact}", '{#contact data-was="Contact-Us"}')
+        .replace("{#contact}", '{#contact data-was="Contact-Us 联系"}')
     )
     found = [(p.line, p.message) for p in _file_problems(tmp_path, text)]
     rule = "is not lower-case ASCII letters and digits joined by single dashes"
@@ -142,8 +165,8 @@ def test_ids_are_lower_case_ascii_words_joined_by_dashes(tmp_path: Path) -> None
         ),
         (_line(text, "## 未成年人保护 {#未成年人}"), f"heading id '未成年人' {rule}"),
         (
-            _line(text, '## 如何联系我们 {#contact data-was="Contact-Us"}'),
-            f"old id 'Contact-Us' {rule}",
+            _line(text, '## 如何联系我们 {#contact data-was="Contact-Us 联系"}'),
+            "old id '联系' is not an ASCII id (letters, digits, '_' and '-')",
         ),
     ]
 
@@ -314,6 +337,22 @@ def test_an_id_from_any_earlier_release_is_kept(seeded_repo: NoticeRepo) -> None
             "declare it on the heading that took its place: "
             '{#keeping data-was="data-retention retention"}',
         )
+    ]
+
+
+def test_an_id_only_the_first_published_text_had_is_kept(seeded_repo: NoticeRepo) -> None:
+    """When a release was first published with a section that a later revision removed, then
+    its id was published all the same, and the working tree must keep or declare it."""
+    beta = "## 测试版服务 {#beta}\n\n测试版服务可能随时变更。\n\n"
+    second = release_text(seed_text(), "2024-03-01").replace(PREVIEWS, beta + PREVIEWS)
+    seeded_repo.commit("Release 2024-03-01", "2024-02-01T10:00:00+08:00", {NOTICE: second})
+    revised = second.replace(beta, "")
+    seeded_repo.commit("Revise 2024-03-01", "2024-02-02T10:00:00+08:00", {NOTICE: revised})
+    assert [(p.message, p.line) for p in _problems(seeded_repo, "published-id")] == [
+        (
+            "heading id 'beta' ('测试版服务'), published in release 2024-03-01, is gone",
+            _line(revised, "## 试用期 {#trials}"),
+        ),
     ]
 
 

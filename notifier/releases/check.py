@@ -32,6 +32,10 @@ DATE_FIELDS = ("last_updated", "effective", "published")
 MATERIAL_VALUES = ("auto", True, False)
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ID_RULE = "is not lower-case ASCII letters and digits joined by single dashes"
+# an old id records what was published, so it may also take the form ids had before the rule
+# above (`Mozilla-accounts`): links to such an id can then still be kept
+_EARLIER_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+_EARLIER_ID_RULE = "is not an ASCII id (letters, digits, '_' and '-')"
 _LAST_UPDATED_ZH = re.compile(
     r"最后更新(?:时间|日期)\s*[:：]\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
 )
@@ -254,13 +258,14 @@ def rule_heading_ids(notice: Notice, settings: Settings) -> Iterator[Problem]:
             continue
         for position, word in enumerate((section.id, *section.aliases)):
             what = "old id" if position else "heading id"
-            if not _ID.match(word) and not (hidden and _invisible(word, _hidden)):
+            form, rule = (_EARLIER_ID, _EARLIER_ID_RULE) if position else (_ID, _ID_RULE)
+            if not form.match(word) and not (hidden and _invisible(word, _hidden)):
                 spaced = _invisible(word, _hidden_in_id)
                 yield _error(
                     notice,
                     "heading-id",
                     f"{what} '{_shown(word)}' "
-                    + (f"holds an invisible character ({spaced})" if spaced else _ID_RULE),
+                    + (f"holds an invisible character ({spaced})" if spaced else rule),
                     section.line,
                     "use lower-case ASCII letters and digits joined by dashes: {#data-retention}",
                 )

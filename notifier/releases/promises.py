@@ -23,7 +23,7 @@ from datetime import datetime
 from notifier.errors import Problem
 from notifier.releases.history import History, Release
 from notifier.settings import Settings
-from notifier.statement.notice import OLD_IDS_KEY, Notice, Section, parse_text
+from notifier.statement.notice import OLD_IDS_KEY, Notice, Section, id_candidates, parse_text
 
 RULE_IDS = "published-id"
 RULE_PATH = "notice-path"
@@ -54,12 +54,16 @@ def promise_problems(
 
 
 def _published_ids(release: Release) -> frozenset[str]:
-    """Every anchor a text of `release` carried on main: as first published and each revision."""
+    """Every anchor a text of `release` carried on main: as first published and each revision.
+    Only a text that could hold an id not yet known is parsed (most revisions fix wording)."""
     ids = release.notice_doc.anchor_ids
     if not release.revisions:
-        return ids
-    earlier = (release.first_text, *(revision.text for revision in release.revisions[:-1]))
-    return ids.union(*(parse_text(text, release.path).anchor_ids for text in earlier))
+        return ids  # its first text is the text in force
+    for text in (release.first_text, *(revision.text for revision in release.revisions[:-1])):
+        candidates = id_candidates(text)
+        if candidates is None or not candidates <= ids:
+            ids |= parse_text(text, release.path).anchor_ids
+    return ids
 
 
 def _declare(word: str, heading: Section | None = None) -> str:
@@ -131,13 +135,23 @@ def _dropped_in_tree(
 
 
 def _last_heading(word: str, releases: Sequence[Release]) -> tuple[Notice, Section] | None:
-    """The newest release text whose heading carried `word`, and that heading."""
-    for release in reversed(releases):
-        doc = release.notice_doc
+    """The newest published text whose heading carried `word`, and that heading."""
+    for doc in _published_docs(releases):
         for section in doc.sections:
             if section.explicit_id and word in (section.id, *section.aliases):
                 return doc, section
-    return None  # only an earlier revision of a release carried it
+    return None
+
+
+def _published_docs(releases: Sequence[Release]) -> Iterator[Notice]:
+    """Every published text, newest first, parsed only when reached: the text in force of each
+    release, then (rarely needed) its earlier revisions and its first text."""
+    for release in reversed(releases):
+        yield release.notice_doc
+    for release in reversed(releases):
+        if release.revisions:
+            earlier = (release.first_text, *(r.text for r in release.revisions[:-1]))
+            yield from (parse_text(text, release.path) for text in reversed(earlier))
 
 
 def _successor(doc: Notice, old: tuple[Notice, Section]) -> Section | None:

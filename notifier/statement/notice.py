@@ -6,12 +6,13 @@ matter). Reading a file (`parse_notice`) refuses only what cannot be a statement
 acceptable for a published notice.
 
 Heading ids are promises: `## 范围 {#scope}` gives a section an id that aligns it across versions
-and that links in past mails point at (`…/#scope`). A heading whose id changes declares the
-id(s) it had, space-separated, in the same attribute list: `## 数据保留 {#retention
-data-was="data-retention storage"}`. Python-Markdown's attr_list reads that as an ordinary
-`data-was` attribute, so the file still renders anywhere; our site adds an anchor for each old
-id next to the heading, so old links still land, and `notices check` refuses a published id
-that is neither kept nor declared.
+and that links in past mails point at (`…/#scope`). An id is lower-case ASCII letters and digits
+joined by single dashes. A heading whose id changes declares the id(s) it had, space-separated,
+in the same attribute list: `## 数据保留 {#retention data-was="data-retention storage"}` (an old
+id may also be in the form ids had before that rule, `Mozilla-accounts`). Python-Markdown's
+attr_list reads that as an ordinary `data-was` attribute, so the file still renders anywhere;
+the site puts an anchor for each old id before the heading, so old links still land, and
+`notices check` refuses an id any release published that is neither kept nor declared.
 """
 
 from __future__ import annotations
@@ -49,6 +50,14 @@ _ATTR_ID = re.compile(r"(?:^| )#([^ =}]+)")
 # the attribute that declares a heading's old ids (see the module docstring)
 OLD_IDS_KEY = "data-was"
 _ATTR_OLD_IDS = re.compile(rf"""(?:^| ){OLD_IDS_KEY}=(?:"([^"]*)"|'([^']*)'|([^ }}]+))""")
+# the same two anywhere in a text: inside an attribute list, after `{`, `{:` or blanks on its
+# line (never after a line break: a list is on one line, and `## ` at a line start is no id)
+# (the literal first, then the look back: the engine then searches for the literal quickly)
+_ANY_ID = re.compile(r"#(?<=[{:]#|[^\S\n]#)([^ =}]+)")
+_ANY_OLD_IDS = re.compile(
+    rf"""{OLD_IDS_KEY}=(?<=[{{:]{OLD_IDS_KEY}=|[^\S\n]{OLD_IDS_KEY}=)"""
+    r"""(?:"([^"]*)"|'([^']*)'|([^ }]+))"""
+)
 _ATTR_SERVICES = re.compile(r"""(?:^|\s)(?:data-)?services=(?:"([^"]*)"|'([^']*)'|(\S+))""")
 _FRONT_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
 _YAML_HINT = (
@@ -279,6 +288,18 @@ def slugify(title: str) -> str:
     if ascii_slug and text.isascii():
         return ascii_slug
     return re.sub(r"\s+", "-", re.sub(r"[^\w\s-]", "", text)).strip("-") or "section"
+
+
+def id_candidates(text: str) -> frozenset[str] | None:
+    """Every word `text` could give as a heading id or old id, found without parsing: a superset
+    of `parse_text(text).anchor_ids`, so a text whose candidates are all known adds no id. None
+    when a character markdown-it rewrites (NUL) could make the two differ."""
+    if "\x00" in text:
+        return None
+    found = {match.group(1) for match in _ANY_ID.finditer(text)}
+    for match in _ANY_OLD_IDS.finditer(text):
+        found.update(old_ids(next(g for g in match.groups() if g is not None)))
+    return frozenset(found)
 
 
 def old_ids(value: str) -> tuple[str, ...]:
