@@ -492,33 +492,59 @@ def test_a_copy_differing_in_case_is_refused(seeded_repo: NoticeRepo) -> None:
 def test_a_renamed_notice_is_refused(seeded_repo: NoticeRepo) -> None:
     """When privacy/ is renamed policy/, then check names the released path and the new one."""
     seeded_repo.git("mv", "notices/privacy", "notices/policy")
-    problems = [
-        p for p in run_check(load_settings(seeded_repo.path, {})) if p.rule == "notice-path"
-    ]
-    assert problems == [
+    assert _problems(seeded_repo, "notice-path") == [
         Problem(
             "error",
             "notice-path",
-            "has releases on main but is gone from the working tree",
+            "is renamed notices/policy/zh-CN.md: a released notice file keeps its path",
             NOTICE,
             None,
-            "it looks renamed to notices/policy/zh-CN.md: move it back, history is read by "
-            "exact path",
+            f"move notices/policy/zh-CN.md back to {NOTICE}: history is read by exact path",
         )
     ]
 
 
-def test_a_deleted_english_notice_is_refused(notice_repo: NoticeRepo) -> None:
-    """When a released English file is deleted, then check asks for it back."""
+def test_a_moved_english_notice_is_refused(notice_repo: NoticeRepo) -> None:
+    """When a released English file moves to another notice's folder with its text unchanged,
+    then check refuses the rename."""
+    notice_repo.commit(
+        "Add the statement in Chinese and English",
+        "2024-01-02T09:00:00+08:00",
+        {NOTICE: seed_text(), ENGLISH: ENGLISH_TEXT},
+    )
+    (notice_repo.path / "notices" / "statement").mkdir()
+    notice_repo.git("mv", ENGLISH, "notices/statement/en.md")
+    assert _found(notice_repo, "notice-path") == [
+        (
+            "error",
+            ENGLISH,
+            "is renamed notices/statement/en.md: a released notice file keeps its path",
+            None,
+        )
+    ]
+
+
+def test_a_deleted_english_notice_is_a_warning(notice_repo: NoticeRepo) -> None:
+    """When a released English file is not in the working tree and nothing took its place, then
+    check warns (a branch made before the file reached main lacks it too) and passes."""
     notice_repo.commit(
         "Add the statement in Chinese and English",
         "2024-01-02T09:00:00+08:00",
         {NOTICE: seed_text(), ENGLISH: ENGLISH_TEXT},
     )
     notice_repo.git("rm", "-q", ENGLISH)
-    assert _found(notice_repo, "notice-path") == [
-        ("error", ENGLISH, "has releases on main but is gone from the working tree", None)
+    assert _problems(notice_repo, "notice-path") == [
+        Problem(
+            "warning",
+            "notice-path",
+            "has releases on main but is not in the working tree",
+            ENGLISH,
+            None,
+            f"a released notice file is never removed: restore it (git checkout main -- "
+            f"{ENGLISH}), or merge main if this branch is older than the file",
+        )
     ]
+    assert run_notices("check", cwd=notice_repo.path).code == 0
 
 
 # --- the site --------------------------------------------------------------------------------

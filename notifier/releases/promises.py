@@ -6,9 +6,11 @@ Links in mails already sent point at `page#id`, and history is read by exact pat
   its place. The working tree is checked against all releases; each release on main against the
   releases before it, reported once, at the release that dropped it (as a warning when that
   release is superseded and already in effect, so it cannot be fixed any more);
-- every notice file with releases on main still exists at exactly its path in the working tree;
-  a file whose path differs from another only in case (`zh-cn.md` beside or instead of
-  `zh-CN.md`) is refused, since case-insensitive file systems take them for one file.
+- a notice file with releases on main keeps exactly its path: a file whose path differs from a
+  released one (or from another file) only in case (`zh-cn.md` beside or instead of `zh-CN.md`)
+  is refused, since case-insensitive file systems take them for one file; so is a released
+  file that is gone while another file carries its text or title (a rename). A released file
+  that is simply gone is a warning: a branch made before the file reached main lacks it too.
 
 The ids of each release are a set, computed once; the sections of a release are parsed once
 and shared with the release rules.
@@ -212,23 +214,31 @@ def _path_problems(
 def _gone(
     path: str, release: Release, notices: Sequence[Notice], released: dict[str, Release]
 ) -> Problem:
+    """A released file not in the working tree: refused when another file carries its text or
+    title (a rename); else a warning, since a branch made before the file reached main lacks it
+    too (and merging it would not remove the file)."""
     renamed = [
         notice.path
         for notice in notices
         if notice.path not in released
         and notice.locale == release.locale
-        and notice.title == release.title
+        and (notice.text == release.text or notice.title == release.title)
     ]
-    hint = (
-        f"it looks renamed to {renamed[0]}: move it back, history is read by exact path"
-        if renamed
-        else f"restore it (git checkout main -- {path}): history is read by exact path"
-    )
+    if renamed:
+        return Problem(
+            "error",
+            RULE_PATH,
+            f"is renamed {renamed[0]}: a released notice file keeps its path",
+            path,
+            None,
+            f"move {renamed[0]} back to {path}: history is read by exact path",
+        )
     return Problem(
-        "error",
+        "warning",
         RULE_PATH,
-        "has releases on main but is gone from the working tree",
+        "has releases on main but is not in the working tree",
         path,
         None,
-        hint,
+        f"a released notice file is never removed: restore it (git checkout main -- {path}), "
+        "or merge main if this branch is older than the file",
     )
