@@ -17,6 +17,7 @@ from mkdocs.structure.pages import Page as MkDocsPage
 
 from notifier.errors import SiteError
 from notifier.publishing import publish
+from notifier.publishing.anchors import OldIdAnchors
 from notifier.publishing.model import NavItem, Page, SitePages
 
 
@@ -43,6 +44,8 @@ class NoticesPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
         self.generated = {page.path: page for page in self.site.pages}
         self.built = 0
         config.site_name = self.site.title
+        if not any(isinstance(ext, OldIdAnchors) for ext in config.markdown_extensions):
+            config.markdown_extensions.append(OldIdAnchors())  # anchors for old heading ids
         if not config.site_url:
             config.site_url = self.site.url
         if self.site.alternates:

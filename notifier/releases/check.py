@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from notifier.errors import HistoryError, NoticeError, Problem
 from notifier.locales import month_number as english_month
 from notifier.releases import lint_files
 from notifier.releases.history import read_history, record_path, rewritten
+from notifier.releases.promises import promise_problems
 from notifier.releases.rules import release_problems
 from notifier.settings import Settings
 from notifier.statement.lint import error_problems
@@ -28,7 +30,12 @@ from notifier.statement.sanitize import scan
 REQUIRED_FIELDS = ("title", "version", "last_updated", "effective", "services", "summary")
 DATE_FIELDS = ("last_updated", "effective", "published")
 MATERIAL_VALUES = ("auto", True, False)
-_ASCII_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_ID_RULE = "is not lower-case ASCII letters and digits joined by single dashes"
+# an old id records what was published, so it may also take the form ids had before the rule
+# above (`Mozilla-accounts`): links to such an id can then still be kept
+_EARLIER_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+_EARLIER_ID_RULE = "is not an ASCII id (letters, digits, '_' and '-')"
 _LAST_UPDATED_ZH = re.compile(
     r"最后更新(?:时间|日期)\s*[:：]\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
 )
@@ -223,36 +230,79 @@ def rule_encoding(notice: Notice, settings: Settings) -> Iterator[Problem]:
 
 
 def rule_heading_ids(notice: Notice, settings: Settings) -> Iterator[Problem]:
+    """Every heading has its own id, and so does every old id it declares; ids are plain ASCII
+    and nothing invisible hides in a heading (with a zero-width space after it, `scope` looks the
+    same to an editor and is another id to a browser)."""
+    lines = notice.text.split("\n")
     seen: dict[str, int] = {}
     for section in notice.sections:
         if section.id == PREAMBLE_ID and section.level == 0:
             continue
+        hidden = _invisible(lines[section.line - 1], _hidden)
+        if hidden:
+            yield _error(
+                notice,
+                "heading-id",
+                f"heading '{_shown(section.title)}' holds an invisible character ({hidden})",
+                section.line,
+                "delete it: ids and titles must be what they look like",
+            )
         if not section.explicit_id:
             yield _error(
                 notice,
                 "heading-id",
-                f"heading '{section.title}' has no id",
+                f"heading '{_shown(section.title)}' has no id",
                 section.line,
                 "add a stable ASCII id, e.g. ## 范围 {#scope}",
             )
             continue
-        if not _ASCII_ID.match(section.id):
-            yield _error(
-                notice,
-                "heading-id",
-                f"heading id '{section.id}' is not plain ASCII",
-                section.line,
-                "use letters, digits and dashes",
-            )
-        if section.id in seen:
-            yield _error(
-                notice,
-                "heading-id",
-                f"heading id '{section.id}' is already used on line {seen[section.id]}",
-                section.line,
-                "every heading needs its own id",
-            )
-        seen.setdefault(section.id, section.line)
+        for position, word in enumerate((section.id, *section.aliases)):
+            what = "old id" if position else "heading id"
+            form, rule = (_EARLIER_ID, _EARLIER_ID_RULE) if position else (_ID, _ID_RULE)
+            if not form.match(word) and not (hidden and _invisible(word, _hidden)):
+                spaced = _invisible(word, _hidden_in_id)
+                yield _error(
+                    notice,
+                    "heading-id",
+                    f"{what} '{_shown(word)}' "
+                    + (f"holds an invisible character ({spaced})" if spaced else rule),
+                    section.line,
+                    "use lower-case ASCII letters and digits joined by dashes: {#data-retention}",
+                )
+            if word in seen:
+                where = "this heading" if seen[word] == section.line else f"line {seen[word]}"
+                yield _error(
+                    notice,
+                    "heading-id",
+                    f"{what} '{_shown(word)}' is already used on {where}",
+                    section.line,
+                    "every heading needs its own id, and an old id belongs to one heading",
+                )
+            seen.setdefault(word, section.line)
+
+
+def _invisible(text: str, hidden: Callable[[str], bool]) -> str | None:
+    """'U+200B ZERO WIDTH SPACE' for the first invisible character in `text`, else None."""
+    for char in text:
+        if hidden(char):
+            return f"U+{ord(char):04X} {unicodedata.name(char, 'unnamed')}"
+    return None
+
+
+def _hidden(char: str) -> bool:
+    """Format characters (Unicode Cf): zero-width spaces and joiners, BOM, bidi controls, soft
+    hyphen."""
+    return unicodedata.category(char) == "Cf"
+
+
+def _hidden_in_id(char: str) -> bool:
+    """In an id a no-break space hides too: it looks like the space that would end the id."""
+    return char == "\u00a0" or _hidden(char)
+
+
+def _shown(text: str) -> str:
+    """`text` with each invisible character written as <U+200B>, so a message shows it."""
+    return "".join(f"<U+{ord(c):04X}>" if _hidden_in_id(c) else c for c in text)
 
 
 def rule_unsafe_html(notice: Notice, settings: Settings) -> Iterator[Problem]:
@@ -346,12 +396,17 @@ def notice_files(settings: Settings) -> list[Path]:
     return sorted(settings.notices_dir.glob("*/*.md"))
 
 
-def check_file(path: Path, settings: Settings) -> tuple[Notice | None, list[Problem]]:
-    display = (
+def _display(path: Path, settings: Settings) -> str:
+    """How messages name a file: relative to the project when inside it."""
+    return (
         path.relative_to(settings.repo).as_posix()
         if path.is_relative_to(settings.repo)
         else str(path)
     )
+
+
+def check_file(path: Path, settings: Settings) -> tuple[Notice | None, list[Problem]]:
+    display = _display(path, settings)
     try:
         notice = parse_notice(path.read_bytes(), display)
     except NoticeError as error:
@@ -428,6 +483,7 @@ def run_check(settings: Settings) -> list[Problem]:
         ]
     problems: list[Problem] = []
     notices: list[Notice] = []
+    paths = [_display(path, settings) for path in files]
     for path in files:
         notice, found = check_file(path, settings)
         problems.extend(found)
@@ -438,7 +494,7 @@ def run_check(settings: Settings) -> list[Problem]:
     # their findings on that line would be a second, bogus error for the same mistake
     unreal = {(p.path, p.line) for p in problems if p.rule == "real-date"}
     problems.extend(
-        p for p in history_problems(notices, settings) if (p.path, p.line) not in unreal
+        p for p in history_problems(notices, settings, paths) if (p.path, p.line) not in unreal
     )
     problems.extend(error_problems(notices, lint_files.rules_for(settings)))
     return problems
@@ -451,8 +507,11 @@ def _release_path(release_id: str, settings: Settings) -> str:
     return f"{folder}/{notice}/{locale}.md"
 
 
-def history_problems(notices: Iterable[Notice], settings: Settings) -> list[Problem]:
-    """Rules that need `main`: versions only go up, published texts are never rewritten."""
+def history_problems(
+    notices: Sequence[Notice], settings: Settings, paths: Sequence[str] = ()
+) -> list[Problem]:
+    """Rules that need `main`: versions only go up, published texts are never rewritten, and
+    published ids and paths are kept (`paths`: every notice file in the working tree)."""
     try:
         history = read_history(settings.repo, settings)
     except HistoryError as error:
@@ -483,4 +542,5 @@ def history_problems(notices: Iterable[Notice], settings: Settings) -> list[Prob
                     "versions only go up: give this release a newer version",
                 )
             )
+    problems += promise_problems(history, notices, paths, settings)
     return problems + release_problems(history, settings, rules_for(settings))

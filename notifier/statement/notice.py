@@ -4,6 +4,15 @@ Parsing text is lenient (any Markdown parses, so `notices diff` works on files w
 matter). Reading a file (`parse_notice`) refuses only what cannot be a statement: not UTF-8, over
 1 MB, broken front matter, nesting too deep, merge-conflict markers. `check.py` decides what is
 acceptable for a published notice.
+
+Heading ids are promises: `## 范围 {#scope}` gives a section an id that aligns it across versions
+and that links in past mails point at (`…/#scope`). An id is lower-case ASCII letters and digits
+joined by single dashes. A heading whose id changes declares the id(s) it had, space-separated,
+in the same attribute list: `## 数据保留 {#retention data-was="data-retention storage"}` (an old
+id may also be in the form ids had before that rule, `Mozilla-accounts`). Python-Markdown's
+attr_list reads that as an ordinary `data-was` attribute, so the file still renders anywhere;
+the site puts an anchor for each old id before the heading, so old links still land, and
+`notices check` refuses an id any release published that is neither kept nor declared.
 """
 
 from __future__ import annotations
@@ -35,7 +44,20 @@ _CLOSES = frozenset({"blockquote_close", "bullet_list_close", "ordered_list_clos
 _CONFLICT_START = re.compile(r"^<{7}(?: |$)", re.M)
 _CONFLICT_END = re.compile(r"^>{7}(?: |$)", re.M)
 _ATTR_LIST = re.compile(r"\s*\{:?\s*([^{}]*)\}\s*$")
-_ATTR_ID = re.compile(r"(?:^|\s)#([A-Za-z0-9_][\w.-]*)")
+# attr_list splits its list at spaces only: `#id` runs to the next space, `=` or `}`, so an id
+# holding a no-break space or a zero-width character is read whole and `check` can name it
+_ATTR_ID = re.compile(r"(?:^| )#([^ =}]+)")
+# the attribute that declares a heading's old ids (see the module docstring)
+OLD_IDS_KEY = "data-was"
+_ATTR_OLD_IDS = re.compile(rf"""(?:^| ){OLD_IDS_KEY}=(?:"([^"]*)"|'([^']*)'|([^ }}]+))""")
+# the same two anywhere in a text: inside an attribute list, after `{`, `{:` or blanks on its
+# line (never after a line break: a list is on one line, and `## ` at a line start is no id)
+# (the literal first, then the look back: the engine then searches for the literal quickly)
+_ANY_ID = re.compile(r"#(?<=[{:]#|[^\S\n]#)([^ =}]+)")
+_ANY_OLD_IDS = re.compile(
+    rf"""{OLD_IDS_KEY}=(?<=[{{:]{OLD_IDS_KEY}=|[^\S\n]{OLD_IDS_KEY}=)"""
+    r"""(?:"([^"]*)"|'([^']*)'|([^ }]+))"""
+)
 _ATTR_SERVICES = re.compile(r"""(?:^|\s)(?:data-)?services=(?:"([^"]*)"|'([^']*)'|(\S+))""")
 _FRONT_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
 _FRONT_ENTRY = re.compile(r"^[ \t]+([A-Za-z0-9_][\w.-]*)\s*:")  # `  customer-data: …`
@@ -98,6 +120,7 @@ class Section:
     body_line: int
     explicit_id: bool
     services: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # the old ids this heading declares (`data-was="…"`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +160,16 @@ class Notice:
 
     def section(self, section_id: str) -> Section | None:
         return self.headings_by_id.get(section_id)
+
+    @property
+    def anchor_ids(self) -> frozenset[str]:
+        """Every explicit id and declared old id: the anchors a page of this text carries."""
+        return frozenset(
+            word
+            for section in self.sections
+            if section.explicit_id
+            for word in (section.id, *section.aliases)
+        )
 
 
 def decode(data: bytes, path: str) -> tuple[str, bool, bool]:
@@ -274,19 +307,50 @@ def slugify(title: str) -> str:
     return re.sub(r"\s+", "-", re.sub(r"[^\w\s-]", "", text)).strip("-") or "section"
 
 
-def _split_heading(content: str) -> tuple[str, str | None, tuple[str, ...]]:
-    """`范围 {#scope}` → ('范围', 'scope', ()); also reads `{: #id }` and `services="a b"`."""
+def id_candidates(text: str) -> frozenset[str] | None:
+    """Every word `text` could give as a heading id or old id, found without parsing: a superset
+    of `parse_text(text).anchor_ids`, so a text whose candidates are all known adds no id. None
+    when a character markdown-it rewrites (NUL) could make the two differ."""
+    if "\x00" in text:
+        return None
+    found = {match.group(1) for match in _ANY_ID.finditer(text)}
+    for match in _ANY_OLD_IDS.finditer(text):
+        found.update(old_ids(next(g for g in match.groups() if g is not None)))
+    return frozenset(found)
+
+
+def old_ids(value: str) -> tuple[str, ...]:
+    """The old ids in a `data-was` value: separated by spaces (only spaces, as attr_list splits,
+    so a no-break space stays inside an id where `check` can name it)."""
+    return tuple(word for word in value.split(" ") if word)
+
+
+@dataclass(frozen=True, slots=True)
+class _Attributes:
+    """What a heading's attribute list says: its id, old ids and services."""
+
+    id: str | None = None
+    aliases: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+
+
+def _split_heading(content: str) -> tuple[str, _Attributes]:
+    """`范围 {#scope}` → ('范围', id 'scope'); also reads `{: #id }`, `services="a b"` and the
+    old ids of `data-was="a b"`."""
     match = _ATTR_LIST.search(content)
     if not match:
-        return content.strip(), None, ()
+        return content.strip(), _Attributes()
     attributes = match.group(1)
     id_match = _ATTR_ID.search(attributes)
     services_match = _ATTR_SERVICES.search(attributes)
+    old_match = _ATTR_OLD_IDS.search(attributes)
     services: tuple[str, ...] = ()
     if services_match:
         value = next(g for g in services_match.groups() if g is not None)
         services = tuple(s for s in re.split(r"[\s,;]+", value) if s)
-    return content[: match.start()].strip(), id_match.group(1) if id_match else None, services
+    aliases = old_ids(next(g for g in old_match.groups() if g is not None)) if old_match else ()
+    found = _Attributes(id_match.group(1) if id_match else None, aliases, services)
+    return content[: match.start()].strip(), found
 
 
 @dataclass(slots=True)
@@ -296,6 +360,7 @@ class _Heading:
     id: str
     explicit: bool
     services: tuple[str, ...]
+    aliases: tuple[str, ...]
     start: int  # 0-based line of the heading in the body
     end: int  # 0-based line after the heading block
 
@@ -332,14 +397,15 @@ def _headings(tokens: list[Token]) -> list[_Heading]:
     for index, token in enumerate(tokens):
         if token.type != "heading_open" or token.level != 0 or token.map is None:
             continue
-        title, explicit_id, services = _split_heading(tokens[index + 1].content)
+        title, attributes = _split_heading(tokens[index + 1].content)
         found.append(
             _Heading(
                 level=int(token.tag[1]),
                 title=title,
-                id=explicit_id or slugify(title),
-                explicit=explicit_id is not None,
-                services=services,
+                id=attributes.id or slugify(title),
+                explicit=attributes.id is not None,
+                services=attributes.services,
+                aliases=attributes.aliases,
                 start=token.map[0],
                 end=token.map[1],
             )
@@ -394,6 +460,7 @@ def _sections(body: str, offset: int, path: str, strict: bool) -> tuple[Section,
                 body_line=offset + heading.end,
                 explicit_id=heading.explicit,
                 services=heading.services,
+                aliases=heading.aliases,
             )
         )
     return tuple(sections)

@@ -17,6 +17,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from notifier.statement.notice import OLD_IDS_KEY
+
 _SAFE_TAGS = frozenset(
     "a abbr b blockquote br caption cite code col colgroup dd del div dl dt em h1 h2 h3 h4 h5 h6 "
     "hr i ins kbd li mark ol p pre q s small span strong sub sup table tbody td tfoot th thead "
@@ -26,7 +28,7 @@ _SAFE_ATTRIBUTES = frozenset(
     "align class colspan dir href id lang name rowspan scope title".split()
 )
 # keys of a `{: …}` attribute list that notices use; `#id` and `.class` are not keys
-_SAFE_LIST_KEYS = frozenset({"services", "data-services", "lang", "dir", "title"})
+_SAFE_LIST_KEYS = frozenset({"services", "data-services", OLD_IDS_KEY, "lang", "dir", "title"})
 _SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 # a harmless tag's values hold no `<`, `>` or backtick: Python-Markdown ends raw HTML at the first
 # `>` and pairs backticks before it sees tags, either of which could split the tag around them
