@@ -64,6 +64,8 @@ def expected_reasons(old: str, new: str, repo: Path) -> list[list[dict[str, Any]
                 "sources": list(r.sources),
                 "tier": r.tier,
                 "direction": r.direction,
+                "consent": r.consent,
+                "evidence": [{"before": e.before, "after": e.after} for e in r.evidence],
             }
             for r in judged.reasons
         ]
@@ -218,6 +220,8 @@ def test_text_format_without_colour(two_releases: NoticeRepo) -> None:
             "",
             "== 我们如何收集和使用您的数据 > 付款数据 [payment-data] · modified · MATERIAL T2",
             f"   {payment[0]['explanation']} (words: {', '.join(payment[0]['triggers'])})",
+            "      before: 但是，我们不会以此方式保存与您支付工具有关的安全码。",
+            "      after: 但是，我们会以此方式保存与您支付工具有关的安全码。",
             "… 款数据监测和防止欺诈。",
             "",
             "当您使用经认证的付款数据时，我们将保存该数据以帮助您在将来交易时不必再次提供该信息。"
@@ -279,6 +283,8 @@ def test_md_format_is_a_summary(two_releases: NoticeRepo) -> None:
     ]
     assert lines[-1].endswith("但是，我们<del>不</del>会以此方式保存与您支付工具有关的安全码。")
     assert "#### 我们如何收集和使用您的数据 > 付款数据 (`payment-data`)" in lines
+    assert "  - before: 但是，我们不会以此方式保存与您支付工具有关的安全码。" in lines
+    assert "  - after: 但是，我们会以此方式保存与您支付工具有关的安全码。" in lines
 
 
 def test_two_files_without_front_matter(tmp_path: Path) -> None:

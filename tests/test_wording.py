@@ -113,11 +113,36 @@ def test_contact_channels() -> None:
 
 
 def test_count_matches_words_not_parts() -> None:
-    """When counting, then Latin words match at word starts in any case and CJK as substrings."""
+    """When counting, then Latin words match whole, give or take an ending, in any case; words of
+    four letters or fewer take only plural endings (so "will" is not in "willing")."""
     assert count("We share data with AI partners; said Aileen", "AI") == 1
     assert count("Collection and collected", "collect") == 2
     assert count("我们与第三方共享,第三方Cookie", "第三方") == 2
-    assert count("sells and selling, but not seller's", "sell") == 3
+    assert count("sells and selling, but not seller's", "sell") == 1
+    assert count("We are willing to help; we will", "will") == 1
+    assert count("the deletion of data we deleted", "delete") == 2
+    assert count("we notified you of the notification", "notify") == 2
+    assert count("third parties and a third party", "third part*") == 2
+    assert count("we use cookies; see the cookiefaq", "cookie") == 1
+    assert count("healthy habits and health data", "health") == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "found"),
+    [
+        ("我们会收集您的位置信息", "位置", 1),  # 位置/信息: a compound of whole words
+        ("本声明适用于所有服务", "用于", 0),  # 适用/于
+        ("请提供身份证明文件", "身份证", 0),  # 身份证明/文件
+        ("例如站点分析和广告投放", "广告", 1),  # 广告投放 kept whole, made of 广告 and 投放
+        ("前往目的地", "目的", 0),
+        ("我们不会收集您的生物识别信息", "生物识别", 1),
+        ("不满十四周岁的未成年人", "不满十四周岁", 1),
+    ],
+)
+def test_count_chinese_on_word_boundaries(text: str, word: str, found: int) -> None:
+    """When counting Chinese, then a keyword counts only where it starts and ends on jieba's
+    word boundaries."""
+    assert count(text, word) == found
 
 
 def test_keyword_delta_drops_words_inside_longer_ones() -> None:
