@@ -10,6 +10,7 @@ say what changed and in which direction, and `materiality` decides what that mea
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -217,13 +218,23 @@ _CLOSERS = frozenset("。！？；!?;")
 _BLOCK_START = frozenset("\n-*+#>|")
 
 
+# A full stop after these ends no sentence ("Acme Analytics Inc. processes …").
+_ABBREVIATION = re.compile(
+    r"(?:^|(?<![A-Za-z.]))(?:Inc|Ltd|Co|Corp|LLC|e\.g|i\.e|etc|U\.S|No|Dr|Mr|Ms)$"
+)
+
+
 def _ends_sentence(text: str, i: int) -> bool:
     char = text[i]
     if char in _CLOSERS:
         return True
     following = text[i + 1] if i + 1 < len(text) else ""
     if char == ".":
-        return following.isspace() and following != ""
+        return (
+            following.isspace()
+            and following != ""
+            and not _ABBREVIATION.search(text[max(0, i - 8) : i])
+        )
     # a line break ends a sentence only before a blank line or a new Markdown block (reflow
     # inside a paragraph does not)
     return char == "\n" and following in _BLOCK_START and following != ""
@@ -360,13 +371,16 @@ def _held_regions(text: str, scope: Scope) -> tuple[tuple[int, int, str], ...]:
     """(start, end, cue): where a negation reaches (from after the cue to the clause's end or
     an exception) and where a limiting phrase stands."""
     regions = []
-    for start, end in _spans(text, _CLAUSE_END):
-        clause = text[start:end]
-        stops = [s for word in scope.exception for s, _ in occurrences(clause, word)]
-        for word in scope.negation:
-            for _, cue_end in occurrences(clause, word):
-                stop = min((s for s in stops if s >= cue_end), default=len(clause))
-                regions.append((start + cue_end, start + stop, word))
+    ends = [end for _, end in _spans(text, _CLAUSE_END)]
+    stops = sorted(start for word in scope.exception for start, _ in occurrences(text, word))
+    for word in scope.negation:
+        for cue_start, cue_end in occurrences(text, word):
+            clause = bisect_right(ends, cue_start)
+            reach = ends[clause] if clause < len(ends) else len(text)
+            stop = bisect_left(stops, cue_end)
+            if stop < len(stops):
+                reach = min(reach, stops[stop])
+            regions.append((cue_end, reach, word))
     for limit in scope.limits:
         regions += [(m.start(), m.end(), m.group(0)) for m in re.finditer(limit, text)]
     return tuple(regions)
@@ -379,8 +393,8 @@ def mentions(text: str, words: Iterable[str], scope: Scope, unless: Sequence[str
     regions = _held_regions(text, scope) if scope.negation or scope.limits else ()
     excluded = [
         (start, end)
-        for start, end in _spans(text, _SENTENCE_END)
-        if unless and any(count(text[start:end], word) for word in unless)
+        for start, end in (_spans(text, _SENTENCE_END) if unless else ())
+        if any(count(text[start:end], word) for word in unless)
     ]
     affirmed: Counter[str] = Counter()
     held: Counter[str] = Counter()
@@ -608,7 +622,8 @@ _ZH_COMPANY = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{2,40}?(?:股份有限公司|
 
 
 _ZH_COMPANY_LEAD = re.compile(
-    r"^.*(?:委托|授权|包括|以及|并且|或者|和|与|及|向|由|的|是|在|为|将|给|对|从|即)"
+    r"^.*(?:委托|授权|包括|以及|并且|或者|和|与|及|向|由|的|是|在|为|将|给|对|从|即"
+    r"|受托方|受托人|服务提供商|供应商|合作伙伴)"
 )
 
 
