@@ -312,6 +312,23 @@ def test_two_files_without_front_matter(tmp_path: Path) -> None:
     assert (only["deleted"], only["inserted"]) == (["一"], ["三"])
 
 
+def test_json_reason_names_consent_and_quotes_sentences(tmp_path: Path) -> None:
+    """When a new sentence shares data with a named company for its own purposes, then the JSON
+    reason says which article requires separate consent and quotes the sentence as written."""
+    sentence = "我们会将您的个人信息提供给北京某某科技有限公司，用于其自身目的。"
+    (tmp_path / "old.md").write_text("# 隐私声明\n\n我们收集您的姓名。\n", encoding="utf-8")
+    (tmp_path / "new.md").write_text(
+        f"# 隐私声明\n\n我们收集您的姓名。{sentence}\n", encoding="utf-8"
+    )
+    run = run_notices("diff", "old.md", "new.md", "--json", cwd=tmp_path)
+    assert (run.code, run.err) == (0, "")
+    [only] = json.loads(run.out)["changes"]
+    m07 = next(r for r in only["reasons"] if r["rule"] == "M07")
+    assert (m07["consent"], m07["tier"]) == ("PIPL 23", "T3")
+    assert m07["evidence"] == [{"before": None, "after": sentence}]
+    assert "北京某某科技有限公司" in m07["triggers"]
+
+
 def test_html_escapes_text_and_marks_moves(tmp_path: Path) -> None:
     """When text holds markup and a sentence moves, then the html escapes it and marks the move."""
     moved = "我们不会出售您的个人信息。"

@@ -12,11 +12,13 @@ from notifier.statement.wording import (
     FAVOURABLE,
     ages,
     changed_sentences,
+    changed_words,
     cn_number,
     commitment_signal,
     contact_channels,
     count,
     entities,
+    keyword_change,
     keyword_delta,
     levenshtein,
     list_item_signal,
@@ -24,6 +26,8 @@ from notifier.statement.wording import (
     periods,
     polarity_signal,
     polarity_tokens,
+    quote,
+    snippet,
 )
 
 
@@ -212,3 +216,35 @@ def test_levenshtein_stops_early() -> None:
     """When two texts differ by more than the limit, then the limit + 1 is returned."""
     assert levenshtein("recieve", "receive", 3) == 2
     assert levenshtein("短", "很长很长的文字", 2) == 3
+
+
+def test_negated_and_limited_mentions_do_not_count() -> None:
+    """When a keyword follows a negation in its clause or sits in a limiting phrase, then it
+    does not count; after an exception (但, except) or in the next clause, it does; and when the
+    negation is removed, the change names it."""
+    scope = default_rules().scope
+    words = ["生物识别", "收集", "目的", "third part*", "collect"]
+    cases = [
+        ("我们不会收集您的生物识别信息。", ()),
+        ("我们不会出售您的数据，但会收集您的生物识别信息。", ("收集", "生物识别")),
+        ("我们仅为提供服务之目的收集您的数据。", ("收集",)),
+        ("We do not share it with third parties except as described.", ()),
+        ("We do not sell data, but we collect it.", ("collect",)),
+        ("We collect it solely for the purpose of providing the services.", ("collect",)),
+    ]
+    for text, counted in cases:
+        added = keyword_change("", text, words, scope).added
+        assert set(added) == set(counted), text
+    change = keyword_change("我们不会收集生物识别信息。", "我们会收集生物识别信息。", words, scope)
+    assert set(change.added) == {"收集", "生物识别"} and change.released == ("不会",)
+
+
+def test_changed_words_and_quotes_keep_whole_words() -> None:
+    """When sentences differ, then the changed runs are whole words (a lone character takes its
+    neighbours along), quotes keep the punctuation, and snippets end after a whole word."""
+    assert changed_words("We keep data for 30 days.", "We keep data for 90 days.") == [("30", "90")]
+    assert changed_words("我们会收集您的姓名。", "我们会收集您的姓名和住址。") == [("", "和住址")]
+    assert all(len(a) > 1 and len(b) > 1 for a, b in changed_words("在变更后通知", "在变更前通知"))
+    assert quote("- 我们会收集您的**姓名**，\n  以及住址。") == "我们会收集您的**姓名**，以及住址。"
+    cut = snippet("We share your information with our partners for marketing purposes.", 30)
+    assert cut == "We share your information…"

@@ -1044,12 +1044,13 @@ def _unexplained(
 
 
 def _changed_runs(sentences: Sequence[_Sentence], most: int = 3) -> list[tuple[str, str]]:
-    """The whole words that differ between the changed sentences as written (markup aside)."""
+    """The whole words that differ between the changed sentences (markup and link targets
+    aside)."""
     runs = [
         run
         for found in sentences
-        for run in changed_words(quote(found.raw_old), quote(found.raw_new))
-        if normalise(run[0]) or normalise(run[1])
+        for run in changed_words(normalise(found.raw_old), normalise(found.raw_new))
+        if letters(run[0]) or letters(run[1])
     ]
     return list(dict.fromkeys(runs))[:most]
 

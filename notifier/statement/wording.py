@@ -849,7 +849,8 @@ def quote(text: str) -> str:
     lines = [_MARKUP_LEAD.sub("", line).strip() for line in text.strip().splitlines()]
     joined = ""
     for line in (line for line in lines if line):
-        cjk_join = joined and has_cjk(joined[-1]) and has_cjk(line[0])
+        # Chinese and its full-width punctuation (from U+2E80) reflow without a space
+        cjk_join = joined and (ord(joined[-1]) >= 0x2E80 or ord(line[0]) >= 0x2E80)
         joined += line if not joined or cjk_join else " " + line
     return joined
 
@@ -873,10 +874,8 @@ def changed_words(old: str, new: str, limit: int = 40) -> list[tuple[str, str]]:
 
 
 def _too_short(old: Sequence[str], new: Sequence[str]) -> bool:
-    """Whether a changed run is a lone character or mark, not yet words to quote."""
-    return all(len(letters("".join(side))) < 2 for side in (old, new) if side) and any(
-        has_cjk("".join(side)) or not letters("".join(side)) for side in (old, new)
-    )
+    """Whether a changed run is a lone character, letter or mark, not yet words to quote."""
+    return all(len(letters("".join(side))) < 2 for side in (old, new) if side)
 
 
 _WORD = re.compile(r"[A-Za-z']+|\S")
