@@ -930,6 +930,12 @@ def test_removed_negation_fires_and_says_why(
             "改善服务及检测并防止诈骗，并用于营销目的。",
         ),
         (
+            "zh",
+            "改善服务及检测并防止诈骗。",
+            "改善服务及检测并防止诈骗。该等关联方仅可为提供技术支持之目的使用该等数据。",
+            "改善服务及检测并防止诈骗。该等关联方可为营销目的使用该等数据。",
+        ),
+        (
             "en",
             "We use customer data only to provide the services.",
             "We use customer data solely for the purpose of providing the services.",
