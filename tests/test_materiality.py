@@ -884,15 +884,17 @@ def test_sensitive_information_fires_in_any_section(
         ("zh", "我们不会收集您的生物识别信息。"),
         ("zh", "我们绝不会处理您的宗教信仰或医疗健康信息。"),
         ("zh", "我们禁止受托方收集您的行踪轨迹，但会保存浏览记录。"),
+        ("zh", "您的生物识别信息不会被收集。"),
         ("en", "We do not collect biometric data."),
         ("en", "We will never process your health or religious information."),
+        ("en", "Biometric data is never collected."),
     ],
 )
 def test_sensitive_information_said_not_collected_does_not_fire(
     language: str, sentence: str
 ) -> None:
     """When the added sentence says sensitive information is NOT collected, then M06 does not
-    fire (the negation reaches to the end of its clause)."""
+    fire (the negation reaches to the end of its clause, and a passive one back to its start)."""
     verdict = verdict_of(*_added_to_cookies(language, sentence))
     fired = {r.rule for cv in verdict.changes for r in cv.reasons}
     assert "M06" not in fired

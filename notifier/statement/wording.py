@@ -366,6 +366,10 @@ class Mentions:
     cues: tuple[str, ...]  # the negations and limits that held them
 
 
+_PASSIVE_AFTER = re.compile(r"被|\s+(?:be|been)\b", re.IGNORECASE)
+_PASSIVE_BEFORE = re.compile(r"\b(?:is|are|was|were|be|been)\s+$", re.IGNORECASE)
+
+
 @lru_cache(maxsize=256)
 def _held_regions(text: str, scope: Scope) -> tuple[tuple[int, int, str], ...]:
     """(start, end, cue): where a negation reaches (from after the cue to the clause's end or
@@ -380,7 +384,12 @@ def _held_regions(text: str, scope: Scope) -> tuple[tuple[int, int, str], ...]:
             stop = bisect_left(stops, cue_end)
             if stop < len(stops):
                 reach = min(reach, stops[stop])
-            regions.append((cue_end, reach, word))
+            # a passive negation (不会被收集, is not collected) reaches back to the subject
+            start = ends[clause - 1] if clause > 0 else 0
+            passive = _PASSIVE_AFTER.match(text, cue_end) or _PASSIVE_BEFORE.search(
+                text[max(start, cue_start - 8) : cue_start]
+            )
+            regions.append((start if passive else cue_end, reach, word))
     for limit in scope.limits:
         regions += [(m.start(), m.end(), m.group(0)) for m in re.finditer(limit, text)]
     return tuple(regions)
