@@ -58,7 +58,7 @@ _LATIN_END = r"(?![A-Za-z0-9])"
 
 @dataclass(frozen=True, slots=True)
 class _Pattern:
-    word: str
+    word: str  # Latin: lower-cased, contained in every match
     regex: re.Pattern[str] | None  # None: Chinese, matched on jieba's token boundaries
 
 
@@ -84,9 +84,21 @@ def _latin_regex(word: str) -> re.Pattern[str]:
 def _pattern(word: str) -> _Pattern:
     found = _PATTERNS.get(word)
     if found is None:
-        found = _Pattern(word, _latin_regex(word) if word.isascii() else None)
+        if word.isascii():
+            # what every match contains, lower-cased: the word without a stem's * or the final
+            # e or y that some endings replace
+            core = word.rstrip("*").lower()
+            core = core[:-1] if len(core) > 4 and core[-1] in "ey" else core
+            found = _Pattern(core, _latin_regex(word))
+        else:
+            found = _Pattern(word, None)
         _PATTERNS[word] = found
     return found
+
+
+@lru_cache(maxsize=256)
+def _lowered(text: str) -> str:
+    return text.lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +171,8 @@ def occurrences(text: str, word: str) -> list[tuple[int, int]]:
     word boundaries give or take an inflection, any case."""
     pattern = _pattern(word)
     if pattern.regex is not None:
+        if pattern.word not in _lowered(text):
+            return []  # the cheap test first: most keywords are in no given sentence
         return [m.span() for m in pattern.regex.finditer(text)]
     if not word or word not in text:
         return []
