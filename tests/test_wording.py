@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import jieba
 import pytest
 from support.materiality import default_rules
+from support.repos import seed_text
 
 from notifier.statement.diff import Change
 from notifier.statement.wording import (
     ADVERSE,
     CHANGED,
     FAVOURABLE,
+    _segmenter,
     ages,
     changed_sentences,
     changed_words,
@@ -248,3 +251,10 @@ def test_changed_words_and_quotes_keep_whole_words() -> None:
     assert quote("- 我们会收集您的**姓名**，\n  以及住址。") == "我们会收集您的**姓名**，以及住址。"
     cut = snippet("We share your information with our partners for marketing purposes.", 30)
     assert cut == "We share your information…"
+
+
+def test_partial_dictionary_cuts_as_jieba_does() -> None:
+    """When Chinese text is cut with the dictionary loaded for its characters only, then the
+    words are jieba's own (whole dictionary, no guessing of unknown words)."""
+    seed = seed_text()
+    assert list(_segmenter().cut(seed)) == list(jieba.cut(seed, HMM=False))
