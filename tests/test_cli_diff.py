@@ -64,6 +64,8 @@ def expected_reasons(old: str, new: str, repo: Path) -> list[list[dict[str, Any]
                 "sources": list(r.sources),
                 "tier": r.tier,
                 "direction": r.direction,
+                "consent": r.consent,
+                "evidence": [{"before": e.before, "after": e.after} for e in r.evidence],
             }
             for r in judged.reasons
         ]
@@ -218,6 +220,8 @@ def test_text_format_without_colour(two_releases: NoticeRepo) -> None:
             "",
             "== 我们如何收集和使用您的数据 > 付款数据 [payment-data] · modified · MATERIAL T2",
             f"   {payment[0]['explanation']} (words: {', '.join(payment[0]['triggers'])})",
+            "      before: 但是，我们不会以此方式保存与您支付工具有关的安全码。",
+            "      after: 但是，我们会以此方式保存与您支付工具有关的安全码。",
             "… 款数据监测和防止欺诈。",
             "",
             "当您使用经认证的付款数据时，我们将保存该数据以帮助您在将来交易时不必再次提供该信息。"
@@ -279,6 +283,8 @@ def test_md_format_is_a_summary(two_releases: NoticeRepo) -> None:
     ]
     assert lines[-1].endswith("但是，我们<del>不</del>会以此方式保存与您支付工具有关的安全码。")
     assert "#### 我们如何收集和使用您的数据 > 付款数据 (`payment-data`)" in lines
+    assert "  - before: 但是，我们不会以此方式保存与您支付工具有关的安全码。" in lines
+    assert "  - after: 但是，我们会以此方式保存与您支付工具有关的安全码。" in lines
 
 
 def test_two_files_without_front_matter(tmp_path: Path) -> None:
@@ -304,6 +310,23 @@ def test_two_files_without_front_matter(tmp_path: Path) -> None:
         "modified",
     )
     assert (only["deleted"], only["inserted"]) == (["一"], ["三"])
+
+
+def test_json_reason_names_consent_and_quotes_sentences(tmp_path: Path) -> None:
+    """When a new sentence shares data with a named company for its own purposes, then the JSON
+    reason says which article requires separate consent and quotes the sentence as written."""
+    sentence = "我们会将您的个人信息提供给北京某某科技有限公司，用于其自身目的。"
+    (tmp_path / "old.md").write_text("# 隐私声明\n\n我们收集您的姓名。\n", encoding="utf-8")
+    (tmp_path / "new.md").write_text(
+        f"# 隐私声明\n\n我们收集您的姓名。{sentence}\n", encoding="utf-8"
+    )
+    run = run_notices("diff", "old.md", "new.md", "--json", cwd=tmp_path)
+    assert (run.code, run.err) == (0, "")
+    [only] = json.loads(run.out)["changes"]
+    m07 = next(r for r in only["reasons"] if r["rule"] == "M07")
+    assert (m07["consent"], m07["tier"]) == ("PIPL 23", "T3")
+    assert m07["evidence"] == [{"before": None, "after": sentence}]
+    assert "北京某某科技有限公司" in m07["triggers"]
 
 
 def test_html_escapes_text_and_marks_moves(tmp_path: Path) -> None:

@@ -820,3 +820,241 @@ def test_deleting_any_sentence_is_never_quiet(language: str) -> None:
         if not verdict.needs_notice:
             quiet.append(sentence)
     assert quiet == []
+
+
+# --- sensitive personal information, recipients and processors, evidence -----------------------
+
+# A sentence added to the cookies section, which M06 does not watch: sensitive information counts
+# in every section.
+ZH_COOKIES = "拒绝或管理 Cookies。"
+EN_COOKIES = "manage cookies in your browser settings."
+
+SENSITIVE = [
+    ("zh", "我们还会收集您的人脸识别特征。", "人脸"),
+    ("zh", "我们还会处理您的宗教信仰信息。", "宗教信仰"),
+    ("zh", "我们还会处理您的特定身份信息。", "特定身份"),
+    ("zh", "我们还会收集您的医疗健康信息。", "医疗健康"),
+    ("zh", "我们还会收集您的银行卡号。", "银行卡号"),
+    ("zh", "我们还会记录您的行踪轨迹。", "行踪轨迹"),
+    ("zh", "我们还会收集您的精准定位信息。", "精准定位"),
+    ("zh", "我们还会处理不满十四周岁未成年人的个人信息。", "不满十四周岁"),
+    ("en", "We also collect your biometric identifiers.", "biometric"),
+    ("en", "We also process information about your religious beliefs.", "religious"),
+    ("en", "We also process your specific identity.", "specific identity"),
+    ("en", "We also collect your health records.", "health"),
+    ("en", "We also collect your financial account details.", "financial account"),
+    ("en", "We also record your whereabouts.", "whereabouts"),
+    ("en", "We also collect your precise location.", "precise location"),
+    ("en", "We also process personal information of children under 14.", "children under 14"),
+]
+
+
+def _added_to_cookies(language: str, sentence: str) -> tuple[str, str]:
+    base = _base(language)
+    anchor = ZH_COOKIES if language == "zh" else EN_COOKIES
+    assert anchor in base
+    return base, edited(base, anchor, anchor + ("" if language == "zh" else " ") + sentence)
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "word"), SENSITIVE, ids=[w for _, _, w in SENSITIVE]
+)
+def test_sensitive_information_fires_in_any_section(
+    language: str, sentence: str, word: str
+) -> None:
+    """When a sentence in the cookies section starts processing one of the kinds of sensitive
+    personal information (PIPL 28, GB/T 35273 Annex B), then M06 fires at T3, names the word
+    and articles 28 and 29, says separate consent is needed, and quotes the sentence."""
+    verdict = verdict_of(*_added_to_cookies(language, sentence))
+    m06 = next(r for r in verdict.reasons if r.rule == "M06")
+    assert (m06.tier, m06.consent, m06.direction) == ("T3", "PIPL 29", "adverse")
+    assert word in m06.triggers
+    assert "第二十八条" in m06.explanation_zh and "第二十九条" in m06.explanation_zh
+    assert "单独同意" in m06.explanation_zh
+    assert "art. 28" in m06.explanation_en and "art. 29" in m06.explanation_en
+    assert "separate consent" in m06.explanation_en
+    (evidence,) = m06.evidence
+    assert evidence.after is not None and evidence.after.endswith(sentence)
+    assert verdict.material and verdict.tier == "T3"
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("zh", "我们不会收集您的生物识别信息。"),
+        ("zh", "我们绝不会处理您的宗教信仰或医疗健康信息。"),
+        ("zh", "我们禁止受托方收集您的行踪轨迹，但会保存浏览记录。"),
+        ("zh", "您的生物识别信息不会被收集。"),
+        ("en", "We do not collect biometric data."),
+        ("en", "We will never process your health or religious information."),
+        ("en", "Biometric data is never collected."),
+    ],
+)
+def test_sensitive_information_said_not_collected_does_not_fire(
+    language: str, sentence: str
+) -> None:
+    """When the added sentence says sensitive information is NOT collected, then M06 does not
+    fire (the negation reaches to the end of its clause, and a passive one back to its start)."""
+    verdict = verdict_of(*_added_to_cookies(language, sentence))
+    fired = {r.rule for cv in verdict.changes for r in cv.reasons}
+    assert "M06" not in fired
+
+
+@pytest.mark.parametrize(
+    ("language", "negated", "affirmed", "cue"),
+    [
+        ("zh", "我们不会收集您的生物识别信息。", "我们会收集您的生物识别信息。", "不会"),
+        ("en", "We do not collect biometric data.", "We collect biometric data.", "not"),
+    ],
+)
+def test_removed_negation_fires_and_says_why(
+    language: str, negated: str, affirmed: str, cue: str
+) -> None:
+    """When the negation of a sensitive-information sentence is removed, then M06 fires, its
+    explanation names the negation that went, and M21 still reports the flip."""
+    _, with_negation = _added_to_cookies(language, negated)
+    verdict = verdict_of(with_negation, edited(with_negation, negated, affirmed))
+    m06 = next(r for r in verdict.reasons if r.rule == "M06")
+    assert m06.tier == "T3" and m06.consent == "PIPL 29"
+    assert f"“{cue}”" in m06.explanation_zh and "否定或限定" in m06.explanation_zh
+    assert f"“{cue}”" in m06.explanation_en and "negation or limit" in m06.explanation_en
+    assert [(e.before, e.after) for e in m06.evidence] == [(negated, affirmed)]
+    assert "M21" in verdict.rules_fired
+
+
+@pytest.mark.parametrize(
+    ("language", "old", "limited", "open_ended"),
+    [
+        (
+            "zh",
+            "改善服务及检测并防止诈骗。",
+            "改善服务及检测并防止诈骗，仅为履行合同之目的。",
+            "改善服务及检测并防止诈骗，并用于营销目的。",
+        ),
+        (
+            "zh",
+            "改善服务及检测并防止诈骗。",
+            "改善服务及检测并防止诈骗。该等关联方仅可为提供技术支持之目的使用该等数据。",
+            "改善服务及检测并防止诈骗。该等关联方可为营销目的使用该等数据。",
+        ),
+        (
+            "en",
+            "We use customer data only to provide the services.",
+            "We use customer data solely for the purpose of providing the services.",
+            "We use customer data for the purpose of advertising.",
+        ),
+    ],
+)
+def test_limited_purpose_does_not_fire(
+    language: str, old: str, limited: str, open_ended: str
+) -> None:
+    """When a sentence states its purpose as a limit ("仅为……之目的", "solely for the purpose
+    of"), then the new purpose word does not fire M03; stated openly, it does."""
+    base = _base(language)
+    assert "M03" not in verdict_of(base, edited(base, old, limited)).rules_fired
+    m03 = next(
+        r for r in verdict_of(base, edited(base, old, open_ended)).reasons if r.rule == "M03"
+    )
+    assert m03.consent == "PIPL 14"
+
+
+RECIPIENTS = [
+    (
+        "zh",
+        "我们会将您的管理员数据提供给北京某某科技有限公司，用于其自身目的。",
+        "M07",
+        "北京某某科技有限公司",
+    ),
+    (
+        "zh",
+        "我们委托受托方北京某某科技有限公司代表我们处理您的管理员数据。",
+        "M08",
+        "北京某某科技有限公司",
+    ),
+    (
+        "en",
+        "We share administrator data with Acme Analytics Inc., which uses it for its own purposes.",
+        "M07",
+        "Acme Analytics Inc.",
+    ),
+    (
+        "en",
+        "Acme Analytics Inc. processes administrator data on our behalf as our service provider.",
+        "M08",
+        "Acme Analytics Inc.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "rule", "company"),
+    RECIPIENTS,
+    ids=[f"{r}-{lang}" for lang, _, r, _ in RECIPIENTS],
+)
+def test_recipient_or_processor(language: str, sentence: str, rule: str, company: str) -> None:
+    """When a named company receives administrator data for its own purposes, then it is a
+    recipient (M07, PIPL 23, T3, separate consent); when it processes it on our behalf, a
+    processor (M08, PIPL 21, T2); either way the reason names the company, and neither is
+    taken for a new operator (M01)."""
+    base = _base(language)
+    anchor = (
+        "管理您的账户、改善服务及检测并防止诈骗。"
+        if language == "zh"
+        else "to manage your account."
+    )
+    assert anchor in base
+    verdict = verdict_of(base, edited(base, anchor, anchor + " " + sentence))
+    other = "M08" if rule == "M07" else "M07"
+    assert rule in verdict.rules_fired and other not in verdict.rules_fired
+    assert "M01" not in verdict.rules_fired
+    reason = next(r for r in verdict.reasons if r.rule == rule)
+    assert company in reason.triggers and company in reason.explanation_en
+    expected = ("T3", "PIPL 23") if rule == "M07" else ("T2", None)
+    assert (reason.tier, reason.consent) == expected
+    assert ("第二十三条" if rule == "M07" else "第二十一条") in reason.explanation_zh
+
+
+def test_processor_barred_from_own_purposes_is_no_recipient() -> None:
+    """When a processor is forbidden to use the data for its own purposes (不得), then that is
+    no recipient (M07 does not fire)."""
+    anchor = "管理您的账户、改善服务及检测并防止诈骗。"
+    new = edited(SEED, anchor, anchor + "受托方不得将您的信息用于其自身目的。")
+    assert "M07" not in verdict_of(SEED, new).rules_fired
+
+
+def test_evidence_is_the_sentence_as_written() -> None:
+    """When a reason fires, then its evidence is the whole sentence before and after, with its
+    original full-width punctuation, and the explanation quotes whole words."""
+    verdict = verdict_of(
+        SEED,
+        edited(
+            SEED,
+            "管理员的手机号码或身份证件的扫描件。",
+            "管理员的手机号码、身份证件的扫描件或人脸照片。",
+        ),
+    )
+    (m06,) = verdict.reasons
+    assert m06.triggers == ("人脸",)
+    assert [(e.before, e.after) for e in m06.evidence] == [
+        (
+            "实名认证数据是指您在实名认证时提供的企业营业执照、管理员的手机号码或身份证件的扫描件。",
+            "实名认证数据是指您在实名认证时提供的企业营业执照、管理员的手机号码、身份证件的扫描件"
+            "或人脸照片。",
+        )
+    ]
+
+
+@pytest.mark.parametrize(("language"), ["zh", "en"])
+def test_undecided_quotes_whole_words(language: str) -> None:
+    """When no rule explains a change (M24), then its explanation quotes whole changed words,
+    never a lone character or a fragment cut mid-word, and its evidence is the sentence."""
+    old, new, _ = _rule_example("M24", language)
+    base = _base(language)
+    verdict = verdict_of(base, edited(base, old, new))
+    (m24,) = verdict.reasons
+    quoted = re.findall(r"“([^”]*)”", m24.explanation_zh + m24.explanation_en)
+    assert quoted and all(len(q) >= 2 for q in quoted)
+    assert not any(q.endswith("…") for q in quoted)
+    assert m24.evidence and all(e.after for e in m24.evidence)
+    if language == "en":
+        assert m24.triggers == ("get→gather", "feedback→opinions")

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import jieba
 import pytest
 from support.materiality import default_rules
+from support.repos import seed_text
 
 from notifier.statement.diff import Change
 from notifier.statement.wording import (
     ADVERSE,
     CHANGED,
     FAVOURABLE,
+    _segmenter,
     ages,
     changed_sentences,
+    changed_words,
     cn_number,
     commitment_signal,
     contact_channels,
     count,
     entities,
+    keyword_change,
     keyword_delta,
     levenshtein,
     list_item_signal,
@@ -24,6 +29,8 @@ from notifier.statement.wording import (
     periods,
     polarity_signal,
     polarity_tokens,
+    quote,
+    snippet,
 )
 
 
@@ -113,11 +120,36 @@ def test_contact_channels() -> None:
 
 
 def test_count_matches_words_not_parts() -> None:
-    """When counting, then Latin words match at word starts in any case and CJK as substrings."""
+    """When counting, then Latin words match whole, give or take an ending, in any case; words of
+    four letters or fewer take only plural endings (so "will" is not in "willing")."""
     assert count("We share data with AI partners; said Aileen", "AI") == 1
     assert count("Collection and collected", "collect") == 2
     assert count("我们与第三方共享,第三方Cookie", "第三方") == 2
-    assert count("sells and selling, but not seller's", "sell") == 3
+    assert count("sells and selling, but not seller's", "sell") == 1
+    assert count("We are willing to help; we will", "will") == 1
+    assert count("the deletion of data we deleted", "delete") == 2
+    assert count("we notified you of the notification", "notify") == 2
+    assert count("third parties and a third party", "third part*") == 2
+    assert count("we use cookies; see the cookiefaq", "cookie") == 1
+    assert count("healthy habits and health data", "health") == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "found"),
+    [
+        ("我们会收集您的位置信息", "位置", 1),  # 位置/信息: a compound of whole words
+        ("本声明适用于所有服务", "用于", 0),  # 适用/于
+        ("请提供身份证明文件", "身份证", 0),  # 身份证明/文件
+        ("例如站点分析和广告投放", "广告", 1),  # 广告投放 kept whole, made of 广告 and 投放
+        ("前往目的地", "目的", 0),
+        ("我们不会收集您的生物识别信息", "生物识别", 1),
+        ("不满十四周岁的未成年人", "不满十四周岁", 1),
+    ],
+)
+def test_count_chinese_on_word_boundaries(text: str, word: str, found: int) -> None:
+    """When counting Chinese, then a keyword counts only where it starts and ends on jieba's
+    word boundaries."""
+    assert count(text, word) == found
 
 
 def test_keyword_delta_drops_words_inside_longer_ones() -> None:
@@ -187,3 +219,42 @@ def test_levenshtein_stops_early() -> None:
     """When two texts differ by more than the limit, then the limit + 1 is returned."""
     assert levenshtein("recieve", "receive", 3) == 2
     assert levenshtein("短", "很长很长的文字", 2) == 3
+
+
+def test_negated_and_limited_mentions_do_not_count() -> None:
+    """When a keyword follows a negation in its clause or sits in a limiting phrase, then it
+    does not count; after an exception (但, except) or in the next clause, it does; and when the
+    negation is removed, the change names it."""
+    scope = default_rules().scope
+    words = ["生物识别", "收集", "目的", "third part*", "collect"]
+    cases = [
+        ("我们不会收集您的生物识别信息。", ()),
+        ("我们不会出售您的数据，但会收集您的生物识别信息。", ("收集", "生物识别")),
+        ("我们仅为提供服务之目的收集您的数据。", ("收集",)),
+        ("We do not share it with third parties except as described.", ()),
+        ("We do not sell data, but we collect it.", ("collect",)),
+        ("We collect it solely for the purpose of providing the services.", ("collect",)),
+    ]
+    for text, counted in cases:
+        added = keyword_change("", text, words, scope).added
+        assert set(added) == set(counted), text
+    change = keyword_change("我们不会收集生物识别信息。", "我们会收集生物识别信息。", words, scope)
+    assert set(change.added) == {"收集", "生物识别"} and change.released == ("不会",)
+
+
+def test_changed_words_and_quotes_keep_whole_words() -> None:
+    """When sentences differ, then the changed runs are whole words (a lone character takes its
+    neighbours along), quotes keep the punctuation, and snippets end after a whole word."""
+    assert changed_words("We keep data for 30 days.", "We keep data for 90 days.") == [("30", "90")]
+    assert changed_words("我们会收集您的姓名。", "我们会收集您的姓名和住址。") == [("", "和住址")]
+    assert all(len(a) > 1 and len(b) > 1 for a, b in changed_words("在变更后通知", "在变更前通知"))
+    assert quote("- 我们会收集您的**姓名**，\n  以及住址。") == "我们会收集您的**姓名**，以及住址。"
+    cut = snippet("We share your information with our partners for marketing purposes.", 30)
+    assert cut == "We share your information…"
+
+
+def test_partial_dictionary_cuts_as_jieba_does() -> None:
+    """When Chinese text is cut with the dictionary loaded for its characters only, then the
+    words are jieba's own (whole dictionary, no guessing of unknown words)."""
+    seed = seed_text()
+    assert list(_segmenter().cut(seed)) == list(jieba.cut(seed, HMM=False))

@@ -207,6 +207,8 @@ def reason(found: Reason, locale: str) -> dict[str, Any]:
         "sources": list(found.sources),
         "tier": found.tier,
         "direction": found.direction,
+        "consent": found.consent,
+        "evidence": [{"before": e.before, "after": e.after} for e in found.evidence],
     }
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,21 +28,25 @@ from notifier.statement.wording import (
     CHANGED,
     FAVOURABLE,
     Polarity,
+    Scope,
     Signal,
     changed_sentences,
+    changed_words,
     commitment_signal,
     count,
     entity_signals,
     fold,
     has_cjk,
+    keyword_change,
     keyword_delta,
     letters,
     levenshtein,
     list_item_signal,
+    mentions,
     number_signals,
     opposite,
     polarity_signal,
-    snippet,
+    quote,
     without_repeats,
 )
 
@@ -74,6 +78,7 @@ class KeywordGroup:
     added: str  # ADVERSE | FAVOURABLE
     anywhere: bool = False  # fire in every section, not only the rule's watched ones
     tier: str | None = None  # tier when this group's change is adverse (None: the rule's)
+    unless: tuple[str, ...] = ()  # words that keep the group's words in their sentence silent
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +102,8 @@ class Rule:
     favourable_rule: str | None = None
     why_zh: str = ""
     why_en: str = ""
+    consent: str | None = None  # the article requiring separate consent ("PIPL 29")
+    claims_named: bool = False  # a company named where its words count is its (M07, M08)
 
     def watches(self, category: str | None) -> bool:
         return not self.watch or (category is not None and category in self.watch)
@@ -149,6 +156,7 @@ class RuleSet:
     typo_max_latin: int = 3
     disabled: frozenset[str] = frozenset()
     boilerplate: tuple[str, ...] = ()
+    scope: Scope = Scope()
 
     def category(self, category_id: str) -> Category | None:
         return next((c for c in self.categories if c.id == category_id), None)
@@ -158,8 +166,17 @@ class RuleSet:
 
 
 @dataclass(frozen=True, slots=True)
+class Evidence:
+    """A sentence a reason rests on, as written before and after (None: it was not there)."""
+
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Reason:
-    """Why a change got its tier: the rule, its source, the words, in Chinese and English."""
+    """Why a change got its tier: the rule, its source, the words, in Chinese and English, the
+    sentences they sit in, and the article requiring separate consent, if one does."""
 
     rule: str
     title_zh: str
@@ -171,6 +188,8 @@ class Reason:
     tier: str
     direction: str = ""
     section_id: str = ""
+    evidence: tuple[Evidence, ...] = ()
+    consent: str | None = None
 
 
 MATERIAL = "material"
@@ -288,7 +307,10 @@ def _packaged() -> Mapping[str, Any]:
 
 
 def _fold_word(word: str) -> str:
-    """Keywords are matched on normalised text, so they are normalised the same way."""
+    """Keywords are matched on normalised text, so they are normalised the same way (a stem's
+    final * kept)."""
+    if word.endswith("*"):
+        return (normalise(word[:-1]) or word[:-1]) + "*"
     return normalise(word) or word
 
 
@@ -298,7 +320,8 @@ def _group(raw: Mapping[str, Any], where: str) -> KeywordGroup:
         raise ConfigError(f"{where}: 'added' must be adverse or favourable", path=RULES_RESOURCE)
     words = tuple(_fold_word(str(w)) for w in [*raw.get("zh", []), *raw.get("en", [])])
     tier = raw.get("tier")
-    return KeywordGroup(words, added, bool(raw.get("anywhere", False)), tier)
+    unless = tuple(_fold_word(str(w)) for w in raw.get("unless", ()))
+    return KeywordGroup(words, added, bool(raw.get("anywhere", False)), tier, unless)
 
 
 def _rule(rule_id: str, raw: Mapping[str, Any]) -> Rule:
@@ -324,6 +347,8 @@ def _rule(rule_id: str, raw: Mapping[str, Any]) -> Rule:
         favourable_rule=raw.get("favourable_rule"),
         why_zh=raw.get("why_zh", ""),
         why_en=raw.get("why_en", ""),
+        consent=raw.get("consent"),
+        claims_named=bool(raw.get("claims_named", False)),
     )
 
 
@@ -438,6 +463,27 @@ def load_rules(
         typo_max_latin=int(data.get("typo", {}).get("max_latin", 3)),
         disabled=disabled,
         boilerplate=tuple(sorted({_fold_word(b) for b in boilerplate}, key=len, reverse=True)),
+        scope=_scope(data.get("scope") or {}),
+    )
+
+
+def _scope(raw: Mapping[str, Any]) -> Scope:
+    """The negations, exceptions and limiting phrases that keep a mention from counting."""
+
+    def both(key: str) -> list[str]:
+        part = raw.get(key) or {}
+        return [str(w) for w in (*part.get("zh", ()), *part.get("en", ()))]
+
+    limits = both("limits")
+    for limit in limits:
+        try:
+            re.compile(limit)
+        except re.error as error:
+            raise ConfigError(f"scope.limits: {limit!r}: {error}", path=RULES_RESOURCE) from None
+    return Scope(
+        tuple(_fold_word(w) for w in both("negation")),
+        tuple(_fold_word(w) for w in both("exception")),
+        tuple(limits),
     )
 
 
@@ -472,7 +518,8 @@ def keyword_signals(old: str, new: str, rules: RuleSet, category: str | None) ->
         for group in rule.keywords:
             if not (group.anywhere or rule.watches(category)):
                 continue
-            added, removed = keyword_delta(old, new, group.words)
+            change = keyword_change(old, new, group.words, rules.scope, group.unless)
+            added, removed = change.added, change.removed
             if not added and not removed:
                 continue
             if added and removed:
@@ -491,6 +538,7 @@ def keyword_signals(old: str, new: str, rules: RuleSet, category: str | None) ->
                     (*added, *removed),
                     rule.id,
                     group.tier,
+                    change.released,
                 )
             )
     return signals
@@ -585,6 +633,15 @@ def _section_name(change: Change) -> str:
     return change.section or change.new_title or change.old_title or change.section_id
 
 
+def _note(name: str, words: Sequence[str], tier: str, rules: RuleSet) -> tuple[str, str]:
+    """One of the notes an explanation may end with, in both languages."""
+    found = []
+    for language in ("zh", "en"):
+        quoted = rules.words[language]["join"].join(f"“{w}”" for w in words)
+        found.append(rules.notes[name][language].format(words=quoted, tier=tier))
+    return found[0], " " + found[1]
+
+
 def _reason(
     rule: Rule,
     direction: str,
@@ -593,17 +650,18 @@ def _reason(
     change: Change,
     rules: RuleSet,
     escalated_by: Sequence[str] = (),
+    sentences: Sequence[_Sentence] = (),
 ) -> Reason:
-    note = ("", "")
+    notes = []
+    released = tuple(dict.fromkeys(c for s in signals for c in s.released))
     if direction == FAVOURABLE:
-        note = (rules.notes["favourable"]["zh"], " " + rules.notes["favourable"]["en"])
-    elif escalated_by:
-        words_zh = rules.words["zh"]["join"].join(f"“{w}”" for w in escalated_by)
-        words_en = rules.words["en"]["join"].join(f"“{w}”" for w in escalated_by)
-        note = (
-            rules.notes["escalated"]["zh"].format(words=words_zh, tier=tier),
-            " " + rules.notes["escalated"]["en"].format(words=words_en, tier=tier),
-        )
+        notes.append((rules.notes["favourable"]["zh"], " " + rules.notes["favourable"]["en"]))
+    else:
+        if released and "released" in rules.notes:
+            notes.append(_note("released", released, tier, rules))
+        if escalated_by:
+            notes.append(_note("escalated", escalated_by, tier, rules))
+    note = ("".join(n[0] for n in notes), "".join(n[1] for n in notes))
     zh, en = _explain(
         rule.id,
         (rule.title_zh, rule.title_en),
@@ -625,6 +683,45 @@ def _reason(
         tier,
         direction,
         change.section_id,
+        _evidence(signals, sentences),
+        rule.consent if direction != FAVOURABLE else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    """A changed sentence as written (raw) and as the rules read it (canonical)."""
+
+    raw_old: str
+    raw_new: str
+    old: str
+    new: str
+
+
+_EVIDENCE_MAX = 5
+
+
+def _evidence(signals: Sequence[Signal], sentences: Sequence[_Sentence]) -> tuple[Evidence, ...]:
+    """The sentences a reason's words sit in: removed words in the sentence before, added ones
+    in the sentence after; whole words first, else as written, else every changed sentence."""
+    before = [w for s in signals for w in (*s.removed, *(a for a, _ in s.replaced)) if w]
+    after = [w for s in signals for w in (*s.added, *(b for _, b in s.replaced)) if w]
+
+    def holding(has: Callable[[str, str], bool]) -> list[_Sentence]:
+        return [
+            found
+            for found in sentences
+            if any(has(found.old, w) for w in before) or any(has(found.new, w) for w in after)
+        ]
+
+    chosen = (
+        holding(lambda text, word: count(text, word) > 0)
+        or holding(lambda text, word: word.lower() in text.lower())
+        or list(sentences)
+    )
+    return tuple(
+        Evidence(quote(found.raw_old) or None, quote(found.raw_new) or None)
+        for found in chosen[:_EVIDENCE_MAX]
     )
 
 
@@ -778,10 +875,6 @@ def _typo(pairs: Sequence[tuple[str, str]], change: Change, rules: RuleSet) -> t
     return tuple(shown) or ("",)
 
 
-def _unexplained_words(change: Change) -> tuple[str, ...]:
-    return (*_fragments(change.inserted), *_fragments(change.deleted))
-
-
 def assess_change(change: Change, rules: RuleSet) -> ChangeVerdict:
     """The verdict on one change: the M-rules it fires, else why it is quiet, else M24."""
     category = category_of(change, rules)
@@ -797,7 +890,10 @@ def assess_change(change: Change, rules: RuleSet) -> ChangeVerdict:
     title_pair = _title_pair(change)
     raw_pairs = body_pairs + ([title_pair] if title_pair else [])
     pairs = [(canonical(o, rules), canonical(n, rules)) for o, n in raw_pairs]
-    differing = [(o, n) for o, n in pairs if o != n]
+    sentences = [
+        _Sentence(ro, rn, o, n) for (ro, rn), (o, n) in zip(raw_pairs, pairs, strict=True) if o != n
+    ]
+    differing = [(found.old, found.new) for found in sentences]
     if not differing:
         return _folded_away(change, raw_pairs, category, rules)
     personal = is_personal(change, category, rules)
@@ -812,6 +908,7 @@ def assess_change(change: Change, rules: RuleSet) -> ChangeVerdict:
             change,
             rules,
             finding.escalated_by,
+            sentences,
         )
         for finding in _route(signals, category, context, rules).values()
     ]
@@ -824,7 +921,7 @@ def assess_change(change: Change, rules: RuleSet) -> ChangeVerdict:
     if title_pair and not body_pairs:
         words = (f"{title_pair[0]}→{title_pair[1]}",)
         return _quiet_verdict(change, "N12", rules, words, category)
-    return _unexplained(change, raw_pairs, differing, category, personal, rules)
+    return _unexplained(change, raw_pairs, sentences, category, personal, rules)
 
 
 def _title_pair(change: Change) -> tuple[str, str] | None:
@@ -876,7 +973,10 @@ def _signals(
     if change.kind == "removed":  # a section's words going away is no narrowing of practice
         signals = [s for s in signals if s.direction != FAVOURABLE]
     signals += number_signals(old_all, new_all)
-    signals += entity_signals(old_all, new_all, urls=category == "contact")
+    signals += [
+        _claimed(signal, differing, category, rules) if signal.feature == "entity" else signal
+        for signal in entity_signals(old_all, new_all, urls=category == "contact")
+    ]
     found = [
         polarity_signal([(o, n) for o, n in differing if o and n], rules.polarity),
         commitment_signal([o for o, n in differing if o and not n], rules.polarity),
@@ -888,36 +988,71 @@ def _signals(
     return signals
 
 
+def _claimed(
+    signal: Signal, differing: Sequence[tuple[str, str]], category: str | None, rules: RuleSet
+) -> Signal:
+    """A company named in a sentence that makes it a recipient (提供给……用于其自身目的) or a
+    processor (代表我们处理) belongs to that rule (`claims_named`), whatever the section."""
+    before = [*signal.removed, *(a for a, _ in signal.replaced)]
+    after = [*signal.added, *(b for _, b in signal.replaced)]
+    context = [o for o, _ in differing if any(name in o for name in before)]
+    context += [n for _, n in differing if any(name in n for name in after)]
+    for rule in rules.rules.values():
+        if not rule.claims_named:
+            continue
+        for group in rule.keywords:
+            if not (group.anywhere or rule.watches(category)):
+                continue
+            if any(
+                mentions(sentence, group.words, rules.scope, group.unless).affirmed
+                for sentence in context
+            ):
+                return replace(signal, rule=rule.id)
+    return signal
+
+
 def _unexplained(
     change: Change,
     raw_pairs: Sequence[tuple[str, str]],
-    differing: Sequence[tuple[str, str]],
+    sentences: Sequence[_Sentence],
     category: str | None,
     personal: bool,
     rules: RuleSet,
 ) -> ChangeVerdict:
     """No rule fired: punctuation, a typo, or text outside personal information is quiet;
     anything else about personal information is undecided until the editor decides (M24)."""
+    differing = [(found.old, found.new) for found in sentences]
     if all(letters(o) == letters(n) for o, n in differing):
         return _quiet_verdict(change, "N03", rules, _swapped(raw_pairs), category)
     if typo := _typo(differing, change, rules):
         return _quiet_verdict(change, "N01", rules, typo, category)
+    runs = _changed_runs(sentences)
+    shown = tuple(f"{a}→{b}" if a and b else a or b for a, b in runs)
     if not personal or "M24" not in rules.rules:
-        return _quiet_verdict(change, "N08", rules, _unexplained_words(change), category)
+        return _quiet_verdict(change, "N08", rules, shown, category)
     review = Signal(
         "review",
         CHANGED,
-        added=_fragments(change.inserted),
-        removed=_fragments(change.deleted),
-        triggers=_unexplained_words(change),
+        added=tuple(b for a, b in runs if b and not a),
+        removed=tuple(a for a, b in runs if a and not b),
+        replaced=tuple((a, b) for a, b in runs if a and b),
+        triggers=shown,
     )
     rule = rules.rules["M24"]
-    reason = _reason(rule, CHANGED, rule.tier_changed, [review], change, rules)
+    reason = _reason(rule, CHANGED, rule.tier_changed, [review], change, rules, (), sentences)
     return ChangeVerdict(change, False, rule.tier_changed, (reason,), category, undecided=True)
 
 
-def _fragments(pieces: Sequence[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(snippet(p, 24) for p in pieces if normalise(p)))[:3]
+def _changed_runs(sentences: Sequence[_Sentence], most: int = 3) -> list[tuple[str, str]]:
+    """The whole words that differ between the changed sentences (markup and link targets
+    aside)."""
+    runs = [
+        run
+        for found in sentences
+        for run in changed_words(normalise(found.raw_old), normalise(found.raw_new))
+        if letters(run[0]) or letters(run[1])
+    ]
+    return list(dict.fromkeys(runs))[:most]
 
 
 def _section_signal(change: Change, category: str | None, personal: bool, rules: RuleSet) -> Signal:
@@ -953,18 +1088,13 @@ def _group_swaps(
 
 
 def _swapped(pairs: Sequence[tuple[str, str]]) -> tuple[str, ...]:
-    """'old→new' for the words two versions of sentences differ in (for quiet explanations)."""
-    shown = []
-    for old, new in pairs:
-        a, b = normalise(old), normalise(new)
-        start = 0
-        while start < min(len(a), len(b)) and a[start] == b[start]:
-            start += 1
-        end = 0
-        while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
-            end += 1
-        if a != b:
-            shown.append(f"{a[start : len(a) - end]}→{b[start : len(b) - end]}")
+    """'old→new' for the whole words two versions of sentences differ in (quiet explanations)."""
+    shown = [
+        f"{a}→{b}"
+        for old, new in pairs
+        if normalise(old) != normalise(new)
+        for a, b in changed_words(normalise(old), normalise(new))
+    ]
     return tuple(dict.fromkeys(shown))
 
 

@@ -183,10 +183,25 @@ def comparison_text(
             for reason in judged_change.reasons:
                 words = f" (words: {', '.join(reason.triggers)})" if reason.triggers else ""
                 lines.append(f"   {_explanation(reason, locale)}{words}")
+                lines += [f"      {line}" for line in evidence_lines(reason)]
         body = redline_text(change, color)
         if body:
             lines.append(body)
     return "\n".join(lines)
+
+
+def evidence_lines(reason: Reason) -> list[str]:
+    """The sentences a reason rests on, as written: "before: …" and "after: …" (a sentence
+    that is new or gone has one side), "consent: PIPL 29" when separate consent is needed."""
+    lines = []
+    for found in reason.evidence:
+        if found.before is not None:
+            lines.append(f"before: {found.before}")
+        if found.after is not None:
+            lines.append(f"after: {found.after}")
+    if reason.consent:
+        lines.append(f"consent: {reason.consent}")
+    return lines
 
 
 def verdict_lines(verdict: Verdict, changes: int) -> list[str]:
@@ -329,6 +344,7 @@ def summary_markdown(
             for reason in judged.reasons:
                 words = f" ({'、'.join(reason.triggers)})" if reason.triggers else ""
                 lines.append(f"- {_explanation(reason, locale)}{words}")
+                lines += [f"  - {line}" for line in evidence_lines(reason)]
         if change.title_ops:
             lines.append(f"- heading: {change.old_title} → {change.new_title}")
         if any(

@@ -10,9 +10,12 @@ say what changed and in which direction, and `materiality` decides what that mea
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
+from functools import lru_cache
 
 from notifier.statement.diff import DELETE, EQUAL, INSERT, Change, normalise
 
@@ -42,45 +45,202 @@ _ASCII_WORD = re.compile(r"[A-Za-z0-9]")
 _CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
+# Endings that keep a Latin keyword the same word (collect → collected, collection; cookie →
+# cookies). Words of four letters or fewer take only plural endings, so "will" is not found
+# in "willing" nor "use" in "user"; a keyword ending in "*" is a stem and matches as a prefix.
+_ENDINGS = "s|es|'s|d|ed|ing|er|ers|or|ors|ion|ions|ation|ations|ment|ments|al|t|ts"
+_SHORT_ENDINGS = "s|es|'s"
+# A final e or y gives way to some endings: delete → deletion, store → storing, notify → notified.
+_E_ENDINGS = "ing|ion|ions|ation|ations|able|age"
+_Y_ENDINGS = "ies|ied|ication|ications"
+_LATIN_END = r"(?![A-Za-z0-9])"
+
+
 @dataclass(frozen=True, slots=True)
 class _Pattern:
-    word: str
-    regex: re.Pattern[str] | None  # None: plain substring count (CJK)
+    word: str  # Latin: lower-cased, contained in every match
+    regex: re.Pattern[str] | None  # None: Chinese, matched on jieba's token boundaries
 
 
 _PATTERNS: dict[str, _Pattern] = {}
+
+
+def _latin_regex(word: str) -> re.Pattern[str]:
+    head = r"(?<![A-Za-z0-9])" if _ASCII_WORD.match(word[0]) else ""
+    if word.endswith("*"):
+        return re.compile(head + re.escape(word[:-1]), re.IGNORECASE)
+    if not word[-1].isalpha():
+        return re.compile(head + re.escape(word) + _LATIN_END, re.IGNORECASE)
+    short = len(word) <= 4
+    # the match is the keyword itself; its ending is looked at, not taken, so that a
+    # replacement (synonym folding) keeps it
+    forms = [re.escape(word) + rf"(?=(?:{_SHORT_ENDINGS if short else _ENDINGS})?{_LATIN_END})"]
+    if not short and word[-1] in "ey":
+        endings = _E_ENDINGS if word[-1] == "e" else _Y_ENDINGS
+        forms.append(re.escape(word[:-1]) + rf"(?=(?:{endings}){_LATIN_END})")
+    return re.compile(head + "(?:" + "|".join(forms) + ")", re.IGNORECASE)
 
 
 def _pattern(word: str) -> _Pattern:
     found = _PATTERNS.get(word)
     if found is None:
         if word.isascii():
-            head = r"(?<![A-Za-z0-9])" if _ASCII_WORD.match(word[0]) else ""
-            # short words (AI, EU, fee, sell) must end there, give or take an inflection;
-            # longer words and phrases match as prefixes (collect → collection)
-            tail = ""
-            if len(word) <= 4 and _ASCII_WORD.match(word[-1]):
-                tail = r"(?:s|es|ed|ing|er|ers)?(?![A-Za-z0-9])"
-            found = _Pattern(word, re.compile(head + re.escape(word) + tail, re.IGNORECASE))
+            # what every match contains, lower-cased: the word without a stem's * or the final
+            # e or y that some endings replace
+            core = word.rstrip("*").lower()
+            core = core[:-1] if len(core) > 4 and core[-1] in "ey" else core
+            found = _Pattern(core, _latin_regex(word))
         else:
             found = _Pattern(word, None)
         _PATTERNS[word] = found
     return found
 
 
-def count(text: str, word: str) -> int:
-    """How often `word` occurs in `text`: CJK as a substring, Latin as a word start (any case)."""
+@lru_cache(maxsize=256)
+def _lowered(text: str) -> str:
+    return text.lower()
+
+
+class _Dictionary:
+    """jieba's dictionary, loaded only for the characters of the texts cut so far. A text's
+    words are made of its own characters, so it cuts exactly as with the whole dictionary, for
+    a fraction of the second that loading all of it costs."""
+
+    SCANS = 8  # after this many texts with new characters, the whole dictionary is loaded
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+        self.total = sum(int(f) for f in re.findall(r"(?m)^\S+ (\d+)", raw))
+        self.chars: set[str] | None = set()  # None: all loaded
+        self.scans = 0
+        self.freq: dict[str, int] = {}
+
+    def cover(self, text: str) -> None:
+        if self.chars is None:
+            return
+        new = {c for c in text if not c.isspace()} - self.chars
+        if not new:
+            return
+        self.chars |= new
+        self.scans += 1
+        letters = "".join(re.escape(c) for c in sorted(self.chars))
+        pattern = rf"(?m)^([{letters}]+) (\d+)(?= |$)"
+        if self.scans >= self.SCANS:
+            self.chars, pattern = None, r"(?m)^(\S+) (\d+)(?= |$)"
+        for word, freq in re.findall(pattern, self.raw):
+            self.freq[word] = int(freq)
+            for end in range(1, len(word)):
+                self.freq.setdefault(word[:end], 0)  # jieba looks words up prefix by prefix
+
+
+@dataclass(frozen=True, slots=True)
+class _Segmenter:
+    cut: Callable[[str], Iterable[str]]
+    words: _Dictionary
+
+
+_SEGMENTER: list[_Segmenter] = []
+
+
+def _segmenter() -> _Segmenter:
+    """jieba, set up on first use and once, cutting with its dictionary only (no guessing of
+    unknown words, so the same text always cuts the same way)."""
+    if not _SEGMENTER:
+        import logging
+        from pathlib import Path
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        words = _Dictionary((Path(jieba.__file__).parent / "dict.txt").read_text(encoding="utf-8"))
+        tokenizer = jieba.Tokenizer()
+        tokenizer.FREQ, tokenizer.total, tokenizer.initialized = words.freq, words.total, True
+
+        def cut(text: str) -> Iterable[str]:
+            words.cover(text)
+            found: Iterable[str] = tokenizer.cut(text, HMM=False)
+            return found
+
+        _SEGMENTER.append(_Segmenter(cut, words))
+    return _SEGMENTER[0]
+
+
+def _parts(token: str, words: Mapping[str, int]) -> list[str]:
+    """A compound jieba keeps whole, cut where both sides are dictionary words of two or more
+    characters (广告投放 → 广告/投放, 执法机关 → 执法/机关; not 目的地, 身份证件 or 适用于)."""
+    for cut in range(2, len(token) - 1):
+        if words.get(token[:cut], 0) > 0 and words.get(token[cut:], 0) > 0:
+            return [token[:cut], *_parts(token[cut:], words)]
+    return [token]
+
+
+def _segment(text: str) -> Iterable[str]:
+    found = _segmenter()
+    for token in found.cut(text):
+        yield from (_parts(token, found.words.freq) if len(token) >= 4 else (token,))
+
+
+@lru_cache(maxsize=1024)
+def tokens(text: str) -> tuple[str, ...]:
+    """The text cut into words: jieba for Chinese, letters and digits for other scripts, one
+    token per space or punctuation mark. The tokens joined give the text back."""
+    if not has_cjk(text):
+        return tuple(_LATIN_TOKEN.findall(text))
+    return tuple(
+        piece
+        for token in _segment(text)
+        for piece in (_LATIN_TOKEN.findall(token) if token.isascii() else (token,))
+    )
+
+
+_LATIN_TOKEN = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?|\s+|.", re.DOTALL)
+
+
+@lru_cache(maxsize=1024)
+def _boundaries(text: str) -> frozenset[int]:
+    offsets = {0}
+    at = 0
+    for token in tokens(text):
+        at += len(token)
+        offsets.add(at)
+    return frozenset(offsets)
+
+
+def occurrences(text: str, word: str) -> list[tuple[int, int]]:
+    """Where `word` occurs in `text` as whole words: Chinese starting and ending on jieba's
+    token boundaries (位置 in 位置信息 = 位置/信息, but not 用于 in 适用于 = 适用/于), Latin on
+    word boundaries give or take an inflection, any case."""
     pattern = _pattern(word)
-    if pattern.regex is None:
-        return text.count(word)
-    return len(pattern.regex.findall(text))
+    if pattern.regex is not None:
+        if pattern.word not in _lowered(text):
+            return []  # the cheap test first: most keywords are in no given sentence
+        return [m.span() for m in pattern.regex.finditer(text)]
+    if not word or word not in text:
+        return []
+    bounds = _boundaries(text)
+    found = []
+    start = text.find(word)
+    while start >= 0:
+        end = start + len(word)
+        if start in bounds and end in bounds:
+            found.append((start, end))
+            start = text.find(word, end)
+        else:
+            start = text.find(word, start + 1)
+    return found
+
+
+def count(text: str, word: str) -> int:
+    """How often `word` occurs in `text` as whole words (see `occurrences`)."""
+    return len(occurrences(text, word))
 
 
 def replace_word(text: str, word: str, by: str) -> str:
-    pattern = _pattern(word)
-    if pattern.regex is None:
-        return text.replace(word, by)
-    return pattern.regex.sub(by, text)
+    """`text` with every whole-word occurrence of `word` replaced by `by`."""
+    spans = occurrences(text, word)
+    for start, end in reversed(spans):
+        text = text[:start] + by + text[end:]
+    return text
 
 
 def fold(text: str, groups: Sequence[Sequence[str]]) -> str:
@@ -113,13 +273,23 @@ _CLOSERS = frozenset("。！？；!?;")
 _BLOCK_START = frozenset("\n-*+#>|")
 
 
+# A full stop after these ends no sentence ("Acme Analytics Inc. processes …").
+_ABBREVIATION = re.compile(
+    r"(?:^|(?<![A-Za-z.]))(?:Inc|Ltd|Co|Corp|LLC|e\.g|i\.e|etc|U\.S|No|Dr|Mr|Ms)$"
+)
+
+
 def _ends_sentence(text: str, i: int) -> bool:
     char = text[i]
     if char in _CLOSERS:
         return True
     following = text[i + 1] if i + 1 < len(text) else ""
     if char == ".":
-        return following.isspace() and following != ""
+        return (
+            following.isspace()
+            and following != ""
+            and not _ABBREVIATION.search(text[max(0, i - 8) : i])
+        )
     # a line break ends a sentence only before a blank line or a new Markdown block (reflow
     # inside a paragraph does not)
     return char == "\n" and following in _BLOCK_START and following != ""
@@ -186,6 +356,7 @@ class Signal:
     triggers: tuple[str, ...] = ()
     rule: str | None = None
     tier: str | None = None
+    released: tuple[str, ...] = ()  # negations or limits whose removal made the words count
 
 
 def _without_substrings(words: Sequence[str]) -> tuple[str, ...]:
@@ -209,6 +380,120 @@ def keyword_delta(old: str, new: str, words: Iterable[str]) -> tuple[tuple[str, 
         elif before > after:
             removed.append(word)
     return _without_substrings(added), _without_substrings(removed)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What takes a mention out of what a sentence says is done: a negation before it in its
+    clause ("我们不会收集……", "we do not share …"), up to an exception ("除非", "except"), or a
+    limiting phrase around it ("仅为……之目的", "solely for the purpose of …")."""
+
+    negation: tuple[str, ...] = ()
+    exception: tuple[str, ...] = ()
+    limits: tuple[str, ...] = ()  # regular expressions, each one limiting phrase
+
+
+# Normalised Chinese text has half-width punctuation: a comma or full stop next to a Chinese
+# character ends a clause too.
+_CJK_RANGE = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CLAUSE_END = re.compile(
+    rf"[，；：。！？;:!?\n]|[,.](?=\s|$|[{_CJK_RANGE}])|(?<=[{_CJK_RANGE}])[,.]"
+)
+_SENTENCE_END = re.compile(rf"[。！？；;!?\n]|\.(?=\s|$|[{_CJK_RANGE}])|(?<=[{_CJK_RANGE}])\.")
+
+
+def _spans(text: str, ends: re.Pattern[str]) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for match in ends.finditer(text):
+        spans.append((start, match.end()))
+        start = match.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+@dataclass(frozen=True, slots=True)
+class Mentions:
+    """The whole-word mentions of some words in a text, told apart by whether they count."""
+
+    affirmed: Counter[str]
+    held: Counter[str]  # in a negated or limited clause, or a sentence with an `unless` word
+    cues: tuple[str, ...]  # the negations and limits that held them
+
+
+_PASSIVE_AFTER = re.compile(r"被|\s+(?:be|been)\b", re.IGNORECASE)
+_PASSIVE_BEFORE = re.compile(r"\b(?:is|are|was|were|be|been)\s+$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=256)
+def _held_regions(text: str, scope: Scope) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, cue): where a negation reaches (from after the cue to the clause's end or
+    an exception) and where a limiting phrase stands."""
+    regions = []
+    ends = [end for _, end in _spans(text, _CLAUSE_END)]
+    stops = sorted(start for word in scope.exception for start, _ in occurrences(text, word))
+    for word in scope.negation:
+        for cue_start, cue_end in occurrences(text, word):
+            clause = bisect_right(ends, cue_start)
+            reach = ends[clause] if clause < len(ends) else len(text)
+            stop = bisect_left(stops, cue_end)
+            if stop < len(stops):
+                reach = min(reach, stops[stop])
+            # a passive negation (不会被收集, is not collected) reaches back to the subject
+            start = ends[clause - 1] if clause > 0 else 0
+            passive = _PASSIVE_AFTER.match(text, cue_end) or _PASSIVE_BEFORE.search(
+                text[max(start, cue_start - 8) : cue_start]
+            )
+            regions.append((start if passive else cue_end, reach, word))
+    for limit in scope.limits:
+        regions += [(m.start(), m.end(), m.group(0)) for m in re.finditer(limit, text)]
+    return tuple(regions)
+
+
+def mentions(text: str, words: Iterable[str], scope: Scope, unless: Sequence[str] = ()) -> Mentions:
+    """The words' whole-word mentions in `text`, those a negation or limit holds back kept apart
+    (so "我们不会收集您的生物识别信息" does not mention collecting biometrics as done), and
+    all of them held in a sentence that says one of the `unless` words."""
+    regions = _held_regions(text, scope) if scope.negation or scope.limits else ()
+    excluded = [
+        (start, end)
+        for start, end in (_spans(text, _SENTENCE_END) if unless else ())
+        if any(count(text[start:end], word) for word in unless)
+    ]
+    affirmed: Counter[str] = Counter()
+    held: Counter[str] = Counter()
+    cues: list[str] = []
+    for word in dict.fromkeys(words):
+        for start, end in occurrences(text, word):
+            holders = [cue for a, b, cue in regions if a <= start < b and end <= b]
+            if holders or any(a <= start < b for a, b in excluded):
+                held[word] += 1
+                cues += holders
+            else:
+                affirmed[word] += 1
+    return Mentions(affirmed, held, tuple(dict.fromkeys(cues)))
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordChange:
+    """Words mentioned as done more often after (`added`) or before (`removed`); `released`:
+    the cues whose removal let an added word count (不会 gone from 我们不会收集……)."""
+
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    released: tuple[str, ...] = ()
+
+
+def keyword_change(
+    old: str, new: str, words: Sequence[str], scope: Scope, unless: Sequence[str] = ()
+) -> KeywordChange:
+    """`keyword_delta` that counts only affirmed mentions (see `mentions`)."""
+    before, after = mentions(old, words, scope, unless), mentions(new, words, scope, unless)
+    added = [w for w in dict.fromkeys(words) if after.affirmed[w] > before.affirmed[w]]
+    removed = [w for w in dict.fromkeys(words) if before.affirmed[w] > after.affirmed[w]]
+    freed = [w for w in added if before.held[w] > after.held[w]]
+    released = [c for c in before.cues if c not in after.cues] if freed else []
+    return KeywordChange(_without_substrings(added), _without_substrings(removed), tuple(released))
 
 
 def opposite(direction: str) -> str:
@@ -401,7 +686,8 @@ _ZH_COMPANY = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{2,40}?(?:股份有限公司|
 
 
 _ZH_COMPANY_LEAD = re.compile(
-    r"^.*(?:委托|授权|包括|以及|并且|或者|和|与|及|向|由|的|是|在|为|将|给|对|从|即)"
+    r"^.*(?:委托|授权|包括|以及|并且|或者|和|与|及|向|由|的|是|在|为|将|给|对|从|即"
+    r"|受托方|受托人|服务提供商|供应商|合作伙伴)"
 )
 
 
@@ -608,9 +894,52 @@ _MARKUP_LEAD = re.compile(r"(?m)^[ \t]*(?:[-*+]|\d{1,3}[.)]|#{1,6}|>)[ \t]+")
 
 
 def snippet(text: str, limit: int = 40) -> str:
-    """A fragment as shown in an explanation: Markdown markers and runs of space removed."""
+    """A fragment as shown in an explanation: Markdown markers and runs of space removed, and
+    cut after a whole word when it is longer than `limit`."""
     text = re.sub(r"\s+", " ", _MARKUP_LEAD.sub("", text)).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    kept = ""
+    for token in tokens(text):
+        if len(kept) + len(token) > limit - 1:
+            break
+        kept += token
+    return (kept.rstrip() or text[: limit - 1]) + "…"
+
+
+def quote(text: str) -> str:
+    """A sentence as written, for evidence: its punctuation and wording kept, only Markdown
+    block markers and line breaks (reflow) taken out."""
+    lines = [_MARKUP_LEAD.sub("", line).strip() for line in text.strip().splitlines()]
+    joined = ""
+    for line in (line for line in lines if line):
+        # Chinese and its full-width punctuation (from U+2E80) reflow without a space
+        cjk_join = joined and (ord(joined[-1]) >= 0x2E80 or ord(line[0]) >= 0x2E80)
+        joined += line if not joined or cjk_join else " " + line
+    return joined
+
+
+def changed_words(old: str, new: str, limit: int = 40) -> list[tuple[str, str]]:
+    """(before, after) for each run of whole words that differs between two sentences; a run of
+    one Chinese character takes its neighbouring words along, so it reads as words."""
+    a, b = list(tokens(old)), list(tokens(new))
+    runs = []
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        while _too_short(a[i1:i2], b[j1:j2]) and (i1 > 0 or i2 < len(a)):
+            i1, j1 = (i1 - 1, j1 - 1) if i1 > 0 and j1 > 0 else (i1, j1)
+            i2, j2 = (i2 + 1, j2 + 1) if i2 < len(a) and j2 < len(b) else (i2, j2)
+            if (i1, i2) == (0, len(a)) or (j1, j2) == (0, len(b)):
+                break
+        runs.append((snippet("".join(a[i1:i2]), limit), snippet("".join(b[j1:j2]), limit)))
+    return list(dict.fromkeys(r for r in runs if r[0] or r[1]))
+
+
+def _too_short(old: Sequence[str], new: Sequence[str]) -> bool:
+    """Whether a changed run is a lone character, letter or mark, not yet words to quote."""
+    return all(len(letters("".join(side))) < 2 for side in (old, new) if side)
 
 
 _WORD = re.compile(r"[A-Za-z']+|\S")
