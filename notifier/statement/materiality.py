@@ -31,7 +31,9 @@ from notifier.statement.wording import (
     Signal,
     changed_sentences,
     commitment_signal,
+    contact_channels,
     count,
+    entities,
     entity_signals,
     fold,
     has_cjk,
@@ -40,9 +42,13 @@ from notifier.statement.wording import (
     levenshtein,
     list_item_signal,
     number_signals,
+    numbers,
     opposite,
     polarity_signal,
+    promise_words,
+    reworded,
     snippet,
+    statement,
     without_repeats,
 )
 
@@ -420,6 +426,7 @@ def load_rules(
         after=tuple(_fold_word(w) for w in [*pol["after"]["zh"], *pol["after"]["en"]]),
         stop=tuple(pol.get("stop", ())),
         same=tuple(tuple(g) for g in pol.get("same", ())),
+        plain=tuple(pol.get("plain", ())),
     )
     return RuleSet(
         rules={rid: rule for rid, rule in rules.items() if rid not in disabled},
@@ -800,6 +807,11 @@ def assess_change(change: Change, rules: RuleSet) -> ChangeVerdict:
     differing = [(o, n) for o, n in pairs if o != n]
     if not differing:
         return _folded_away(change, raw_pairs, category, rules)
+    changed_raw = [raw for raw, (o, n) in zip(raw_pairs, pairs, strict=True) if o != n]
+    saying = _restated(changed_raw, differing, rules)
+    if not saying:
+        return _restatement(change, raw_pairs, differing, category, rules)
+    differing = saying
     personal = is_personal(change, category, rules)
     signals = _signals(change, differing, category, personal, rules)
     context = "\n".join(o + "\n" + n for o, n in differing)
@@ -825,6 +837,58 @@ def assess_change(change: Change, rules: RuleSet) -> ChangeVerdict:
         words = (f"{title_pair[0]}→{title_pair[1]}",)
         return _quiet_verdict(change, "N12", rules, words, category)
     return _unexplained(change, raw_pairs, differing, category, personal, rules)
+
+
+def _facts(text: str, rules: RuleSet) -> tuple[object, ...]:
+    """What a sentence states, as compared for a rewording: the rules' words it uses (actors,
+    data, purposes, recipients, places, rights ...), its numbers in any form, company names,
+    contact channels, and its promise words (negation, modality, timing)."""
+    canon = canonical(text, rules)
+    words = frozenset(
+        word
+        for rule in rules.rules.values()
+        for group in rule.keywords
+        for word in group.words
+        if count(canon, word)
+    )
+    return (
+        words,
+        numbers(canon),
+        frozenset(entities(canon)),
+        frozenset(contact_channels(canon, urls=False)),
+        promise_words(canon, rules.polarity),
+    )
+
+
+def _same_statement(old: str, new: str, rules: RuleSet) -> bool:
+    """Whether `new` restates `old`: the same facts, in words that differ only in function words,
+    word forms or the text of links that point to the same sites."""
+
+    def fold(text: str) -> str:
+        return canonical(text, rules)
+
+    before, after = statement(old, fold), statement(new, fold)
+    if not reworded(before, after):
+        return False
+    return _facts(before.text, rules) == _facts(after.text, rules)
+
+
+def _restated(
+    raw: Sequence[tuple[str, str]], pairs: Sequence[tuple[str, str]], rules: RuleSet
+) -> list[tuple[str, str]]:
+    """The changed sentence pairs that say something new: pairs that restate the same facts are
+    dropped, and so is the rest when, taken together, it restates them too."""
+    kept = [
+        (index, pair)
+        for index, pair in enumerate(pairs)
+        if not (raw[index][0].strip() and raw[index][1].strip())
+        or not _same_statement(raw[index][0], raw[index][1], rules)
+    ]
+    rest_old = "\n\n".join(raw[index][0] for index, _ in kept).strip()
+    rest_new = "\n\n".join(raw[index][1] for index, _ in kept).strip()
+    if kept and rest_old and rest_new and _same_statement(rest_old, rest_new, rules):
+        return []
+    return [pair for _, pair in kept]
 
 
 def _title_pair(change: Change) -> tuple[str, str] | None:
@@ -886,6 +950,21 @@ def _signals(
     if change.kind in ("added", "removed"):
         signals.append(_section_signal(change, category, personal, rules))
     return signals
+
+
+def _restatement(
+    change: Change,
+    raw_pairs: Sequence[tuple[str, str]],
+    differing: Sequence[tuple[str, str]],
+    category: str | None,
+    rules: RuleSet,
+) -> ChangeVerdict:
+    """Why a change that keeps every fact is quiet: punctuation, a typo, else a rewording."""
+    if all(letters(o) == letters(n) for o, n in differing):
+        return _quiet_verdict(change, "N03", rules, _swapped(raw_pairs), category)
+    if typo := _typo(differing, change, rules):
+        return _quiet_verdict(change, "N01", rules, typo, category)
+    return _quiet_verdict(change, "N13", rules, _swapped(raw_pairs), category)
 
 
 def _unexplained(
