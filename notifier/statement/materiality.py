@@ -45,6 +45,8 @@ from notifier.statement.wording import (
     numbers,
     opposite,
     polarity_signal,
+    postcode_corrected,
+    postcodes,
     promise_words,
     reworded,
     snippet,
@@ -80,6 +82,7 @@ class KeywordGroup:
     added: str  # ADVERSE | FAVOURABLE
     anywhere: bool = False  # fire in every section, not only the rule's watched ones
     tier: str | None = None  # tier when this group's change is adverse (None: the rule's)
+    near: tuple[str, ...] = ()  # outside watched sections, count only in lines with one of these
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,7 +307,8 @@ def _group(raw: Mapping[str, Any], where: str) -> KeywordGroup:
         raise ConfigError(f"{where}: 'added' must be adverse or favourable", path=RULES_RESOURCE)
     words = tuple(_fold_word(str(w)) for w in [*raw.get("zh", []), *raw.get("en", [])])
     tier = raw.get("tier")
-    return KeywordGroup(words, added, bool(raw.get("anywhere", False)), tier)
+    near = tuple(_fold_word(str(w)) for w in raw.get("near", ()))
+    return KeywordGroup(words, added, bool(raw.get("anywhere", False)), tier, near)
 
 
 def _rule(rule_id: str, raw: Mapping[str, Any]) -> Rule:
@@ -477,9 +481,15 @@ def keyword_signals(old: str, new: str, rules: RuleSet, category: str | None) ->
     signals = []
     for rule in rules.rules.values():
         for group in rule.keywords:
-            if not (group.anywhere or rule.watches(category)):
+            watched = rule.watches(category)
+            if not (group.anywhere or watched):
                 continue
-            added, removed = keyword_delta(old, new, group.words)
+            if group.near and not watched:
+                added, removed = keyword_delta(
+                    _lines_with(old, group.near), _lines_with(new, group.near), group.words
+                )
+            else:
+                added, removed = keyword_delta(old, new, group.words)
             if not added and not removed:
                 continue
             if added and removed:
@@ -501,6 +511,11 @@ def keyword_signals(old: str, new: str, rules: RuleSet, category: str | None) ->
                 )
             )
     return signals
+
+
+def _lines_with(text: str, words: Sequence[str]) -> str:
+    """The lines of `text` that hold one of `words` (where a place name says where data goes)."""
+    return "\n".join(line for line in text.split("\n") if any(count(line, w) for w in words))
 
 
 # Numbers: periods (days, business days, months, years) and ages.
@@ -836,6 +851,8 @@ def assess_change(change: Change, rules: RuleSet) -> ChangeVerdict:
     if title_pair and not body_pairs:
         words = (f"{title_pair[0]}→{title_pair[1]}",)
         return _quiet_verdict(change, "N12", rules, words, category)
+    if corrected := _address_corrected(change, differing, rules):
+        return _quiet_verdict(change, "N14", rules, corrected, category)
     return _unexplained(change, raw_pairs, differing, category, personal, rules)
 
 
@@ -941,6 +958,10 @@ def _signals(
         signals = [s for s in signals if s.direction != FAVOURABLE]
     signals += number_signals(old_all, new_all)
     signals += entity_signals(old_all, new_all, urls=category == "contact")
+    if _address_corrected(change, differing, rules):  # the same address: no new way to reach anyone
+        signals = [s for s in signals if s.feature != "contact_channel"]
+    if any(o and not n for o, n in differing):
+        signals = _narrowings_kept(signals, differing, category, rules)
     found = [
         polarity_signal([(o, n) for o, n in differing if o and n], rules.polarity),
         commitment_signal([o for o, n in differing if o and not n], rules.polarity),
@@ -950,6 +971,56 @@ def _signals(
     if change.kind in ("added", "removed"):
         signals.append(_section_signal(change, category, personal, rules))
     return signals
+
+
+def _address_corrected(
+    change: Change, differing: Sequence[tuple[str, str]], rules: RuleSet
+) -> tuple[str, ...]:
+    """The postcodes corrected when every changed sentence lies in a paragraph holding a postcode
+    and only the postcode of the same address changed (street and number, city, email, phone)."""
+    old, new = _postcode_paragraphs(change.old_text), _postcode_paragraphs(change.new_text)
+    if not old or len(old) != len(new):
+        return ()
+    old_folded = [canonical(p, rules) for p in old]
+    new_folded = [canonical(p, rules) for p in new]
+    for before, after in differing:
+        if not any(before in p for p in old_folded) or not any(after in p for p in new_folded):
+            return ()
+    return postcode_corrected("\n\n".join(old), "\n\n".join(new))
+
+
+def _postcode_paragraphs(text: str) -> list[str]:
+    return [p for p in re.split(r"\n[ \t]*\n", text) if postcodes(p)]
+
+
+_NARROWING_FEATURES = ("keywords", "entity", "contact_channel")
+
+
+def _narrowings_kept(
+    signals: Sequence[Signal],
+    differing: Sequence[tuple[str, str]],
+    category: str | None,
+    rules: RuleSet,
+) -> list[Signal]:
+    """Favourable word or name signals that hold without the sentences deleted outright: a
+    statement removed is information gone, not a narrower practice (the editor decides, M24)."""
+    kept_old = "\n".join(o for o, n in differing if n)
+    new_all = "\n".join(n for _, n in differing)
+    still = {
+        (s.rule, s.feature)
+        for s in [
+            *keyword_signals(kept_old, new_all, rules, category),
+            *entity_signals(kept_old, new_all, urls=category == "contact"),
+        ]
+        if s.direction == FAVOURABLE
+    }
+    return [
+        s
+        for s in signals
+        if s.direction != FAVOURABLE
+        or s.feature not in _NARROWING_FEATURES
+        or (s.rule, s.feature) in still
+    ]
 
 
 def _restatement(

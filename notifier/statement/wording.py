@@ -824,3 +824,38 @@ def promise_words(text: str, polarity: Polarity) -> Counter[str]:
     """The negation, modal and timing words a sentence promises with (plain words left out)."""
     tokens = _split_compounds(polarity_tokens(text, polarity), polarity)
     return Counter(t for t in tokens if t not in polarity.plain)
+
+
+_STREET = re.compile(r"(?<![\w.])(\d{1,5})\s+([A-Z][A-Za-z]+)")
+_CITY = re.compile(r"([A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,3}),?\s+([A-Z]{2})\s+\d{5}")
+_ZH_PLACE = re.compile(r"[\u4e00-\u9fff]{2,4}?(?:省|市|区|县)")
+
+
+def postcodes(text: str) -> list[str]:
+    """The postcodes written in the text (邮编 100080, zip 94107, CA 94107)."""
+    return [m.group(1) or m.group(2) for m in _POSTCODE.finditer(text)]
+
+
+def _place(text: str) -> tuple[frozenset[str], ...]:
+    """Where an address is, postcode aside: street numbers with their street's first word,
+    city and state, Chinese province, city and district names, and the emails and phones."""
+    without = _URL.sub(" ", _EMAIL.sub(" ", text))
+    return (
+        frozenset(f"{m.group(1)} {m.group(2)}" for m in _STREET.finditer(without)),
+        frozenset(f"{m.group(1)}, {m.group(2)}" for m in _CITY.finditer(without)),
+        frozenset(_ZH_PLACE.findall(without)),
+        frozenset(_EMAIL.findall(text)),
+        frozenset(m.group(0) for m in _PHONE.finditer(without)),
+    )
+
+
+def postcode_corrected(old: str, new: str) -> tuple[str, ...]:
+    """'old→new' postcodes when only the postcode of the same address changed (the same street
+    and number, city, emails and phones): a correction, not a new way to reach anyone."""
+    before, after = postcodes(old), postcodes(new)
+    if not before or len(before) != len(after) or before == after:
+        return ()
+    place = _place(old)
+    if place != _place(new) or not (place[0] or place[2]) or not (place[1] or place[2]):
+        return ()
+    return tuple(f"{a}→{b}" for a, b in zip(before, after, strict=True) if a != b)
