@@ -893,19 +893,26 @@ def _same_statement(old: str, new: str, rules: RuleSet) -> bool:
 def _restated(
     raw: Sequence[tuple[str, str]], pairs: Sequence[tuple[str, str]], rules: RuleSet
 ) -> list[tuple[str, str]]:
-    """The changed sentence pairs that say something new: pairs that restate the same facts are
-    dropped, and so is the rest when, taken together, it restates them too."""
+    """The changed sentence pairs that say something new: none when all of them together restate
+    the same facts (a sentence cut differently on each side), else those that do not on their
+    own."""
+    if _same_block(raw, rules):
+        return []
     kept = [
         (index, pair)
         for index, pair in enumerate(pairs)
         if not (raw[index][0].strip() and raw[index][1].strip())
         or not _same_statement(raw[index][0], raw[index][1], rules)
     ]
-    rest_old = "\n\n".join(raw[index][0] for index, _ in kept).strip()
-    rest_new = "\n\n".join(raw[index][1] for index, _ in kept).strip()
-    if kept and rest_old and rest_new and _same_statement(rest_old, rest_new, rules):
+    if len(kept) < len(pairs) and _same_block([raw[index] for index, _ in kept], rules):
         return []
     return [pair for _, pair in kept]
+
+
+def _same_block(raw: Sequence[tuple[str, str]], rules: RuleSet) -> bool:
+    old = " ".join(o for o, _ in raw).strip()
+    new = " ".join(n for _, n in raw).strip()
+    return bool(old and new) and _same_statement(old, new, rules)
 
 
 def _title_pair(change: Change) -> tuple[str, str] | None:
@@ -978,19 +985,20 @@ def _address_corrected(
 ) -> tuple[str, ...]:
     """The postcodes corrected when every changed sentence lies in a paragraph holding a postcode
     and only the postcode of the same address changed (street and number, city, email, phone)."""
-    old, new = _postcode_paragraphs(change.old_text), _postcode_paragraphs(change.new_text)
+    old = _postcode_paragraphs(change.old_text, rules)
+    new = _postcode_paragraphs(change.new_text, rules)
     if not old or len(old) != len(new):
         return ()
-    old_folded = [canonical(p, rules) for p in old]
-    new_folded = [canonical(p, rules) for p in new]
     for before, after in differing:
-        if not any(before in p for p in old_folded) or not any(after in p for p in new_folded):
+        if not any(before in p for p in old) or not any(after in p for p in new):
             return ()
     return postcode_corrected("\n\n".join(old), "\n\n".join(new))
 
 
-def _postcode_paragraphs(text: str) -> list[str]:
-    return [p for p in re.split(r"\n[ \t]*\n", text) if postcodes(p)]
+def _postcode_paragraphs(text: str, rules: RuleSet) -> list[str]:
+    """The paragraphs (canonical) that hold a postcode."""
+    folded = (canonical(p, rules) for p in re.split(r"\n[ \t]*\n", text))
+    return [p for p in folded if postcodes(p)]
 
 
 _NARROWING_FEATURES = ("keywords", "entity", "contact_channel")

@@ -693,6 +693,11 @@ _FUNCTION_WORDS = frozenset(
 )
 
 
+_LINK_WORD = re.compile(
+    r"[A-Za-z][A-Za-z'’-]*|\d+(?:\.\d+)?|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+)
+
+
 def site(target: str) -> str:
     """The site a link points to: its host without www., or "" for a link inside this site."""
     match = re.match(r"(?:[a-z][a-z0-9+.-]*:)?//([^/?#:]+)", target, re.IGNORECASE)
@@ -721,7 +726,7 @@ def _link_text(match: re.Match[str], sentence: str, sites: set[str]) -> tuple[st
     before = sentence[: match.start()]
     if _PLACEHOLDER.match(text) or _POINTER_BEFORE_LINK.search(before):
         return f" ⟦{where}⟧ ", " "
-    marked = " ".join("↗" + word for word in text.split())
+    marked = " ".join("↗" + word for word in _LINK_WORD.findall(text))
     return f" {marked} ⟦{where}⟧ ", f" {text} "
 
 
@@ -828,7 +833,6 @@ def promise_words(text: str, polarity: Polarity) -> Counter[str]:
 
 _STREET = re.compile(r"(?<![\w.])(\d{1,5})\s+([A-Z][A-Za-z]+)")
 _CITY = re.compile(r"([A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,3}),?\s+([A-Z]{2})\s+\d{5}")
-_ZH_PLACE = re.compile(r"[\u4e00-\u9fff]{2,4}?(?:省|市|区|县)")
 
 
 def postcodes(text: str) -> list[str]:
@@ -838,12 +842,12 @@ def postcodes(text: str) -> list[str]:
 
 def _place(text: str) -> tuple[frozenset[str], ...]:
     """Where an address is, postcode aside: street numbers with their street's first word,
-    city and state, Chinese province, city and district names, and the emails and phones."""
+    city and state, Chinese addresses (市 to 号/层/室), and the emails and phones."""
     without = _URL.sub(" ", _EMAIL.sub(" ", text))
     return (
         frozenset(f"{m.group(1)} {m.group(2)}" for m in _STREET.finditer(without)),
         frozenset(f"{m.group(1)}, {m.group(2)}" for m in _CITY.finditer(without)),
-        frozenset(_ZH_PLACE.findall(without)),
+        frozenset(_ZH_ADDRESS.findall(without)),
         frozenset(_EMAIL.findall(text)),
         frozenset(m.group(0) for m in _PHONE.finditer(without)),
     )
