@@ -156,6 +156,87 @@ def test_html_comment_in_the_preamble_is_quiet() -> None:
     )
 
 
+# --- names and headings -----------------------------------------------------------------------
+
+ZH_POLICY = """\
+# 隐私政策 {#privacy}
+
+## 范围 {#scope}
+
+本隐私政策适用于我们的服务。我们按照本隐私政策处理您的个人信息。
+
+## 联系我们 {#contact}
+
+如对本隐私政策有疑问，请联系我们。
+"""
+
+
+@pytest.mark.parametrize(
+    ("base", "old", "new"),
+    [(ZH_POLICY, "隐私政策", "隐私声明"), (EN_STATEMENT, "statement", "policy")],
+    ids=["zh", "en"],
+)
+def test_document_renamed_throughout_is_quiet(base: str, old: str, new: str) -> None:
+    """When the document's name changes everywhere (隐私政策 → 隐私声明), then every section
+    that only changed the name is N15 (its heading N12), and the release is not material."""
+    renamed = base.replace(old, new).replace(old.capitalize(), new.capitalize())
+    verdict = verdict_of(base, renamed)
+    assert verdict.decision == "not-material"
+    rules = _quiet_rules(verdict)
+    assert "N15" in rules and set(rules) <= {"N12", "N15", "N01"}
+    assert any(f"{old}→{new}" in r.explanation_en for cv in verdict.changes for r in cv.reasons)
+
+
+def test_rename_beside_a_real_change_keeps_the_change() -> None:
+    """When the name changes everywhere and a promise weakens in the same release, then the
+    rename is quiet and the weakened promise is material."""
+    renamed = ZH_POLICY.replace("隐私政策", "隐私声明").replace("我们按照", "我们可能按照")
+    assert verdict_of(ZH_POLICY, renamed).rules_fired == ("M21",)
+
+
+@pytest.mark.parametrize(
+    ("base", "old", "new", "rule"),
+    [
+        (SEED, "第三方", "合作伙伴", "M07"),
+        (EN_STATEMENT, "Shanghai Blue Cloud", "Beijing Blue Cloud", "M01"),
+    ],
+    ids=["zh-recipient-word", "en-company"],
+)
+def test_a_fact_renamed_throughout_is_no_rename(base: str, old: str, new: str, rule: str) -> None:
+    """When the word changed everywhere is one of the rules' words (第三方 → 合作伙伴) or part
+    of a company name, then it is a changed fact, not a rename: the rule fires."""
+    assert rule in verdict_of(base, base.replace(old, new)).rules_fired
+
+
+@pytest.mark.parametrize(
+    ("base", "old", "new", "quiet"),
+    [
+        (SEED, "## 如何联系我们 {#contact}", "## 联系我们 {#contact}", True),
+        (
+            EN_STATEMENT,
+            "## How long we keep your personal information {#retention}",
+            "## How long we keep your information {#retention}",
+            True,
+        ),
+        (
+            EN_STATEMENT,
+            "## How we share your information {#sharing}",
+            "## How we share and sell your information {#sharing}",
+            False,
+        ),
+    ],
+    ids=["zh", "en", "en-adds-selling"],
+)
+def test_heading_changed_under_the_same_id(base: str, old: str, new: str, quiet: bool) -> None:
+    """When only a heading's words change and its id stays, then it is N12; a heading that
+    now says the data is sold states a new fact and is material."""
+    verdict = verdict_of(base, edited(base, old, new))
+    if quiet:
+        assert verdict.decision == "not-material" and _quiet_rules(verdict) == ["N12"]
+    else:
+        assert verdict.material and "M07" in verdict.rules_fired
+
+
 # --- place names, deleted statements, postcodes ------------------------------------------------
 
 

@@ -14,15 +14,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from notifier import rules as rules_data
 from notifier.errors import ConfigError
 from notifier.settings import SETTINGS_FILE, Settings
-from notifier.statement.diff import Change, Comparison, normalise
-from notifier.statement.notice import FrontMatter
+from notifier.statement.diff import DELETE, INSERT, Change, Comparison, normalise
+from notifier.statement.notice import FrontMatter, Section
 from notifier.statement.wording import (
     ADVERSE,
     CHANGED,
@@ -45,6 +45,7 @@ from notifier.statement.wording import (
     numbers,
     opposite,
     polarity_signal,
+    polarity_tokens,
     postcode_corrected,
     postcodes,
     promise_words,
@@ -158,6 +159,7 @@ class RuleSet:
     typo_max_latin: int = 3
     disabled: frozenset[str] = frozenset()
     boilerplate: tuple[str, ...] = ()
+    consistent: tuple[tuple[str, ...], ...] = ()  # renamed throughout one comparison (N15)
 
     def category(self, category_id: str) -> Category | None:
         return next((c for c in self.categories if c.id == category_id), None)
@@ -461,7 +463,10 @@ _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 def canonical(text: str, rules: RuleSet, *, synonyms: bool = True, renames: bool = True) -> str:
     """Normalised text (diff.normalise, HTML comments dropped) with synonyms and product
     renames folded to one word each."""
-    groups = [*(rules.synonyms if synonyms else ()), *(rules.renames if renames else ())]
+    groups = [
+        *(rules.synonyms if synonyms else ()),
+        *((*rules.renames, *rules.consistent) if renames else ()),
+    ]
     text = normalise(_HTML_COMMENT.sub(" ", text))
     if rules.boilerplate and any(b in text for b in rules.boilerplate):
         for chrome in rules.boilerplate:
@@ -942,6 +947,9 @@ def _folded_away(
             for o, n in raw_pairs
         ]
         renamed = not all(o == n for o, n in plain)
+        throughout = _group_swaps(raw_pairs, rules.consistent, rules) if renamed else ()
+        if throughout:
+            return _quiet_verdict(change, "N15", rules, throughout, category)
         groups = rules.renames if renamed else rules.synonyms
         words = _group_swaps(raw_pairs, groups, rules) or _swapped(raw_pairs)
         return _quiet_verdict(change, "N07" if renamed else "N08", rules, words, category)
@@ -1126,6 +1134,86 @@ def _swapped(pairs: Sequence[tuple[str, str]]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(shown))
 
 
+def consistent_renames(comparison: Comparison, rules: RuleSet) -> tuple[tuple[str, str], ...]:
+    """(old, new) names swapped everywhere: 隐私政策 → 隐私声明 when every 政策 of the old version
+    is 声明 in the new one and neither side had the other word. A name that holds a rule's
+    word, a promise word, a number or part of a company name is a fact, never a rename."""
+    old_text = _whole(comparison.old.sections)
+    new_text = _whole(comparison.new.sections)
+    found: dict[tuple[str, str, str, str], None] = {}  # (before, old, new, after) in order
+    for change in comparison.changes:
+        tagged = list(zip(change.ops, change.tags or ("",) * len(change.ops), strict=True))
+        for k in range(1, len(tagged) - 1):
+            (op, text), tag = tagged[k]
+            (next_op, next_text), next_tag = tagged[k + 1]
+            if tag or next_tag or {op, next_op} != {DELETE, INSERT}:
+                continue
+            lead = tagged[k - 1][0][1] if tagged[k - 1][0][0] == 0 else ""
+            trail = tagged[k + 2][0][1] if k + 2 < len(tagged) and tagged[k + 2][0][0] == 0 else ""
+            old, new = (text, next_text) if op == DELETE else (next_text, text)
+            key = (lead, old.strip(), new.strip(), trail)
+            found[key] = None
+    companies = [*entities(old_text), *entities(new_text)]
+    renamed: dict[tuple[str, str], None] = {}
+    for lead, old, new, trail in found:
+        # the whole name: 隐私声明, not 声明 (CJK: longest first); statement, not This statement
+        cjk = has_cjk(old + new)
+        limit = rules.typo_max_cjk if cjk else rules.typo_max_latin
+        if levenshtein(old, new, limit) <= limit:
+            continue  # a typo fixed everywhere is still a typo (N01)
+        sizes = sorted(
+            ((a, b) for a in (0, 1, 2) for b in ((0, 1, 2) if cjk else (0,))),
+            key=lambda ab: -(ab[0] + ab[1]) if cjk else ab[0] + ab[1],
+        )
+        for size, after_size in sizes:
+            head, tail = _tail(lead, size), trail[:after_size]
+            if len(tail) != after_size or not all(has_cjk(ch) for ch in tail):
+                continue
+            before, after = (head + old + tail).strip(), (head + new + tail).strip()
+            if (
+                _a_name(before, rules, companies)
+                and _a_name(after, rules, companies)
+                and count(old_text, before) >= 2
+                and count(new_text, after) >= 2
+                and not count(new_text, before)
+                and not count(old_text, after)
+            ):
+                renamed[(before, after)] = None
+                break
+    return tuple(  # 隐私声明 → 隐私说明 once, not again as 隐私声明中 → 隐私说明中
+        (a, b) for a, b in renamed if not any(o != a and o in a for o, _ in renamed)
+    )
+
+
+def _tail(text: str, size: int) -> str:
+    """The last `size` CJK characters or Latin words of `text`, with the space after them."""
+    if size == 0:
+        return ""
+    if text and has_cjk(text[-1]):
+        tail = text[-size:]
+        return tail if all(has_cjk(ch) for ch in tail) else ""
+    words = re.findall(r"[A-Za-z]+\s+$|[A-Za-z]+\s+", text)
+    return "".join(words[-size:]) if text[-1:].isspace() and len(words) >= size else ""
+
+
+def _whole(sections: Iterable[Section]) -> str:
+    return "\n".join(f"{s.title}\n{s.body}" for s in sections)
+
+
+def _a_name(word: str, rules: RuleSet, companies: Sequence[str]) -> bool:
+    """Whether `word` can be a document or party name: words only, no fact of its own."""
+    if len(word) < (2 if has_cjk(word) else 3) or len(word) > 40:
+        return False
+    if not all(ch.isalpha() or ch in " -'" for ch in word):
+        return False
+    if polarity_tokens(word, rules.polarity) or any(word in c for c in companies):
+        return False
+    folded = _fold_word(word)
+    return not any(
+        count(folded, w) for rule in rules.rules.values() for g in rule.keywords for w in g.words
+    )
+
+
 def assess(
     comparison: Comparison,
     rules: RuleSet,
@@ -1142,6 +1230,9 @@ def assess(
     `previous` version's front matter carries the same decision: then it was carried forward,
     and is kept as `stale_override` only.
     """
+    renamed = consistent_renames(comparison, rules)
+    if renamed:
+        rules = replace(rules, consistent=(*rules.consistent, *renamed))
     verdicts = tuple(assess_change(change, rules) for change in comparison.changes)
     material = [v for v in verdicts if v.material]
     decision = (

@@ -126,11 +126,16 @@ def _ends_sentence(text: str, i: int) -> bool:
     return char == "\n" and following in _BLOCK_START and following != ""
 
 
+_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
+
+
 def _pieces(text: str) -> Iterator[tuple[str, bool]]:
-    """`text` cut after each sentence end: (piece, whether it ends a sentence)."""
+    """`text` cut after each sentence end (none inside an HTML comment): (piece, whether it
+    ends a sentence)."""
+    inside = {i for m in _COMMENT.finditer(text) for i in range(m.start(), m.end() - 1)}
     start = 0
     for i in range(len(text)):
-        if _ends_sentence(text, i):
+        if i not in inside and _ends_sentence(text, i):
             yield text[start : i + 1], True
             start = i + 1
     if start < len(text):
