@@ -866,12 +866,13 @@ def _facts(text: str, rules: RuleSet) -> tuple[object, ...]:
     data, purposes, recipients, places, rights ...), its numbers in any form, company names,
     contact channels, and its promise words (negation, modality, timing)."""
     canon = canonical(text, rules)
+    lowered = canon.lower()
     words = frozenset(
         word
         for rule in rules.rules.values()
         for group in rule.keywords
         for word in group.words
-        if count(canon, word)
+        if word.lower() in lowered and count(canon, word)  # the substring test is the cheap one
     )
     return (
         words,
@@ -885,6 +886,9 @@ def _facts(text: str, rules: RuleSet) -> tuple[object, ...]:
 def _same_statement(old: str, new: str, rules: RuleSet) -> bool:
     """Whether `new` restates `old`: the same facts, in words that differ only in function words,
     word forms or the text of links that point to the same sites."""
+
+    if max(len(old), len(new)) > 2 * min(len(old), len(new)) + 80:
+        return False  # one says much more than the other: no rewording
 
     def fold(text: str) -> str:
         return canonical(text, rules)
@@ -903,6 +907,8 @@ def _restated(
     own."""
     if _same_block(raw, rules):
         return []
+    if len(pairs) == 1:
+        return list(pairs)  # the block was that one pair
     kept = [
         (index, pair)
         for index, pair in enumerate(pairs)
@@ -973,7 +979,8 @@ def _signals(
         signals = [s for s in signals if s.direction != FAVOURABLE]
     signals += number_signals(old_all, new_all)
     signals += entity_signals(old_all, new_all, urls=category == "contact")
-    if _address_corrected(change, differing, rules):  # the same address: no new way to reach anyone
+    channels = any(s.feature == "contact_channel" for s in signals)
+    if channels and _address_corrected(change, differing, rules):  # same address: same channel
         signals = [s for s in signals if s.feature != "contact_channel"]
     if any(o and not n for o, n in differing):
         signals = _narrowings_kept(signals, differing, category, rules)
@@ -993,6 +1000,8 @@ def _address_corrected(
 ) -> tuple[str, ...]:
     """The postcodes corrected when every changed sentence lies in a paragraph holding a postcode
     and only the postcode of the same address changed (street and number, city, email, phone)."""
+    if not any(postcodes(o) or postcodes(n) for o, n in differing):
+        return ()
     old = _postcode_paragraphs(change.old_text, rules)
     new = _postcode_paragraphs(change.new_text, rules)
     if not old or len(old) != len(new):
@@ -1022,21 +1031,22 @@ def _narrowings_kept(
     statement removed is information gone, not a narrower practice (the editor decides, M24)."""
     kept_old = "\n".join(o for o, n in differing if n)
     new_all = "\n".join(n for _, n in differing)
-    still = {
-        (s.rule, s.feature)
-        for s in [
-            *keyword_signals(kept_old, new_all, rules, category),
-            *entity_signals(kept_old, new_all, urls=category == "contact"),
-        ]
-        if s.direction == FAVOURABLE
-    }
-    return [
-        s
-        for s in signals
-        if s.direction != FAVOURABLE
-        or s.feature not in _NARROWING_FEATURES
-        or (s.rule, s.feature) in still
-    ]
+    names: set[str] | None = None
+    kept = []
+    for s in signals:
+        if s.direction != FAVOURABLE or s.feature not in _NARROWING_FEATURES:
+            kept.append(s)
+        elif s.feature == "keywords":
+            added, removed = keyword_delta(kept_old, new_all, (*s.added, *s.removed))
+            if set(added) & set(s.added) or set(removed) & set(s.removed):
+                kept.append(s)
+        else:
+            if names is None:
+                urls = category == "contact"
+                names = {t for x in entity_signals(kept_old, new_all, urls=urls) for t in x.removed}
+            if set(s.removed) & names:
+                kept.append(s)
+    return kept
 
 
 def _restatement(
@@ -1153,7 +1163,8 @@ def consistent_renames(comparison: Comparison, rules: RuleSet) -> tuple[tuple[st
             old, new = (text, next_text) if op == DELETE else (next_text, text)
             key = (lead, old.strip(), new.strip(), trail)
             found[key] = None
-    companies = [*entities(old_text), *entities(new_text)]
+    companies: list[str] | None = None
+    old_lower, new_lower = old_text.lower(), new_text.lower()
     renamed: dict[tuple[str, str], None] = {}
     for lead, old, new, trail in found:
         # the whole name: 隐私声明, not 声明 (CJK: longest first); statement, not This statement
@@ -1170,19 +1181,33 @@ def consistent_renames(comparison: Comparison, rules: RuleSet) -> tuple[tuple[st
             if len(tail) != after_size or not all(has_cjk(ch) for ch in tail):
                 continue
             before, after = (head + old + tail).strip(), (head + new + tail).strip()
-            if (
-                _a_name(before, rules, companies)
-                and _a_name(after, rules, companies)
-                and count(old_text, before) >= 2
-                and count(new_text, after) >= 2
-                and not count(new_text, before)
-                and not count(old_text, after)
-            ):
+            if not (_a_word(before) and _a_word(after)):
+                continue
+            if not _renamed_throughout(before, after, old_text, new_text, old_lower, new_lower):
+                continue
+            if companies is None:
+                companies = [*entities(old_text), *entities(new_text)]
+            if _a_name(before, rules, companies) and _a_name(after, rules, companies):
                 renamed[(before, after)] = None
                 break
     return tuple(  # 隐私声明 → 隐私说明 once, not again as 隐私声明中 → 隐私说明中
         (a, b) for a, b in renamed if not any(o != a and o in a for o, _ in renamed)
     )
+
+
+def _renamed_throughout(
+    before: str, after: str, old_text: str, new_text: str, old_lower: str, new_lower: str
+) -> bool:
+    """`before` twice or more in the old text and never in the new, `after` the other way round
+    (substring tests first: they are the cheap ones)."""
+    low_before, low_after = before.lower(), after.lower()
+    if old_lower.count(low_before) < 2 or new_lower.count(low_after) < 2:
+        return False
+    if low_before in new_lower and count(new_text, before):
+        return False
+    if low_after in old_lower and count(old_text, after):
+        return False
+    return count(old_text, before) >= 2 and count(new_text, after) >= 2
 
 
 def _tail(text: str, size: int) -> str:
@@ -1200,12 +1225,15 @@ def _whole(sections: Iterable[Section]) -> str:
     return "\n".join(f"{s.title}\n{s.body}" for s in sections)
 
 
-def _a_name(word: str, rules: RuleSet, companies: Sequence[str]) -> bool:
-    """Whether `word` can be a document or party name: words only, no fact of its own."""
+def _a_word(word: str) -> bool:
+    """Letters only, two CJK characters or three letters at least."""
     if len(word) < (2 if has_cjk(word) else 3) or len(word) > 40:
         return False
-    if not all(ch.isalpha() or ch in " -'" for ch in word):
-        return False
+    return all(ch.isalpha() or ch in " -'" for ch in word)
+
+
+def _a_name(word: str, rules: RuleSet, companies: Sequence[str]) -> bool:
+    """Whether `word` can be a document or party name: no fact of its own."""
     if polarity_tokens(word, rules.polarity) or any(word in c for c in companies):
         return False
     folded = _fold_word(word)

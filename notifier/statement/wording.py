@@ -87,8 +87,9 @@ def replace_word(text: str, word: str, by: str) -> str:
 def fold(text: str, groups: Sequence[Sequence[str]]) -> str:
     """Replace every word of a group by the group's first word (longest words first)."""
     pairs = sorted(((w, g[0]) for g in groups for w in g[1:]), key=lambda pair: -len(pair[0]))
+    lowered = text.lower()
     for word, by in pairs:
-        if count(text, word):
+        if word.lower() in lowered and count(text, word):  # the substring test is the cheap one
             text = replace_word(text, word, by)
     return text
 
@@ -127,6 +128,7 @@ def _ends_sentence(text: str, i: int) -> bool:
 
 
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
+_END_CANDIDATE = re.compile(r"[。！？；.!?;\n]")
 
 
 def _pieces(text: str) -> Iterator[tuple[str, bool]]:
@@ -134,7 +136,8 @@ def _pieces(text: str) -> Iterator[tuple[str, bool]]:
     ends a sentence)."""
     inside = {i for m in _COMMENT.finditer(text) for i in range(m.start(), m.end() - 1)}
     start = 0
-    for i in range(len(text)):
+    for match in _END_CANDIDATE.finditer(text):
+        i = match.start()
         if i not in inside and _ends_sentence(text, i):
             yield text[start : i + 1], True
             start = i + 1
