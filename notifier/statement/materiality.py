@@ -1,6 +1,6 @@
 """Explainable materiality: which changes to a notice customers must be told about, and how early.
 
-Every verdict names the rule (M01–M24 material, N01–N12 quiet), the section and the words that
+Every verdict names the rule (M01–M24 material, N01–N15 quiet), the section and the words that
 triggered it, and each rule cites its source (GB/T 35273-2020, PIPL, EDPB WP260, FTC). The rules
 are package data (`rules/materiality.yaml`), overridable in the `[materiality]` table of
 notices.toml. A verdict has three answers: material (a rule fired, with its evidence), not
@@ -119,7 +119,7 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class QuietRule:
-    """A change kind that is not material (N01–N12)."""
+    """A change kind that is not material (N01–N15)."""
 
     id: str
     title_zh: str

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from notifier.statement.diff import DELETE, EQUAL, INSERT, Change, normalise
 
@@ -696,7 +697,7 @@ _FUNCTION_WORDS = frozenset(
     "these those it its our we us you your they their them which who whom such any all some more "
     "most also will shall would does do did has have had please see information learn about here "
     "further additional details described below above following through via using can may "
-    "more article page section find read visit refer review there".split()
+    "article page section find read visit refer review there".split()
     + list("的了和及与或并等之其也都均而且就即将会")
 )
 
@@ -782,7 +783,7 @@ def _tokens(text: str) -> list[str]:
     for token in _TOKEN_SPLIT.findall(text):
         token = token.lower().replace("’", "'")
         token = re.sub(r"'s$", "", token).strip("'-")
-        if token and token not in ("↗",):
+        if token and token != "↗":
             found.append(token)
     return found
 
@@ -802,8 +803,6 @@ def reworded(old: Statement, new: Statement) -> bool:
     the same word in another form, or the text of a link that still points to the same sites."""
     if old.sites != new.sites:
         return False
-    from difflib import SequenceMatcher  # only here: a sentence's worth of tokens
-
     matcher = SequenceMatcher(None, old.tokens, new.tokens, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
