@@ -886,7 +886,6 @@ def _facts(text: str, rules: RuleSet) -> tuple[object, ...]:
 def _same_statement(old: str, new: str, rules: RuleSet) -> bool:
     """Whether `new` restates `old`: the same facts, in words that differ only in function words,
     word forms or the text of links that point to the same sites."""
-
     if max(len(old), len(new)) > 2 * min(len(old), len(new)) + 80:
         return False  # one says much more than the other: no rewording
 
