@@ -27,6 +27,9 @@ from notifier.statement.materiality import (
 from notifier.statement.notice import parse_text
 
 SEED = seed_text()
+# The privacy officer's mail address moved (a postcode alone corrected is N14, not a move).
+MOVED_FROM = "酒仙桥路 6 号院电子城 · 国际电子总部 6 号楼 12-14 层 邮编：100015"
+MOVED_TO = "望京街 9 号 邮编：100102"
 
 # (rule, language, text before, text after, tier of the rule's reason)
 # Chinese examples edit the seed statement; English ones edit an English statement of the
@@ -183,7 +186,7 @@ RULE_EXAMPLES = [
         "respond to your request within 60 days",
         "T2",
     ),
-    ("M13", "zh", "邮编：100015", "邮编：100020", "T1"),
+    ("M13", "zh", MOVED_FROM, MOVED_TO, "T1"),
     ("M13", "en", "privacy@21vianet.example", "privacy@bluecloud.example", "T1"),
     ("M14", "zh", "在存储和传输您的个人信息时，我们将采取加密等安全措施。", "", "T2"),
     ("M14", "en", "We use encryption and access controls", "We use access controls", "T2"),
@@ -581,11 +584,11 @@ def _overridden(material: str, reason: str, old: str, new: str) -> Verdict:
 def test_front_matter_false_wins_and_is_shown() -> None:
     """When the editor sets material: false with a reason, then it wins over the rules and the
     rules' own verdict is kept beside it."""
-    verdict = _overridden("false", "仅更正公司注册地址的笔误", "邮编：100015", "邮编：100020")
+    verdict = _overridden("false", "新地址已在官网公告", MOVED_FROM, MOVED_TO)
     assert (verdict.material, verdict.tier, verdict.override_reason) == (
         False,
         "T0",
-        "仅更正公司注册地址的笔误",
+        "新地址已在官网公告",
     )
     assert (verdict.rules_decision, verdict.rules_tier) == ("material", "T1")
     assert verdict.changes[0].reasons[0].rule == "M13"
@@ -604,7 +607,7 @@ def test_front_matter_true_wins_on_a_quiet_change() -> None:
 
 def test_front_matter_auto_leaves_the_rules() -> None:
     """When material is auto, then the rules decide and no override is shown."""
-    verdict = _overridden("auto", "无", "邮编：100015", "邮编：100020")
+    verdict = _overridden("auto", "无", MOVED_FROM, MOVED_TO)
     assert (verdict.material, verdict.tier, verdict.override_reason) == (True, "T1", None)
 
 
@@ -637,7 +640,7 @@ def test_overrides_from_notices_toml(tmp_path: Path) -> None:
             SEED, edited(SEED, "（例如站点分析）", "（例如站点分析和广告投放）")
         ).rules_fired
     )
-    postcode = verdict_of(SEED, edited(SEED, "邮编：100015", "邮编：100020"), rules)
+    postcode = verdict_of(SEED, edited(SEED, MOVED_FROM, MOVED_TO), rules)
     assert (postcode.rules_fired, postcode.tier) == (("M13",), "T2")
     wechat = verdict_of(
         SEED,

@@ -21,10 +21,14 @@ CROSS_BORDER = (
     "客户数据将仅存储在位于中国的数据中心。",
     "客户数据将存储在位于中国和新加坡的数据中心。",
 )
-POSTCODE = ("邮编：100015", "邮编：100020")
+# The privacy officer's mail address moves (T1, M13); a postcode alone corrected is quiet (N14).
+ADDRESS = (
+    "酒仙桥路 6 号院电子城 · 国际电子总部 6 号楼 12-14 层 邮编：100015",
+    "望京街 9 号 邮编：100102",
+)
 # what the editor tells customers about each edit above, by section id
 STORED_ABROAD = for_you({"customer-data": "您的客户数据今后也可能存储在新加坡的数据中心。"})
-NEW_POSTCODE = for_you({"contact": "我们的邮寄地址的邮编改为 100020。"})
+NEW_ADDRESS = for_you({"contact": "我们的邮寄地址改为望京街 9 号（邮编 100102）。"})
 TYPO = ("故障排查", "故障排察")
 
 
@@ -110,21 +114,21 @@ def test_material_release_with_notice_period_passes(seeded_repo: NoticeRepo) -> 
 
 
 def test_t1_change_may_take_effect_on_publication(seeded_repo: NoticeRepo) -> None:
-    """When only the postcode changes (T1), then it may take effect the day it is published but
-    not before."""
+    """When only the contact address changes (T1), then it may take effect the day it is
+    published but not before."""
     text = release_text(
-        _edit(seed_text(), POSTCODE),
+        _edit(seed_text(), ADDRESS),
         "2024-03-01",
         effective="2024-03-01",
-        what_changes_for_you=NEW_POSTCODE,
+        what_changes_for_you=NEW_ADDRESS,
     )
     seeded_repo.commit("Release 2024-03-01", "2024-03-01T10:00:00+08:00", {NOTICE: text})
     assert _problems(seeded_repo) == []
     late = release_text(
-        _edit(text, ("邮编：100020", "邮编：100021")),
+        _edit(text, ("望京街 9 号", "望京街 10 号")),
         "2024-03-10",
         effective="2024-03-05",
-        what_changes_for_you=for_you({"contact": "我们的邮寄地址的邮编改为 100021。"}),
+        what_changes_for_you=for_you({"contact": "我们的邮寄地址改为望京街 10 号。"}),
     )
     seeded_repo.commit("Release 2024-03-10", "2024-03-10T10:00:00+08:00", {NOTICE: late})
     (problem,) = _problems(seeded_repo)
@@ -242,7 +246,7 @@ def test_pending_release_in_the_working_tree(seeded_repo: NoticeRepo) -> None:
 def test_pending_editorial_revision_in_the_working_tree(seeded_repo: NoticeRepo) -> None:
     """When the working tree changes the released version materially without a new version,
     then check refuses it before it is committed."""
-    seeded_repo.write(NOTICE, _edit(seed_text(), POSTCODE))
+    seeded_repo.write(NOTICE, _edit(seed_text(), ADDRESS))
     (problem,) = _problems(seeded_repo)
     assert (problem.rule, problem.message) == (
         "material-revision",

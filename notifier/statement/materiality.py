@@ -1,6 +1,6 @@
 """Explainable materiality: which changes to a notice customers must be told about, and how early.
 
-Every verdict names the rule (M01–M24 material, N01–N12 quiet), the section and the words that
+Every verdict names the rule (M01–M24 material, N01–N15 quiet), the section and the words that
 triggered it, and each rule cites its source (GB/T 35273-2020, PIPL, EDPB WP260, FTC). The rules
 are package data (`rules/materiality.yaml`), overridable in the `[materiality]` table of
 notices.toml. A verdict has three answers: material (a rule fired, with its evidence), not
@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from notifier import rules as rules_data
 from notifier.errors import ConfigError
 from notifier.settings import SETTINGS_FILE, Settings
-from notifier.statement.diff import Change, Comparison, normalise
-from notifier.statement.notice import FrontMatter
+from notifier.statement.diff import DELETE, INSERT, Change, Comparison, normalise
+from notifier.statement.notice import FrontMatter, Section
 from notifier.statement.wording import (
     ADVERSE,
     CHANGED,
@@ -33,7 +33,9 @@ from notifier.statement.wording import (
     changed_sentences,
     changed_words,
     commitment_signal,
+    contact_channels,
     count,
+    entities,
     entity_signals,
     fold,
     has_cjk,
@@ -44,9 +46,16 @@ from notifier.statement.wording import (
     list_item_signal,
     mentions,
     number_signals,
+    numbers,
     opposite,
     polarity_signal,
+    polarity_tokens,
+    postcode_corrected,
+    postcodes,
+    promise_words,
     quote,
+    reworded,
+    statement,
     without_repeats,
 )
 
@@ -79,6 +88,7 @@ class KeywordGroup:
     anywhere: bool = False  # fire in every section, not only the rule's watched ones
     tier: str | None = None  # tier when this group's change is adverse (None: the rule's)
     unless: tuple[str, ...] = ()  # words that keep the group's words in their sentence silent
+    near: tuple[str, ...] = ()  # outside watched sections, count only in lines with one of these
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +126,7 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class QuietRule:
-    """A change kind that is not material (N01–N12)."""
+    """A change kind that is not material (N01–N15)."""
 
     id: str
     title_zh: str
@@ -157,6 +167,7 @@ class RuleSet:
     disabled: frozenset[str] = frozenset()
     boilerplate: tuple[str, ...] = ()
     scope: Scope = Scope()
+    consistent: tuple[tuple[str, ...], ...] = ()  # renamed throughout one comparison (N15)
 
     def category(self, category_id: str) -> Category | None:
         return next((c for c in self.categories if c.id == category_id), None)
@@ -321,7 +332,8 @@ def _group(raw: Mapping[str, Any], where: str) -> KeywordGroup:
     words = tuple(_fold_word(str(w)) for w in [*raw.get("zh", []), *raw.get("en", [])])
     tier = raw.get("tier")
     unless = tuple(_fold_word(str(w)) for w in raw.get("unless", ()))
-    return KeywordGroup(words, added, bool(raw.get("anywhere", False)), tier, unless)
+    near = tuple(_fold_word(str(w)) for w in raw.get("near", ()))
+    return KeywordGroup(words, added, bool(raw.get("anywhere", False)), tier, unless, near)
 
 
 def _rule(rule_id: str, raw: Mapping[str, Any]) -> Rule:
@@ -445,6 +457,7 @@ def load_rules(
         after=tuple(_fold_word(w) for w in [*pol["after"]["zh"], *pol["after"]["en"]]),
         stop=tuple(pol.get("stop", ())),
         same=tuple(tuple(g) for g in pol.get("same", ())),
+        plain=tuple(pol.get("plain", ())),
     )
     return RuleSet(
         rules={rid: rule for rid, rule in rules.items() if rid not in disabled},
@@ -496,7 +509,10 @@ _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 def canonical(text: str, rules: RuleSet, *, synonyms: bool = True, renames: bool = True) -> str:
     """Normalised text (diff.normalise, HTML comments dropped) with synonyms and product
     renames folded to one word each."""
-    groups = [*(rules.synonyms if synonyms else ()), *(rules.renames if renames else ())]
+    groups = [
+        *(rules.synonyms if synonyms else ()),
+        *((*rules.renames, *rules.consistent) if renames else ()),
+    ]
     text = normalise(_HTML_COMMENT.sub(" ", text))
     if rules.boilerplate and any(b in text for b in rules.boilerplate):
         for chrome in rules.boilerplate:
@@ -516,9 +532,14 @@ def keyword_signals(old: str, new: str, rules: RuleSet, category: str | None) ->
     signals = []
     for rule in rules.rules.values():
         for group in rule.keywords:
-            if not (group.anywhere or rule.watches(category)):
+            watched = rule.watches(category)
+            if not (group.anywhere or watched):
                 continue
-            change = keyword_change(old, new, group.words, rules.scope, group.unless)
+            if group.near and not watched:  # only lines that say data goes there
+                before, after = _lines_with(old, group.near), _lines_with(new, group.near)
+            else:
+                before, after = old, new
+            change = keyword_change(before, after, group.words, rules.scope, group.unless)
             added, removed = change.added, change.removed
             if not added and not removed:
                 continue
@@ -542,6 +563,11 @@ def keyword_signals(old: str, new: str, rules: RuleSet, category: str | None) ->
                 )
             )
     return signals
+
+
+def _lines_with(text: str, words: Sequence[str]) -> str:
+    """The lines of `text` that hold one of `words` (where a place name says where data goes)."""
+    return "\n".join(line for line in text.split("\n") if any(count(line, w) for w in words))
 
 
 # Numbers: periods (days, business days, months, years) and ages.
@@ -896,6 +922,12 @@ def assess_change(change: Change, rules: RuleSet) -> ChangeVerdict:
     differing = [(found.old, found.new) for found in sentences]
     if not differing:
         return _folded_away(change, raw_pairs, category, rules)
+    changed_raw = [raw for raw, (o, n) in zip(raw_pairs, pairs, strict=True) if o != n]
+    saying = _restated(changed_raw, differing, rules)
+    if not saying:
+        return _restatement(change, raw_pairs, differing, category, rules)
+    differing = saying
+    sentences = [found for found in sentences if (found.old, found.new) in saying]
     personal = is_personal(change, category, rules)
     signals = _signals(change, differing, category, personal, rules)
     context = "\n".join(o + "\n" + n for o, n in differing)
@@ -921,7 +953,73 @@ def assess_change(change: Change, rules: RuleSet) -> ChangeVerdict:
     if title_pair and not body_pairs:
         words = (f"{title_pair[0]}→{title_pair[1]}",)
         return _quiet_verdict(change, "N12", rules, words, category)
+    if corrected := _address_corrected(change, differing, rules):
+        return _quiet_verdict(change, "N14", rules, corrected, category)
     return _unexplained(change, raw_pairs, sentences, category, personal, rules)
+
+
+def _facts(text: str, rules: RuleSet) -> tuple[object, ...]:
+    """What a sentence states, as compared for a rewording: the rules' words it uses (actors,
+    data, purposes, recipients, places, rights ...), its numbers in any form, company names,
+    contact channels, and its promise words (negation, modality, timing)."""
+    canon = canonical(text, rules)
+    lowered = canon.lower()
+    words = frozenset(
+        word
+        for rule in rules.rules.values()
+        for group in rule.keywords
+        for word in group.words
+        if word.lower() in lowered and count(canon, word)  # the substring test is the cheap one
+    )
+    return (
+        words,
+        numbers(canon),
+        frozenset(entities(canon)),
+        frozenset(contact_channels(canon, urls=False)),
+        promise_words(canon, rules.polarity),
+    )
+
+
+def _same_statement(old: str, new: str, rules: RuleSet) -> bool:
+    """Whether `new` restates `old`: the same facts, in words that differ only in function words,
+    word forms or the text of links that point to the same sites."""
+    if max(len(old), len(new)) > 2 * min(len(old), len(new)) + 80:
+        return False  # one says much more than the other: no rewording
+
+    def fold(text: str) -> str:
+        return canonical(text, rules)
+
+    before, after = statement(old, fold), statement(new, fold)
+    if not reworded(before, after):
+        return False
+    return _facts(before.text, rules) == _facts(after.text, rules)
+
+
+def _restated(
+    raw: Sequence[tuple[str, str]], pairs: Sequence[tuple[str, str]], rules: RuleSet
+) -> list[tuple[str, str]]:
+    """The changed sentence pairs that say something new: none when all of them together restate
+    the same facts (a sentence cut differently on each side), else those that do not on their
+    own."""
+    if _same_block(raw, rules):
+        return []
+    if len(pairs) == 1:
+        return list(pairs)  # the block was that one pair
+    kept = [
+        (index, pair)
+        for index, pair in enumerate(pairs)
+        if not (raw[index][0].strip() and raw[index][1].strip())
+        or not _same_statement(raw[index][0], raw[index][1], rules)
+    ]
+    if len(kept) < len(pairs) and _same_block([raw[index] for index, _ in kept], rules):
+        return []
+    return [pair for _, pair in kept]
+
+
+def _same_block(raw: Sequence[tuple[str, str]], rules: RuleSet) -> bool:
+    old = " ".join(o for o, _ in raw).strip()
+    new = " ".join(n for _, n in raw).strip()
+    return bool(old and new) and _same_statement(old, new, rules)
 
 
 def _title_pair(change: Change) -> tuple[str, str] | None:
@@ -951,6 +1049,9 @@ def _folded_away(
             for o, n in raw_pairs
         ]
         renamed = not all(o == n for o, n in plain)
+        throughout = _group_swaps(raw_pairs, rules.consistent, rules) if renamed else ()
+        if throughout:
+            return _quiet_verdict(change, "N15", rules, throughout, category)
         groups = rules.renames if renamed else rules.synonyms
         words = _group_swaps(raw_pairs, groups, rules) or _swapped(raw_pairs)
         return _quiet_verdict(change, "N07" if renamed else "N08", rules, words, category)
@@ -977,6 +1078,11 @@ def _signals(
         _claimed(signal, differing, category, rules) if signal.feature == "entity" else signal
         for signal in entity_signals(old_all, new_all, urls=category == "contact")
     ]
+    channels = any(s.feature == "contact_channel" for s in signals)
+    if channels and _address_corrected(change, differing, rules):  # same address: same channel
+        signals = [s for s in signals if s.feature != "contact_channel"]
+    if any(o and not n for o, n in differing):
+        signals = _narrowings_kept(signals, differing, category, rules)
     found = [
         polarity_signal([(o, n) for o, n in differing if o and n], rules.polarity),
         commitment_signal([o for o, n in differing if o and not n], rules.polarity),
@@ -1009,6 +1115,75 @@ def _claimed(
             ):
                 return replace(signal, rule=rule.id)
     return signal
+
+
+def _address_corrected(
+    change: Change, differing: Sequence[tuple[str, str]], rules: RuleSet
+) -> tuple[str, ...]:
+    """The postcodes corrected when every changed sentence lies in a paragraph holding a postcode
+    and only the postcode of the same address changed (street and number, city, email, phone)."""
+    if not any(postcodes(o) or postcodes(n) for o, n in differing):
+        return ()
+    old = _postcode_paragraphs(change.old_text, rules)
+    new = _postcode_paragraphs(change.new_text, rules)
+    if not old or len(old) != len(new):
+        return ()
+    for before, after in differing:
+        if not any(before in p for p in old) or not any(after in p for p in new):
+            return ()
+    return postcode_corrected("\n\n".join(old), "\n\n".join(new))
+
+
+def _postcode_paragraphs(text: str, rules: RuleSet) -> list[str]:
+    """The paragraphs (canonical) that hold a postcode."""
+    folded = (canonical(p, rules) for p in re.split(r"\n[ \t]*\n", text))
+    return [p for p in folded if postcodes(p)]
+
+
+_NARROWING_FEATURES = ("keywords", "entity", "contact_channel")
+
+
+def _narrowings_kept(
+    signals: Sequence[Signal],
+    differing: Sequence[tuple[str, str]],
+    category: str | None,
+    rules: RuleSet,
+) -> list[Signal]:
+    """Favourable word or name signals that hold without the sentences deleted outright: a
+    statement removed is information gone, not a narrower practice (the editor decides, M24)."""
+    kept_old = "\n".join(o for o, n in differing if n)
+    new_all = "\n".join(n for _, n in differing)
+    names: set[str] | None = None
+    kept = []
+    for s in signals:
+        if s.direction != FAVOURABLE or s.feature not in _NARROWING_FEATURES:
+            kept.append(s)
+        elif s.feature == "keywords":
+            added, removed = keyword_delta(kept_old, new_all, (*s.added, *s.removed))
+            if set(added) & set(s.added) or set(removed) & set(s.removed):
+                kept.append(s)
+        else:
+            if names is None:
+                urls = category == "contact"
+                names = {t for x in entity_signals(kept_old, new_all, urls=urls) for t in x.removed}
+            if set(s.removed) & names:
+                kept.append(s)
+    return kept
+
+
+def _restatement(
+    change: Change,
+    raw_pairs: Sequence[tuple[str, str]],
+    differing: Sequence[tuple[str, str]],
+    category: str | None,
+    rules: RuleSet,
+) -> ChangeVerdict:
+    """Why a change that keeps every fact is quiet: punctuation, a typo, else a rewording."""
+    if all(letters(o) == letters(n) for o, n in differing):
+        return _quiet_verdict(change, "N03", rules, _swapped(raw_pairs), category)
+    if typo := _typo(differing, change, rules):
+        return _quiet_verdict(change, "N01", rules, typo, category)
+    return _quiet_verdict(change, "N13", rules, _swapped(raw_pairs), category)
 
 
 def _unexplained(
@@ -1098,6 +1273,104 @@ def _swapped(pairs: Sequence[tuple[str, str]]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(shown))
 
 
+def consistent_renames(comparison: Comparison, rules: RuleSet) -> tuple[tuple[str, str], ...]:
+    """(old, new) names swapped everywhere: 隐私政策 → 隐私声明 when every 政策 of the old version
+    is 声明 in the new one and neither side had the other word. A name that holds a rule's
+    word, a promise word, a number or part of a company name is a fact, never a rename."""
+    old_text = _whole(comparison.old.sections)
+    new_text = _whole(comparison.new.sections)
+    found: dict[tuple[str, str, str, str], None] = {}  # (before, old, new, after) in order
+    for change in comparison.changes:
+        tagged = list(zip(change.ops, change.tags or ("",) * len(change.ops), strict=True))
+        for k in range(1, len(tagged) - 1):
+            (op, text), tag = tagged[k]
+            (next_op, next_text), next_tag = tagged[k + 1]
+            if tag or next_tag or {op, next_op} != {DELETE, INSERT}:
+                continue
+            lead = tagged[k - 1][0][1] if tagged[k - 1][0][0] == 0 else ""
+            trail = tagged[k + 2][0][1] if k + 2 < len(tagged) and tagged[k + 2][0][0] == 0 else ""
+            old, new = (text, next_text) if op == DELETE else (next_text, text)
+            key = (lead, old.strip(), new.strip(), trail)
+            found[key] = None
+    companies: list[str] | None = None
+    old_lower, new_lower = old_text.lower(), new_text.lower()
+    renamed: dict[tuple[str, str], None] = {}
+    for lead, old, new, trail in found:
+        # the whole name: 隐私声明, not 声明 (CJK: longest first); statement, not This statement
+        cjk = has_cjk(old + new)
+        limit = rules.typo_max_cjk if cjk else rules.typo_max_latin
+        if levenshtein(old, new, limit) <= limit:
+            continue  # a typo fixed everywhere is still a typo (N01)
+        sizes = sorted(
+            ((a, b) for a in (0, 1, 2) for b in ((0, 1, 2) if cjk else (0,))),
+            key=lambda ab: -(ab[0] + ab[1]) if cjk else ab[0] + ab[1],
+        )
+        for size, after_size in sizes:
+            head, tail = _tail(lead, size), trail[:after_size]
+            if len(tail) != after_size or not all(has_cjk(ch) for ch in tail):
+                continue
+            before, after = (head + old + tail).strip(), (head + new + tail).strip()
+            if not (_a_word(before) and _a_word(after)):
+                continue
+            if not _renamed_throughout(before, after, old_text, new_text, old_lower, new_lower):
+                continue
+            if companies is None:
+                companies = [*entities(old_text), *entities(new_text)]
+            if _a_name(before, rules, companies) and _a_name(after, rules, companies):
+                renamed[(before, after)] = None
+                break
+    return tuple(  # 隐私声明 → 隐私说明 once, not again as 隐私声明中 → 隐私说明中
+        (a, b) for a, b in renamed if not any(o != a and o in a for o, _ in renamed)
+    )
+
+
+def _renamed_throughout(
+    before: str, after: str, old_text: str, new_text: str, old_lower: str, new_lower: str
+) -> bool:
+    """`before` twice or more in the old text and never in the new, `after` the other way round
+    (substring tests first: they are the cheap ones)."""
+    low_before, low_after = before.lower(), after.lower()
+    if old_lower.count(low_before) < 2 or new_lower.count(low_after) < 2:
+        return False
+    if low_before in new_lower and count(new_text, before):
+        return False
+    if low_after in old_lower and count(old_text, after):
+        return False
+    return count(old_text, before) >= 2 and count(new_text, after) >= 2
+
+
+def _tail(text: str, size: int) -> str:
+    """The last `size` CJK characters or Latin words of `text`, with the space after them."""
+    if size == 0:
+        return ""
+    if text and has_cjk(text[-1]):
+        tail = text[-size:]
+        return tail if all(has_cjk(ch) for ch in tail) else ""
+    words = re.findall(r"[A-Za-z]+\s+$|[A-Za-z]+\s+", text)
+    return "".join(words[-size:]) if text[-1:].isspace() and len(words) >= size else ""
+
+
+def _whole(sections: Iterable[Section]) -> str:
+    return "\n".join(f"{s.title}\n{s.body}" for s in sections)
+
+
+def _a_word(word: str) -> bool:
+    """Letters only, two CJK characters or three letters at least."""
+    if len(word) < (2 if has_cjk(word) else 3) or len(word) > 40:
+        return False
+    return all(ch.isalpha() or ch in " -'" for ch in word)
+
+
+def _a_name(word: str, rules: RuleSet, companies: Sequence[str]) -> bool:
+    """Whether `word` can be a document or party name: no fact of its own."""
+    if polarity_tokens(word, rules.polarity) or any(word in c for c in companies):
+        return False
+    folded = _fold_word(word)
+    return not any(
+        count(folded, w) for rule in rules.rules.values() for g in rule.keywords for w in g.words
+    )
+
+
 def assess(
     comparison: Comparison,
     rules: RuleSet,
@@ -1114,6 +1387,9 @@ def assess(
     `previous` version's front matter carries the same decision: then it was carried forward,
     and is kept as `stale_override` only.
     """
+    renamed = consistent_renames(comparison, rules)
+    if renamed:
+        rules = replace(rules, consistent=(*rules.consistent, *renamed))
     verdicts = tuple(assess_change(change, rules) for change in comparison.changes)
     material = [v for v in verdicts if v.material]
     decision = (

@@ -37,6 +37,7 @@ class Polarity:
     after: tuple[str, ...]
     stop: tuple[str, ...]
     same: tuple[tuple[str, ...], ...] = ()
+    plain: tuple[str, ...] = ()  # come or go alone without changing a promise (will, 会, also)
 
 
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]")
@@ -246,8 +247,9 @@ def replace_word(text: str, word: str, by: str) -> str:
 def fold(text: str, groups: Sequence[Sequence[str]]) -> str:
     """Replace every word of a group by the group's first word (longest words first)."""
     pairs = sorted(((w, g[0]) for g in groups for w in g[1:]), key=lambda pair: -len(pair[0]))
+    lowered = text.lower()
     for word, by in pairs:
-        if count(text, word):
+        if word.lower() in lowered and count(text, word):  # the substring test is the cheap one
             text = replace_word(text, word, by)
     return text
 
@@ -267,7 +269,7 @@ def levenshtein(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
-_CLOSERS = frozenset("。！？；!?;")
+_CLOSERS = frozenset("。！？；")
 
 
 _BLOCK_START = frozenset("\n-*+#>|")
@@ -284,22 +286,29 @@ def _ends_sentence(text: str, i: int) -> bool:
     if char in _CLOSERS:
         return True
     following = text[i + 1] if i + 1 < len(text) else ""
-    if char == ".":
+    if char in ".!?;":  # only before a space: a "?" inside a URL or "<!--" ends nothing
         return (
             following.isspace()
             and following != ""
-            and not _ABBREVIATION.search(text[max(0, i - 8) : i])
+            and not (char == "." and _ABBREVIATION.search(text[max(0, i - 8) : i]))
         )
     # a line break ends a sentence only before a blank line or a new Markdown block (reflow
     # inside a paragraph does not)
     return char == "\n" and following in _BLOCK_START and following != ""
 
 
+_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
+_END_CANDIDATE = re.compile(r"[。！？；.!?;\n]")
+
+
 def _pieces(text: str) -> Iterator[tuple[str, bool]]:
-    """`text` cut after each sentence end: (piece, whether it ends a sentence)."""
+    """`text` cut after each sentence end (none inside an HTML comment): (piece, whether it
+    ends a sentence)."""
+    inside = {i for m in _COMMENT.finditer(text) for i in range(m.start(), m.end() - 1)}
     start = 0
-    for i in range(len(text)):
-        if _ends_sentence(text, i):
+    for match in _END_CANDIDATE.finditer(text):
+        i = match.start()
+        if i not in inside and _ends_sentence(text, i):
             yield text[start : i + 1], True
             start = i + 1
     if start < len(text):
@@ -822,26 +831,49 @@ def polarity_tokens(text: str, polarity: Polarity) -> list[str]:
     return [w for _, w in sorted(found)]
 
 
+def _split_compounds(tokens: list[str], polarity: Polarity) -> list[str]:
+    """不会 and 不将 as 不 plus 会: 不会出售 → 不出售 keeps the negation, drops a plain word."""
+    same = {w: g[0] for g in polarity.same for w in g}
+    split: list[str] = []
+    for token in tokens:
+        head, rest = token[:1], same.get(token[1:], token[1:])
+        if not token.isascii() and head in polarity.negation and rest in polarity.plain:
+            split += [head, rest]
+        else:
+            split.append(token)
+    return split
+
+
 def polarity_signal(pairs: Sequence[tuple[str, str]], polarity: Polarity) -> Signal | None:
     """A flip in modified sentences: 不会→会, 仅→可能, 前→后, will not→may, only→also."""
     removed: list[str] = []
     added: list[str] = []
+    lost_all: Counter[str] = Counter()  # compounds split (不会 as 不 + 会): what decides
+    gained_all: Counter[str] = Counter()
     for old, new in pairs:
         before, after = polarity_tokens(old, polarity), polarity_tokens(new, polarity)
         lost = Counter(before) - Counter(after)
         gained = Counter(after) - Counter(before)
         removed += [w for w in dict.fromkeys(before) if lost[w]]
         added += [w for w in dict.fromkeys(after) if gained[w]]
+        split_before = Counter(_split_compounds(before, polarity))
+        split_after = Counter(_split_compounds(after, polarity))
+        lost_all += split_before - split_after
+        gained_all += split_after - split_before
     if not removed and not added:
         return None
-    negation_lost = any(w in polarity.negation for w in removed)
-    timing_back = any(w in polarity.before for w in removed) and not any(
-        w in polarity.before for w in added
+    negation_lost = any(w in polarity.negation for w in lost_all)
+    timing_back = any(w in polarity.before for w in lost_all) and not any(
+        w in polarity.before for w in gained_all
     )
-    timing_forward = any(w in polarity.after for w in removed) and any(
-        w in polarity.before for w in added
+    timing_forward = any(w in polarity.after for w in lost_all) and any(
+        w in polarity.before for w in gained_all
     )
-    significant = [w for w in [*removed, *added] if w in polarity.negation or w in polarity.modal]
+    significant = [
+        w
+        for w in [*lost_all, *gained_all]
+        if (w in polarity.negation or w in polarity.modal) and w not in polarity.plain
+    ]
     if negation_lost or timing_back:
         direction = ADVERSE
     elif timing_forward:
@@ -954,3 +986,215 @@ def without_repeats(text: str) -> list[str]:
     """Words and other characters, with immediate repeats of a word dropped."""
     tokens = _WORD.findall(text.lower())
     return [t for i, t in enumerate(tokens) if i == 0 or t != tokens[i - 1] or len(t) == 1]
+
+
+# --- rewording: the same statement in other words ---------------------------------------------
+
+_MD_LINK = re.compile(r"!?\[([^\[\]\n]*)\]\(\s*<?([^()\s<>]*)>?(?:\s+\"[^\"\n]*\")?\s*\)")
+_BARE_URL = re.compile(r"<?((?:https?://|www\.)[^\s<>()\[\]\"']*[^\s<>()\[\]\"'.,;:!?])>?")
+# Link texts that only say "there" (GitHub Docs fills AUTOTITLE with the target page's title).
+_PLACEHOLDER = re.compile(
+    r"^\W*(?:autotitle|here|click here|this page|this article|this link"
+    r"|这里|此处|本页|此页面|此链接)\W*$",
+    re.IGNORECASE,
+)
+# A sentence that only points the reader to another page ("For more information, see …").
+_POINTER_START = re.compile(
+    r"^[\s>*_\"'|-]*(?:for (?:more|additional|further) (?:information|details)|for details"
+    r"|learn more|to learn (?:more|how)|please (?:see|review|refer|visit)|refer to|see|read more"
+    r"|more information|详见|详情请|参见|请参阅|请参见|请查看|请访问|了解更多|如需了解|更多信息)",
+    re.IGNORECASE,
+)
+_POINTER_BEFORE_LINK = re.compile(
+    r"(?:\bsee|\bvisit|\bdescribed|\bexplained|\bavailable|参阅|参见|访问|查看)\W{0,3}$",
+    re.IGNORECASE,
+)
+_TOKEN_SPLIT = re.compile(
+    r"⟦[^⟧]*⟧|↗?[A-Za-z][A-Za-z'’-]*|↗?\d+(?:\.\d+)?|↗?[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+)
+_CN_NUMERAL = re.compile(
+    r"[零〇一二两三四五六七八九十百千]+(?=个?(?:工作日|自然日|天|日|年|月|周|星期|小时|分钟|岁|周岁|次|项|条|家|名|%))"
+)
+_EN_NUMERAL = re.compile(
+    r"\b(" + "|".join(sorted(_EN_NUMBERS, key=len, reverse=True)) + r")\b", re.I
+)
+# Words that carry no fact of their own: articles, pronouns, auxiliaries, and the vocabulary of
+# pointers to other pages. Polarity words are compared separately (as facts), not here.
+_FUNCTION_WORDS = frozenset(
+    "a an the and or of to in on at for by with from as is are be been being was were this that "
+    "these those it its our we us you your they their them which who whom such any all some more "
+    "most also will shall would does do did has have had please see information learn about here "
+    "further additional details described below above following through via using can may "
+    "article page section find read visit refer review there".split()
+    + list("的了和及与或并等之其也都均而且就即将会")
+)
+
+
+_LINK_WORD = re.compile(
+    r"[A-Za-z][A-Za-z'’-]*|\d+(?:\.\d+)?|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+)
+
+
+def site(target: str) -> str:
+    """The site a link points to: its host without www., or "" for a link inside this site."""
+    match = re.match(r"(?:[a-z][a-z0-9+.-]*:)?//([^/?#:]+)", target, re.IGNORECASE)
+    if match is None:
+        match = re.match(r"www\.([^/?#:]+)", target, re.IGNORECASE)
+        return match.group(1).lower() if match else ""
+    return re.sub(r"^www\.", "", match.group(1).lower())
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """A changed sentence (or several) as compared for rewording: its words (link texts marked
+    ↗, links as the site they point to), the sites it links to, and the text whose facts count
+    (the titles of links that only point elsewhere left out)."""
+
+    tokens: tuple[str, ...]
+    sites: frozenset[str]
+    text: str
+
+
+def _link_text(match: re.Match[str], sentence: str, sites: set[str]) -> tuple[str, str]:
+    """(tokens text, facts text) for one Markdown link."""
+    text, target = match.group(1), match.group(2)
+    where = site(target)
+    sites.add(where)
+    before = sentence[: match.start()]
+    if _PLACEHOLDER.match(text) or _POINTER_BEFORE_LINK.search(before):
+        return f" ⟦{where}⟧ ", " "
+    marked = " ".join("↗" + word for word in _LINK_WORD.findall(text))
+    return f" {marked} ⟦{where}⟧ ", f" {text} "
+
+
+def statement(text: str, fold: Callable[[str], str]) -> Statement:
+    """`text` prepared for `reworded`; `fold` is the canonical folding (synonyms, width, case)."""
+    tokens: list[str] = []
+    facts: list[str] = []
+    sites: set[str] = set()
+    paragraphs = re.split(r"\n[ \t]*\n", text)
+    for sentence in (piece for part in paragraphs for piece, _ in _pieces(part)):
+        if not sentence.strip():
+            continue
+        found: set[str] = set()
+        if _POINTER_START.match(sentence) and (
+            _MD_LINK.search(sentence) or _BARE_URL.search(sentence)
+        ):
+            found.update(site(m.group(2)) for m in _MD_LINK.finditer(sentence))
+            found.update(site(m.group(1)) for m in _BARE_URL.finditer(sentence))
+            tokens += [f"⟦{s}⟧" for s in sorted(found)]
+            sites |= found
+            continue  # it states nothing of its own: only where to read more
+        words, fact = [], []
+        last = 0
+        for match in _MD_LINK.finditer(sentence):
+            words.append(sentence[last : match.start()])
+            fact.append(sentence[last : match.start()])
+            shown, counted = _link_text(match, sentence, found)
+            words.append(shown)
+            fact.append(counted)
+            last = match.end()
+        words.append(sentence[last:])
+        fact.append(sentence[last:])
+        plain = _BARE_URL.sub(lambda m: f" ⟦{site(m.group(1))}⟧ ", "".join(words))
+        found.update(site(m.group(1)) for m in _BARE_URL.finditer("".join(words)))
+        sites |= found
+        facts.append(_BARE_URL.sub(" ", "".join(fact)))
+        tokens += _tokens(fold(plain))
+    return Statement(tuple(tokens), frozenset(sites), " ".join(facts))
+
+
+def _tokens(text: str) -> list[str]:
+    text = _CN_NUMERAL.sub(lambda m: f" {cn_number(m.group(0)):g} ", text)
+    text = _EN_NUMERAL.sub(lambda m: f" {_en_number(m.group(1)):g} ", text)
+    found = []
+    for token in _TOKEN_SPLIT.findall(text):
+        token = token.lower().replace("’", "'")
+        token = re.sub(r"'s$", "", token).strip("'-")
+        if token and token != "↗":
+            found.append(token)
+    return found
+
+
+def _same_word(a: str, b: str) -> bool:
+    """One word in another form: cookie/cookies, repos/repositories, info/information."""
+    a, b = a.lstrip("↗"), b.lstrip("↗")
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    stem = short[:-1] if short.endswith("s") else short
+    return short.isalpha() and len(stem) >= 4 and long.startswith(stem)
+
+
+def reworded(old: Statement, new: Statement) -> bool:
+    """Whether `new` says `old` in other words: every word that came or went is a function word,
+    the same word in another form, or the text of a link that still points to the same sites."""
+    if old.sites != new.sites:
+        return False
+    matcher = SequenceMatcher(None, old.tokens, new.tokens, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        gone = [t for t in old.tokens[i1:i2] if _carries_fact(t)]
+        came = [t for t in new.tokens[j1:j2] if _carries_fact(t)]
+        for word in list(gone):
+            partner = next((c for c in came if _same_word(word, c)), None)
+            if partner is not None:
+                gone.remove(word)
+                came.remove(partner)
+        if gone or came:
+            return False
+    return True
+
+
+def _carries_fact(token: str) -> bool:
+    if token.startswith(("↗", "⟦")):
+        return False  # a link's own text or place: the links still go to the same sites
+    return token not in _FUNCTION_WORDS
+
+
+def numbers(text: str) -> Counter[float]:
+    """Every number stated, whatever its form: 30, 三十 (before a unit), thirty."""
+    text = _CN_NUMERAL.sub(lambda m: f" {cn_number(m.group(0)):g} ", text)
+    text = _EN_NUMERAL.sub(lambda m: f" {_en_number(m.group(1)):g} ", text)
+    return Counter(float(n) for n in re.findall(r"\d+(?:\.\d+)?", text))
+
+
+def promise_words(text: str, polarity: Polarity) -> Counter[str]:
+    """The negation, modal and timing words a sentence promises with (plain words left out)."""
+    tokens = _split_compounds(polarity_tokens(text, polarity), polarity)
+    return Counter(t for t in tokens if t not in polarity.plain)
+
+
+_STREET = re.compile(r"(?<![\w.])(\d{1,5})\s+([A-Z][A-Za-z]+)")
+_CITY = re.compile(r"([A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,3}),?\s+([A-Z]{2})\s+\d{5}")
+
+
+def postcodes(text: str) -> list[str]:
+    """The postcodes written in the text (邮编 100080, zip 94107, CA 94107)."""
+    return [m.group(1) or m.group(2) for m in _POSTCODE.finditer(text)]
+
+
+def _place(text: str) -> tuple[frozenset[str], ...]:
+    """Where an address is, postcode aside: street numbers with their street's first word,
+    city and state, Chinese addresses (市 to 号/层/室), and the emails and phones."""
+    without = _URL.sub(" ", _EMAIL.sub(" ", text))
+    return (
+        frozenset(f"{m.group(1)} {m.group(2)}" for m in _STREET.finditer(without)),
+        frozenset(f"{m.group(1)}, {m.group(2)}" for m in _CITY.finditer(without)),
+        frozenset(_ZH_ADDRESS.findall(without)),
+        frozenset(_EMAIL.findall(text)),
+        frozenset(m.group(0) for m in _PHONE.finditer(without)),
+    )
+
+
+def postcode_corrected(old: str, new: str) -> tuple[str, ...]:
+    """'old→new' postcodes when only the postcode of the same address changed (the same street
+    and number, city, emails and phones): a correction, not a new way to reach anyone."""
+    before, after = postcodes(old), postcodes(new)
+    if not before or len(before) != len(after) or before == after:
+        return ()
+    place = _place(old)
+    if place != _place(new) or not (place[0] or place[2]) or not (place[1] or place[2]):
+        return ()
+    return tuple(f"{a}→{b}" for a, b in zip(before, after, strict=True) if a != b)
