@@ -1061,3 +1061,34 @@ def test_undecided_quotes_whole_words(language: str) -> None:
     assert m24.evidence and all(e.after for e in m24.evidence)
     if language == "en":
         assert m24.triggers == ("get→gather", "feedback→opinions")
+
+
+@pytest.mark.parametrize(
+    ("language", "anchor", "right"),
+    [
+        (
+            "zh",
+            "世纪互联将根据可适用的法律法规要求监督该等访问并在问题解决时终止该等访问。",
+            "您可以通过“如何联系我们”一节所列方式获取副本，了解相关的数据保护安排。",
+        ),
+        (
+            "en",
+            "GitHub relies on Standard Contractual Clauses for these transfers.",
+            "You may request a copy of the Standard Contractual Clauses using the contact details "
+            "below.",
+        ),
+    ],
+)
+def test_a_right_to_a_copy_removed_anywhere_is_material(
+    language: str, anchor: str, right: str
+) -> None:
+    """When a sentence giving the right to a copy (of one's data, of the transfer safeguards)
+    goes, in whatever section, then M12 fires at T3; when it comes, it is favourable."""
+    base = _base(language) if language == "zh" else _base(language) + f"\n\n{anchor}\n"
+    assert anchor in base
+    with_right = base.replace(anchor, f"{anchor}{right if language == 'zh' else ' ' + right}")
+    removed = verdict_of(with_right, base)
+    assert ("M12", "T3") in [(r.rule, r.tier) for r in removed.reasons]
+    assert (removed.decision, removed.tier) == ("material", "T3")
+    added = verdict_of(base, with_right)
+    assert [r.direction for r in added.reasons if r.rule == "M12"] == ["favourable"]
