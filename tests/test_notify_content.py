@@ -7,7 +7,7 @@ import re
 from email import message_from_bytes, policy
 from pathlib import Path
 
-from support.notify import english_text, write_customers
+from support.notify import english_text, material_repo, write_customers
 from support.repos import PROJECT, NoticeRepo, for_you, release_text, run_notices, seed_text
 
 ZH = "notices/privacy/zh-CN.md"
@@ -76,6 +76,7 @@ def test_each_customer_reads_their_own_language(seeded_repo: NoticeRepo, tmp_pat
     assert ZH_FOR_YOU in text_zh
     assert f"原文：{ZH_EDIT[0]}" in text_zh and f"新文：{ZH_EDIT[1]}" in text_zh
     assert f"https://privacy.example.com/archive/{VERSION}/changes/" in text_zh
+    assert "If you do nothing:" in text_en and "如果您不采取任何行动" in text_zh  # no consent
     for mail in (english, chinese):
         html = mail.get_body(("html",)).get_content()  # type: ignore[union-attr]
         text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
@@ -98,3 +99,15 @@ def test_a_language_without_an_edition_reads_the_source(seeded_repo: NoticeRepo,
     assert run.code == 0, run.err
     written = sorted(p.name for p in out.iterdir())
     assert written == [f"{VERSION}.zh-CN.html", f"{VERSION}.zh-CN.txt"]
+
+
+def test_a_change_needing_consent_is_never_accepted_by_silence(seeded_repo: NoticeRepo) -> None:
+    """When the release shares data with affiliates abroad (PIPL art. 23 and 39: separate
+    consent), then the mail says doing nothing is not consent, and never that the new version
+    applies to a customer who does nothing."""
+    material_repo(seeded_repo)
+    run = run_notices("notify", "preview", "2029-11-01", "--out", "preview", cwd=seeded_repo.path)
+    assert run.code == 0, run.err
+    text = (seeded_repo.path / "preview" / "2029-11-01.zh-CN.txt").read_text(encoding="utf-8")
+    assert "您不采取任何行动，不视为您同意这些更改" in text
+    assert "如果您不采取任何行动" not in text

@@ -69,6 +69,16 @@ def content_for(plan: Plan, locale: str) -> NoticeContent:
         redline_url=redline_url,
         changes=_notes(plan, edition),
         services=plan.services,
+        needs_consent=needs_consent(plan),
+    )
+
+
+def needs_consent(plan: Plan) -> bool:
+    """Whether a material change of the version needs the customer's separate consent (PIPL
+    art. 14, 23, 29, 39): then doing nothing must never read as agreeing."""
+    verdict = plan.verdict
+    return verdict is not None and any(
+        reason.consent for judged in verdict.changes if judged.material for reason in judged.reasons
     )
 
 
