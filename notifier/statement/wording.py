@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
+from typing import Any
 
 from notifier.statement.diff import DELETE, EQUAL, INSERT, Change, normalise
 
@@ -150,7 +151,7 @@ def _segmenter() -> _Segmenter:
         import logging
         from pathlib import Path
 
-        import jieba
+        jieba = _import_jieba()
 
         jieba.setLogLevel(logging.WARNING)
         words = _Dictionary((Path(jieba.__file__).parent / "dict.txt").read_text(encoding="utf-8"))
@@ -164,6 +165,23 @@ def _segmenter() -> _Segmenter:
 
         _SEGMENTER.append(_Segmenter(cut, words))
     return _SEGMENTER[0]
+
+
+def _import_jieba() -> Any:  # jieba has no type hints
+    """jieba, without the 0.1 s of `pkg_resources` it imports only to open its own package files
+    (it falls back to plain paths when that import fails)."""
+    import sys
+
+    if "jieba" in sys.modules or "pkg_resources" in sys.modules:
+        import jieba
+
+        return jieba
+    sys.modules["pkg_resources"] = None  # type: ignore[assignment]
+    try:
+        import jieba
+    finally:
+        del sys.modules["pkg_resources"]
+    return jieba
 
 
 def _parts(token: str, words: Mapping[str, int]) -> list[str]:
