@@ -218,7 +218,7 @@ def test_preview_writes_each_mailed_locale(seeded_repo: NoticeRepo) -> None:
     )
     assert "尊敬的客户，您好" in text and "2030 年 1 月 1 日" in text
     assert f"https://privacy.example.com/archive/{VERSION}/changes/" in text
-    assert "如果您不采取任何行动" in text and "SHA-256" in text
+    assert "不视为您同意" in text and "SHA-256" in text  # sharing abroad needs consent
 
 
 SUBJECT_ZH = "【重要】世纪互联运营的在线服务隐私声明将于 2030 年 1 月 1 日 更新"
