@@ -218,17 +218,23 @@ def verdict_lines(verdict: Verdict, changes: int) -> list[str]:
             "undecided: a substantive change no rule explains; decide for this version with "
             "`material: true` or `material: false` and a material_reason"
         )
+    return lines + _decision_notes(verdict)
+
+
+def _decision_notes(verdict: Verdict) -> list[str]:
+    """The editor's override and what the rules said, and an override carried forward."""
+    notes = []
     if verdict.override is not None:
-        lines.append(
+        notes.append(
             f"override: {_override(verdict.override)}; the rules said "
             f"{_answer(verdict.rules_decision)} ({verdict.rules_tier})"
         )
     if verdict.stale_override is not None:
-        lines.append(
+        notes.append(
             f"ignored: {_override(verdict.stale_override)}, carried forward from the release "
             "before; an override belongs to its release"
         )
-    return lines
+    return notes
 
 
 def _answer(decision: str) -> str:
@@ -311,16 +317,7 @@ def summary_markdown(
         }[verdict.decision]
         counts = verdict_lines(verdict, len(comparison.changes))[0].partition("; ")[2]
         lines.append(f"{answer} (tier {verdict.tier}); {counts}.")
-        if verdict.override is not None:
-            lines.append(
-                f"Editor's override: {_override(verdict.override)} (the rules said "
-                f"{_answer(verdict.rules_decision)}, {verdict.rules_tier})."
-            )
-        if verdict.stale_override is not None:
-            lines.append(
-                f"Ignored: {_override(verdict.stale_override)}, carried forward from the "
-                "release before; an override belongs to its release."
-            )
+        lines += [f"{note[0].upper()}{note[1:]}." for note in _decision_notes(verdict)]
         lines.append("")
     if not comparison.changes:
         lines.append("No changes.")
