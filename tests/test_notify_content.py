@@ -111,3 +111,21 @@ def test_a_change_needing_consent_is_never_accepted_by_silence(seeded_repo: Noti
     text = (seeded_repo.path / "preview" / "2029-11-01.zh-CN.txt").read_text(encoding="utf-8")
     assert "您不采取任何行动，不视为您同意这些更改" in text
     assert "如果您不采取任何行动" not in text
+
+
+def test_a_version_in_two_languages_is_one_notice(seeded_repo: NoticeRepo, tmp_path: Path) -> None:
+    """When the version is released in Chinese and English, then the schedule plans one notice
+    (the source locale's), and sending it by either locale's name mails each customer once."""
+    _bilingual_release(seeded_repo)
+    environ = {"NOTICES_DATABASE_URL": f"sqlite:///{seeded_repo.path / 'var' / 'notices.db'}"}
+    customers = write_customers(tmp_path / "customers.csv", 5)
+    run_notices("customers", "import", str(customers), cwd=seeded_repo.path, env=environ)
+    synced = run_notices("schedule", "sync", cwd=seeded_repo.path, env=environ)
+    assert f"privacy/zh-CN/{VERSION}:notify" in synced.out
+    assert f"privacy/en/{VERSION}:notify" not in synced.out
+    for locale in ("en", "zh-CN"):
+        sent = run_notices("notify", "send", VERSION, "--locale", locale, "--early",
+                           cwd=seeded_repo.path, env=environ)
+        assert sent.code == 0, sent.err
+    mails = list((seeded_repo.path / "var" / "outbox").rglob("*.eml"))
+    assert len(mails) == 5

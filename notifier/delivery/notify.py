@@ -43,7 +43,7 @@ from notifier.releases.history import (
     record_path,
     record_releases,
 )
-from notifier.releases.verdicts import AssessedRelease, assess_release
+from notifier.releases.verdicts import AssessedRelease, assess_release, source_release
 from notifier.settings import Settings
 from notifier.statement.materiality import Verdict, rules_for
 from notifier.storage import db
@@ -127,6 +127,9 @@ def plan(
 
 
 def _plan(settings: Settings, history: History, release: Release, current: datetime) -> Plan:
+    # one notice per version: a translation's customers are told by its source locale's
+    # release (each in their own language), so both name the same send and ledger
+    release = source_release(history, release) or release
     rules = rules_for(settings)
     assessed = assess_release(history, release, rules)
     verdict = assessed.verdict

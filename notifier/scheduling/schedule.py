@@ -39,7 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from notifier.delivery import ledger
 from notifier.errors import NoticeError, ScheduleError
 from notifier.releases.history import History, Release, read_history, record_path, rewritten
-from notifier.releases.verdicts import assess_release
+from notifier.releases.verdicts import assess_release, source_release
 from notifier.scheduling import leadership
 from notifier.settings import Settings
 from notifier.statement.materiality import rules_for
@@ -137,13 +137,15 @@ def in_window(release: Release, settings: Settings, now: datetime) -> bool:
 
 def material_verdicts(history: History, settings: Settings, now: datetime) -> dict[str, bool]:
     """Release id → whether it needs notice (material, or undecided until the editor decides),
-    for the releases in the planning window (a notice's first release never does)."""
+    for the releases in the planning window. A notice's first release never does, nor does a
+    translation: the source locale's release tells every customer, each in their language."""
     rules = rules_for(settings)
     verdicts: dict[str, bool] = {}
     for release in history.releases:
         if in_window(release, settings, now):
             verdict = assess_release(history, release, rules).verdict
-            verdicts[release.id] = verdict is not None and verdict.needs_notice
+            own = source_release(history, release) is None
+            verdicts[release.id] = own and verdict is not None and verdict.needs_notice
     return verdicts
 
 
