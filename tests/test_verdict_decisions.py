@@ -168,11 +168,17 @@ def test_carried_override_is_refused_and_ignored(stale_repo: NoticeRepo) -> None
     entry = _log(stale_repo)["2030-02-01"]
     assert (entry["material"], entry["verdict"], entry["tier"]) == (True, "material", "T3")
     assert entry["override"] is None
-    assert entry["stale_override"]["reason"] == QUIET_REASON  # type: ignore[index]
+    decided_in = str(_log(stale_repo)["2030-01-02"]["commit"])
+    assert entry["stale_override"] == {  # the earlier release's own decision, where it was made
+        "material": False,
+        "reason": QUIET_REASON,
+        "version": "2030-01-02",
+        "commit": decided_in,
+    }
 
     diff = run_notices("diff", "2030-01-02", "2030-02-01", cwd=stale_repo.path).out
     assert "verdict: material (T3)" in diff
-    assert "ignored: not material for version 2030-02-01" in diff
+    assert f"ignored: not material for version 2030-01-02 (commit {decided_in[:12]})" in diff
 
 
 def test_carried_override_never_skips_notice(stale_repo: NoticeRepo) -> None:

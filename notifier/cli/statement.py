@@ -146,8 +146,8 @@ def _verdict_label(verdict: Verdict | None) -> str:
     if verdict.override is not None:
         commit = f" in {verdict.override.commit[:10]}" if verdict.override.commit else ""
         label += f" (editor's decision{commit}: {verdict.override.reason})"
-    if verdict.stale_override is not None:
-        label += " (override carried forward from the release before: ignored)"
+    if (stale := verdict.stale_override) is not None:
+        label += f" (ignored: version {stale.version}'s override carried forward: {stale.reason})"
     return label
 
 

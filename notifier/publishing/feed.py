@@ -87,8 +87,9 @@ def release_record(entry: Entry, options: SiteOptions) -> dict[str, Any]:
         "published": release.published.isoformat(),
         "effective": release.effective.isoformat(),
         "last_updated": release.last_updated.isoformat(),
-        "material": verdict.material if verdict and not verdict.undecided else None,
-        "verdict": verdict.decision if verdict else None,
+        # a notice's first release is compared with nothing: nothing to tell (as `log --json`)
+        "material": None if verdict and verdict.undecided else bool(verdict and verdict.material),
+        "verdict": verdict.decision if verdict else "not-material",
         "tier": verdict.tier if verdict else None,
         "material_reason": verdict.override_reason if verdict else None,
         "override_commit": verdict.override.commit if verdict and verdict.override else None,

@@ -51,7 +51,11 @@ def assess_release(
     if verdict is None:  # no source version, or it is the source's first release
         source = None
         verdict = assess(
-            comparison, rules, previous=previous.notice_doc.front, override=release.override
+            comparison,
+            rules,
+            previous=previous.notice_doc.front,
+            override=release.override,
+            previous_override=previous.override,
         )
     return AssessedRelease(release, previous, verdict, comparison, source)
 

@@ -191,9 +191,10 @@ def diff_versions(
     old_side = resolver.side(old) if old is not None else resolver.previous(new_side)
     _check_order(old_side, new_side)
     comparison = compare(old_side.notice, new_side.notice)
-    released = new_side.release if new_side.kind == "release" else None
-    override = released.override if released else None
-    return DiffResult(old_side, new_side, comparison, judge(comparison, settings, override))
+    overrides = [side.release.override if side.kind == "release" and side.release else None
+                 for side in (old_side, new_side)]
+    verdict = judge(comparison, settings, overrides[1], previous_override=overrides[0])
+    return DiffResult(old_side, new_side, comparison, verdict)
 
 
 def _check_order(old: Side, new: Side) -> None:
@@ -210,7 +211,11 @@ def _check_order(old: Side, new: Side) -> None:
 
 
 def judge(
-    comparison: Comparison, settings: Settings, override: Override | None = None
+    comparison: Comparison,
+    settings: Settings,
+    override: Override | None = None,
+    *,
+    previous_override: Override | None = None,
 ) -> Verdict:
     """The materiality verdict of a comparison under the project's rules; the new version's
     override (from its front matter unless given with its commit) counts unless the old
@@ -219,7 +224,14 @@ def judge(
 
     front: FrontMatter | None = comparison.new.front
     rules = rules_for(settings)
-    return assess(comparison, rules, front, previous=comparison.old.front, override=override)
+    return assess(
+        comparison,
+        rules,
+        front,
+        previous=comparison.old.front,
+        override=override,
+        previous_override=previous_override,
+    )
 
 
 FORMATS = ("text", "json", "html", "md")

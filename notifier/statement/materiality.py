@@ -1378,14 +1378,15 @@ def assess(
     *,
     previous: FrontMatter | None = None,
     override: Override | None = None,
+    previous_override: Override | None = None,
 ) -> Verdict:
     """The verdict on a comparison of two versions: per change, then for the release.
 
     Material when a change is (tier T1 or higher; the release tier is the highest); else
     undecided when a change is; else not material. The editor's override (from the new
     version's `front` matter, or given with the commit that made it) wins, unless the
-    `previous` version's front matter carries the same decision: then it was carried forward,
-    and is kept as `stale_override` only.
+    `previous` version carries the same decision: then it was carried forward, and that earlier
+    release's override (`previous_override`, with its commit) is kept as `stale_override`.
     """
     renamed = consistent_renames(comparison, rules)
     if renamed:
@@ -1399,8 +1400,9 @@ def assess(
     override = override or Override.of(front)
     if override is None:
         return Verdict(decision, tier, verdicts, None, decision, tier)
-    if override.same_decision(Override.of(previous)):
-        return Verdict(decision, tier, verdicts, None, decision, tier, stale_override=override)
+    earlier = previous_override or Override.of(previous)
+    if earlier is not None and override.same_decision(earlier):  # the earlier release's own
+        return Verdict(decision, tier, verdicts, None, decision, tier, stale_override=earlier)
     if override.material:
         overridden = tier if tier != "T0" else "T2"
         return Verdict(MATERIAL, overridden, verdicts, override, decision, tier)
