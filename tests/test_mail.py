@@ -12,7 +12,7 @@ from support.repos import PROJECT
 
 from notifier.delivery.mail import Message, Recipient, as_test, personalised, scrub
 from notifier.delivery.mail.outbox import build_email
-from notifier.delivery.mail.render import ChangeNote, NoticeContent, render
+from notifier.delivery.mail.render import ChangeNote, ConsentNote, NoticeContent, render
 from notifier.locales import LOCALES
 from notifier.settings import load_settings
 
@@ -94,7 +94,7 @@ def test_a_test_mail_is_marked_in_every_locale(locale: str) -> None:
 def test_zh_cn_subject_and_greeting() -> None:
     """When the zh-CN notice is rendered, then its subject and greeting are the agreed wording."""
     message = render(CONTENT, "zh-CN", SETTINGS)
-    assert message.subject == "【重要】世纪互联运营的在线服务隐私声明将于 2030 年 1 月 1 日 更新"
+    assert message.subject == "【重要】世纪互联运营的在线服务隐私声明将于 2030 年 1 月 1 日更新"
     assert message.text.startswith("-name-，您好：\n\n我们将更新《世纪互联运营的在线服务隐私声明》")
     assert '<html lang="zh-CN">' in message.html
 
@@ -171,7 +171,7 @@ def test_new_and_removed_sentences_are_named_not_blank() -> None:
     """When a sentence is new or gone, then the mail says so instead of an empty before/after,
     and no rule code or trigger word appears."""
     for locale, new, gone in (
-        ("zh-CN", "原文：（原版本中没有此句）", "新文：（此句已删除）"),
+        ("zh-CN", "原文：（原版本中没有此句）", "修改后：（此句已删除）"),
         ("en", "Before: (not in the previous version)", "After: (removed)"),
     ):
         note = ChangeNote("范围", "说明", (("", "新句。"), ("旧句。", "")))
@@ -212,13 +212,15 @@ def test_consent_is_never_deemed_by_doing_nothing(locale: str) -> None:
     what the customer can do, and never that the new version applies if they do nothing."""
     plain = render(CONTENT, locale, SETTINGS)
     consent = render(_with_consent(), locale, SETTINGS)
-    do_nothing = "如果您不采取任何行动" if locale == "zh-CN" else "If you do nothing"
-    not_consent = "不视为您同意" if locale == "zh-CN" else "Doing nothing is not consent"
+    applies = "起适用于您对服务的使用" if locale == "zh-CN" else "applies to your use"
+    not_consent = "沉默不视为您同意上述更改" if locale == "zh-CN" else "silence is not consent"
+    separate = "须取得您的单独同意" if locale == "zh-CN" else "needs your separate consent"
     unchanged = "其余内容没有实质变化。" if locale == "zh-CN" else "Nothing else in the statement"
     for part in (plain.text, plain.html):
-        assert do_nothing in part and not_consent not in part and unchanged in part
+        assert applies in part and not_consent not in part and unchanged in part
     for part in (consent.text, consent.html):
-        assert not_consent in part and do_nothing not in part and unchanged in part
+        assert not_consent in part and applies not in part and unchanged in part
+        assert "我们如何共享、转让、公开披露您的信息" in part and separate in part  # which, how
         assert SETTINGS.contact_url in part and "2030" in part  # whom to contact, by when
 
 
@@ -239,4 +241,5 @@ def test_the_text_part_says_what_the_html_part_says(locale: str) -> None:
 
 def _with_consent() -> NoticeContent:
     fields = {field: getattr(CONTENT, field) for field in CONTENT.__dataclass_fields__}
-    return NoticeContent(**{**fields, "needs_consent": True})
+    consent = (ConsentNote("我们如何共享、转让、公开披露您的信息", separate=True),)
+    return NoticeContent(**{**fields, "consent": consent})

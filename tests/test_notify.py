@@ -214,14 +214,14 @@ def test_preview_writes_each_mailed_locale(seeded_repo: NoticeRepo) -> None:
     ]
     text = (folder / f"{VERSION}.zh-CN.txt").read_text(encoding="utf-8")
     assert text.startswith(
-        "Subject: 【重要】世纪互联运营的在线服务隐私声明将于 2030 年 1 月 1 日 更新"
+        "Subject: 【重要】世纪互联运营的在线服务隐私声明将于 2030 年 1 月 1 日更新"
     )
     assert "尊敬的客户，您好" in text and "2030 年 1 月 1 日" in text
     assert f"https://privacy.example.com/archive/{VERSION}/changes/" in text
     assert "不视为您同意" in text and "SHA-256" in text  # sharing abroad needs consent
 
 
-SUBJECT_ZH = "【重要】世纪互联运营的在线服务隐私声明将于 2030 年 1 月 1 日 更新"
+SUBJECT_ZH = "【重要】世纪互联运营的在线服务隐私声明将于 2030 年 1 月 1 日更新"
 SUBJECT_EN = "Important: our privacy statement changes on January 1, 2030"
 # `notify status --json` after the five customers of `_mail_test_then_send` were told
 TOLD_FIVE = {

@@ -18,8 +18,8 @@ EN_EDIT = (
     "We will reply within 30 days after verifying your identity.",
     "We will reply within 15 business days after verifying your identity.",
 )
-ZH_FOR_YOU = "我们答复您请求的期限由 30 天缩短为 15 个工作日。"
-EN_FOR_YOU = "We will answer your requests within 15 business days instead of 30 days."
+ZH_FOR_YOU = "您联系我们后，我们的答复期限由 30 天缩短为 15 个工作日。"
+EN_FOR_YOU = "When you contact us, we will reply within 15 business days instead of 30 days."
 RULE_CODE = re.compile(r"\b[MN]\d\d\b|PIPL|GB/T|WP260")
 
 
@@ -74,9 +74,10 @@ def test_each_customer_reads_their_own_language(seeded_repo: NoticeRepo, tmp_pat
     greeting, _, rest = text_en.partition("\n")  # the name is the customer's own
     assert not re.search(r"[\u4e00-\u9fff]", rest.split("Postal address")[0])
     assert ZH_FOR_YOU in text_zh
-    assert f"原文：{ZH_EDIT[0]}" in text_zh and f"新文：{ZH_EDIT[1]}" in text_zh
+    assert f"原文：{ZH_EDIT[0]}" in text_zh and f"修改后：{ZH_EDIT[1]}" in text_zh
     assert f"https://privacy.example.com/archive/{VERSION}/changes/" in text_zh
-    assert "If you do nothing:" in text_en and "如果您不采取任何行动" in text_zh  # no consent
+    assert "applies to your use" in text_en and "起适用于您对服务的使用" in text_zh  # no consent
+    assert "This English text is a translation" in text_en and "本文为译文" not in text_zh
     for mail in (english, chinese):
         html = mail.get_body(("html",)).get_content()  # type: ignore[union-attr]
         text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
@@ -109,8 +110,9 @@ def test_a_change_needing_consent_is_never_accepted_by_silence(seeded_repo: Noti
     run = run_notices("notify", "preview", "2029-11-01", "--out", "preview", cwd=seeded_repo.path)
     assert run.code == 0, run.err
     text = (seeded_repo.path / "preview" / "2029-11-01.zh-CN.txt").read_text(encoding="utf-8")
-    assert "您不采取任何行动，不视为您同意这些更改" in text
-    assert "如果您不采取任何行动" not in text
+    assert "【我们如何共享、转让、公开披露您的信息】依照法律规定，须取得您的单独同意。" in text
+    assert "新版本将于 2030 年 1 月 1 日生效，但您的沉默不视为您同意上述更改" in text
+    assert "起适用于您对服务的使用" not in text
 
 
 def test_a_version_in_two_languages_is_one_notice(seeded_repo: NoticeRepo, tmp_path: Path) -> None:

@@ -221,7 +221,7 @@ def test_a_test_mail_through_a_relay_reaches_the_test_address_alone(
         ["legal@example.com"],
         *([f"user00000{n}@example.com"] for n in range(1, 4)),
     ]
-    subject = "【重要】世纪互联运营的在线服务隐私声明将于 2030 年 1 月 1 日 更新"
+    subject = "【重要】世纪互联运营的在线服务隐私声明将于 2030 年 1 月 1 日更新"
     assert [m["Subject"] for m in mails] == [f"[TEST] {subject}"] + [subject] * 3
     status = run_notices("notify", "status", VERSION, cwd=seeded_repo.path, env=env)
     assert status.out == "planned 0  sending 0  sent 3  failed 0  bounced 0\n"

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from notifier.delivery.mail.render import ChangeNote, NoticeContent
+from notifier.delivery.mail.render import ChangeNote, ConsentNote, NoticeContent
 from notifier.locales import LOCALES
 from notifier.releases.history import History, Release
 from notifier.releases.verdicts import AssessedRelease, assess_release
@@ -69,16 +69,29 @@ def content_for(plan: Plan, locale: str) -> NoticeContent:
         redline_url=redline_url,
         changes=_notes(plan, edition),
         services=plan.services,
-        needs_consent=needs_consent(plan),
+        consent=_consent(plan, edition),
+        translation=release.id != plan.release.id,
     )
 
 
-def needs_consent(plan: Plan) -> bool:
-    """Whether a material change of the version needs the customer's separate consent (PIPL
-    art. 14, 23, 29, 39): then doing nothing must never read as agreeing."""
-    verdict = plan.verdict
-    return verdict is not None and any(
-        reason.consent for judged in verdict.changes if judged.material for reason in judged.reasons
+RENEWED_CONSENT = "PIPL 14"  # consent given again for a changed purpose or method, not separate
+
+
+def _consent(plan: Plan, edition: AssessedRelease) -> tuple[ConsentNote, ...]:
+    """The material changes whose rule names a consent article, by section in the edition's
+    words: doing nothing must never read as agreeing to them."""
+    doc = edition.release.notice_doc
+    previous = edition.previous.notice_doc if edition.previous else doc
+    needed: dict[str, bool] = {}
+    for judged in plan.verdict.changes if plan.verdict else ():
+        articles = {r.consent for r in judged.reasons if r.consent} if judged.material else set()
+        if articles:
+            separate = bool(articles - {RENEWED_CONSENT})
+            section_id = judged.change.section_id
+            needed[section_id] = needed.get(section_id, False) or separate
+    return tuple(
+        ConsentNote(_heading(section_id, doc, previous), separate)
+        for section_id, separate in needed.items()
     )
 
 

@@ -65,9 +65,11 @@ AMENDMENT_EN = (
     ),
 )
 SUMMARY = {
-    "zh-CN": "【示例修订，仅用于演示】缩短答复期限、明确注销后的保存期限，并新增向境外关联方共享。",
-    "en": "[Example amendment, for the demo only] Shorter reply times, a fixed retention period "
-    "after account closure, and sharing with affiliates outside China.",
+    "zh-CN": "【示例修订，仅用于演示】缩短联系我们后的答复期限；注销账号后的信息保留 180 天"
+    "（法律要求更长的除外）；新增向境外关联方共享。",
+    "en": "[Example amendment, for the demo only] A shorter reply time when you contact us; "
+    "information kept for 180 days after account closure (longer where the law requires); "
+    "sharing with affiliates outside China.",
 }
 # What changes for the customer, in the editor's plain words, by section id.
 WHAT_CHANGES_FOR_YOU = {
@@ -75,7 +77,8 @@ WHAT_CHANGES_FOR_YOU = {
     "法律法规要求更长期限的，按该期限保留。",
     "sharing": "为向您提供全球技术支持，我们可能与微软及其位于中国境外的关联方"
     "共享管理员数据和支持数据；这些关联方只能为提供技术支持使用这些数据。",
-    "contact": "您提出查询、更正或删除等请求后，我们的答复期限由 30 天缩短为 15 个工作日。",
+    "contact": "您通过“如何联系我们”一节所列方式联系我们后，我们在验证您身份后的答复期限"
+    "由 30 天缩短为 15 个工作日。",
 }
 WHAT_CHANGES_FOR_YOU_EN = {
     "retention": "After you close your account, we keep your information for 180 days, or "
@@ -83,8 +86,8 @@ WHAT_CHANGES_FOR_YOU_EN = {
     "sharing": "To give you global technical support, we may share Administrator Data and "
     "Support Data with Microsoft and its affiliates outside China; they may use it only for "
     "that support.",
-    "contact": "We will answer your requests (access, correction, deletion and others) within "
-    "15 business days instead of 30 days.",
+    "contact": "When you contact us as described in “How to Contact Us”, we will reply within "
+    "15 business days of verifying your identity instead of 30 days.",
 }
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 _GIVEN = ("伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超")

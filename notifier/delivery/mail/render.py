@@ -39,6 +39,15 @@ class ChangeNote:
 
 
 @dataclass(frozen=True, slots=True)
+class ConsentNote:
+    """A changed section that needs the customer's consent: separate consent (PIPL art. 23, 25,
+    29, 39) or consent given again for a changed purpose or method (art. 14)."""
+
+    section: str
+    separate: bool
+
+
+@dataclass(frozen=True, slots=True)
 class NoticeContent:
     """Everything a notice mail says, independent of the recipient."""
 
@@ -51,8 +60,9 @@ class NoticeContent:
     redline_url: str
     changes: tuple[ChangeNote, ...]
     services: tuple[str, ...]
-    # a change needs the customer's separate consent: then doing nothing is never acceptance
-    needs_consent: bool = False
+    # changes that need the customer's consent: then doing nothing is never acceptance
+    consent: tuple[ConsentNote, ...] = ()
+    translation: bool = False  # this text translates the source locale's, which prevails
 
 
 def _services(content: NoticeContent, locale: str, settings: Settings) -> str:
