@@ -300,3 +300,17 @@ def test_copied_what_changes_for_you_does_not_count(seeded_repo: NoticeRepo) -> 
     )
     assert "(customer-data)" in problem.message
 
+
+
+def test_a_summary_copied_from_the_version_before_is_refused(seeded_repo: NoticeRepo) -> None:
+    """When a new version keeps the previous version's summary word for word, then check refuses
+    it on the summary line: customers would read last release's words about this change."""
+    seed_summary = seed_text().split("summary: ", 1)[1].split("\n", 1)[0]
+    text = release_text(_edit(seed_text(), TYPO), "2024-03-01", summary=seed_summary)
+    seeded_repo.commit("Release 2024-03-01", "2024-03-01T10:00:00+08:00", {NOTICE: text})
+    (problem,) = _problems(seeded_repo)
+    assert (problem.rule, problem.line, problem.message) == (
+        "copied-summary",
+        _line_of(text, "summary"),
+        "release 2024-03-01 has the summary of version 2018-11-01 unchanged",
+    )

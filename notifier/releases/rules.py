@@ -182,6 +182,7 @@ def _release_checks(
         )
     verdict = assess(comparison, rules, front, previous=previous.front)
     for problem in (
+        _copied_summary_problem(previous, candidate),
         _stale_override_problem(verdict, previous, candidate),
         _undecided_problem(verdict, candidate),
         _notice_period_problem(verdict, candidate, settings),
@@ -253,6 +254,23 @@ def _ancestors(section_id: str, *docs: Notice) -> set[str]:
             found.add(section.parent_id)
             section = doc.section(section.parent_id)
     return found
+
+
+def _copied_summary_problem(previous: Notice, candidate: _Candidate) -> Problem | None:
+    """A release's summary is the first thing customers read about it: last release's words
+    describe last release's change."""
+    summary = candidate.doc.front.summary if candidate.doc.front else None
+    before = previous.front.summary if previous.front else None
+    if not summary or summary != before:
+        return None
+    version = previous.front.version if previous.front else None
+    return _problem(
+        candidate,
+        "copied-summary",
+        f"{candidate.where} has the summary of version {version} unchanged",
+        "summary",
+        "say in one line what this version changes",
+    )
 
 
 def _stale_override_problem(

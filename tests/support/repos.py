@@ -62,6 +62,7 @@ def release_text(
         r"最后更新时间：\d+ 年 \d+ 月 \d+ 日", f"最后更新时间：{year} 年 {month} 月 {day} 日", base
     )
     text = re.sub(r"^published: .*\n", "", text, flags=re.M)
+    fields.setdefault("summary", f"版本 {version} 的更改")  # a release says what it changes
     return with_front(
         text,
         version=version,
