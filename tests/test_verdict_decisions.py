@@ -127,6 +127,7 @@ def test_deciding_undecided_for_that_version(seeded_repo: NoticeRepo) -> None:
         f"override: not material for version 2030-01-02 (commit {sha[:12]}): {QUIET_REASON}; "
         "the rules said undecided (T2)"
     ) in diff
+    assert "· rules: UNDECIDED, overridden" in diff and "· UNDECIDED" not in diff
     summary = run_notices("diff", "2018-11-01", "2030-01-02", "--format", "md",
                           cwd=seeded_repo.path).out
     assert f"Override: not material for version 2030-01-02 (commit {sha[:12]})" in summary

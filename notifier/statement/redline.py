@@ -173,7 +173,7 @@ def comparison_text(
         lines.append("no changes")
     for change in comparison.changes:
         judged_change = _verdict_of(change, verdict)
-        flag = _flag(judged_change)
+        flag = _flag(judged_change, verdict)
         lines.append("")
         lines.append(
             f"{bold}== {change.section or '(preamble)'} [{change.section_id}]{reset} · "
@@ -247,10 +247,14 @@ def _override(override: Override) -> str:
     return f"{answer} for version {override.version}{where}: {override.reason}"
 
 
-def _flag(judged: ChangeVerdict | None) -> str:
+def _flag(judged: ChangeVerdict | None, verdict: Verdict | None) -> str:
+    """The change's mark; when the editor's override decided the release otherwise, the mark
+    says it is the rules' view, so the page never reads as contradicting its verdict."""
     if judged is None or judged.decision == NOT_MATERIAL:
         return ""
-    return f" · MATERIAL {judged.tier}" if judged.material else " · UNDECIDED"
+    mark = f"MATERIAL {judged.tier}" if judged.material else "UNDECIDED"
+    overridden = verdict is not None and verdict.override is not None
+    return f" · rules: {mark}, overridden" if overridden else f" · {mark}"
 
 
 def comparison_html(comparison: Comparison, verdict: Verdict | None) -> str:
