@@ -573,3 +573,18 @@ def test_the_site_keeps_an_anchor_for_each_old_id(seeded_repo: NoticeRepo) -> No
     assert "data-was" not in page
     first = (site / "archive" / "2018-11-01" / "index.html").read_text(encoding="utf-8")
     assert '<h2 id="retention">我们如何保存您的个人信息' in first
+
+
+@pytest.mark.parametrize("broken", ["保留", "reten\u200btion", "retention\u00a0"])
+def test_the_hint_for_a_broken_new_id_never_repeats_it(
+    seeded_repo: NoticeRepo, broken: str
+) -> None:
+    """When a published id is replaced by one that is no id itself (Chinese, or holding an
+    invisible character), then the hint says to keep the published id, not to declare it on
+    the broken one."""
+    text = seed_text().replace(RETENTION, RETENTION.replace("{#retention}", f"{{#{broken}}}"))
+    seeded_repo.write(NOTICE, text)
+    result = run_notices("check", cwd=seeded_repo.path)
+    (line,) = [line for line in result.out.splitlines() if "[published-id]" in line]
+    assert line.endswith("(hint: keep the id: {#retention})")
+    assert broken not in line.split("(hint:")[1]

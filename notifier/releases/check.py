@@ -24,13 +24,18 @@ from notifier.releases.rules import release_problems
 from notifier.settings import Settings
 from notifier.statement.lint import error_problems
 from notifier.statement.materiality import rules_for
-from notifier.statement.notice import FRONT_MATTER_KEYS, PREAMBLE_ID, Notice, parse_notice
+from notifier.statement.notice import (
+    FRONT_MATTER_KEYS,
+    PREAMBLE_ID,
+    STABLE_ID,
+    Notice,
+    parse_notice,
+)
 from notifier.statement.sanitize import scan
 
 REQUIRED_FIELDS = ("title", "version", "last_updated", "effective", "services", "summary")
 DATE_FIELDS = ("last_updated", "effective", "published")
 MATERIAL_VALUES = ("auto", True, False)
-_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ID_RULE = "is not lower-case ASCII letters and digits joined by single dashes"
 # an old id records what was published, so it may also take the form ids had before the rule
 # above (`Mozilla-accounts`): links to such an id can then still be kept
@@ -258,7 +263,7 @@ def rule_heading_ids(notice: Notice, settings: Settings) -> Iterator[Problem]:
             continue
         for position, word in enumerate((section.id, *section.aliases)):
             what = "old id" if position else "heading id"
-            form, rule = (_EARLIER_ID, _EARLIER_ID_RULE) if position else (_ID, _ID_RULE)
+            form, rule = (_EARLIER_ID, _EARLIER_ID_RULE) if position else (STABLE_ID, _ID_RULE)
             if not form.match(word) and not (hidden and _invisible(word, _hidden)):
                 spaced = _invisible(word, _hidden_in_id)
                 yield _error(

@@ -25,7 +25,14 @@ from datetime import datetime
 from notifier.errors import Problem
 from notifier.releases.history import History, Release
 from notifier.settings import Settings
-from notifier.statement.notice import OLD_IDS_KEY, Notice, Section, id_candidates, parse_text
+from notifier.statement.notice import (
+    OLD_IDS_KEY,
+    STABLE_ID,
+    Notice,
+    Section,
+    id_candidates,
+    parse_text,
+)
 
 RULE_IDS = "published-id"
 RULE_PATH = "notice-path"
@@ -70,6 +77,8 @@ def _published_ids(release: Release) -> frozenset[str]:
 
 def _declare(word: str, heading: Section | None = None) -> str:
     """How to declare `word` on `heading` (keeping the old ids it already declares)."""
+    if heading is not None and not STABLE_ID.match(heading.id):
+        return f"keep the id: {{#{word}}}"  # the new id is no id either: suggest none like it
     heading_id, words = (heading.id, (*heading.aliases, word)) if heading else ("new-id", (word,))
     attribute = f'{OLD_IDS_KEY}="{" ".join(words)}"'
     return f"declare it on the heading that took its place: {{#{heading_id} {attribute}}}"

@@ -48,6 +48,8 @@ _ATTR_LIST = re.compile(r"\s*\{:?\s*([^{}]*)\}\s*$")
 # holding a no-break space or a zero-width character is read whole and `check` can name it
 _ATTR_ID = re.compile(r"(?:^| )#([^ =}]+)")
 # the attribute that declares a heading's old ids (see the module docstring)
+# what a heading id must look like: lower-case ASCII words joined by single dashes
+STABLE_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 OLD_IDS_KEY = "data-was"
 _ATTR_OLD_IDS = re.compile(rf"""(?:^| ){OLD_IDS_KEY}=(?:"([^"]*)"|'([^']*)'|([^ }}]+))""")
 # the same two anywhere in a text: inside an attribute list, after `{`, `{:` or blanks on its
