@@ -1092,3 +1092,13 @@ def test_a_right_to_a_copy_removed_anywhere_is_material(
     assert (removed.decision, removed.tier) == ("material", "T3")
     added = verdict_of(base, with_right)
     assert [r.direction for r in added.reasons if r.rule == "M12"] == ["favourable"]
+
+
+def test_a_new_limit_is_a_narrower_promise_not_a_removed_one() -> None:
+    """When a sentence gains a limit (仅为……之目的) and loses none, then M21 is favourable (T1),
+    never the adverse reading of a promise removed."""
+    old = "使用管理员数据以完成您要求的交易"
+    verdict = verdict_of(SEED, edited(SEED, old, "仅为完成您要求的交易之目的使用管理员数据"))
+    assert [(r.rule, r.direction, r.tier) for r in verdict.reasons] == [
+        ("M21", "favourable", "T1")
+    ]

@@ -892,9 +892,10 @@ def polarity_signal(pairs: Sequence[tuple[str, str]], polarity: Polarity) -> Sig
         for w in [*lost_all, *gained_all]
         if (w in polarity.negation or w in polarity.modal) and w not in polarity.plain
     ]
+    negation_only_gained = not lost_all and any(w in polarity.negation for w in gained_all)
     if negation_lost or timing_back:
         direction = ADVERSE
-    elif timing_forward:
+    elif timing_forward or negation_only_gained:  # a new 不会 / 仅 / only: a narrower promise
         direction = FAVOURABLE
     elif significant:
         direction = CHANGED
