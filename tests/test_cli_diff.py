@@ -246,6 +246,7 @@ def test_html_format_is_a_redline_fragment(two_releases: NoticeRepo) -> None:
     assert (run.code, run.err) == (0, "")
     html = run.out
     assert html.startswith('<div class="notices-redline-set">\n') and html.endswith("</div>\n")
+    assert '<p class="notices-verdict">verdict: material (T2); 3 change(s): 1 material</p>' in html
     assert html.count("<section ") == html.count("</section>") == 3
     assert (
         '<section class="notices-change notices-change--modified notices-change--material"'

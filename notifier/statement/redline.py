@@ -258,8 +258,12 @@ def _flag(judged: ChangeVerdict | None, verdict: Verdict | None) -> str:
 
 
 def comparison_html(comparison: Comparison, verdict: Verdict | None) -> str:
-    """A redline fragment of every change (the site embeds the same `redline_html` blocks)."""
+    """A redline fragment of every change (the site embeds the same `redline_html` blocks),
+    under the verdict as editors read it in the terminal."""
     parts = ['<div class="notices-redline-set">']
+    if verdict is not None:
+        lines = verdict_lines(verdict, len(comparison.changes))
+        parts += [f'<p class="notices-verdict">{html.escape(line)}</p>' for line in lines]
     for change in comparison.changes:
         judged = _verdict_of(change, verdict)
         decision = judged.decision if judged is not None else NOT_MATERIAL
