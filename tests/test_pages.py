@@ -220,7 +220,7 @@ def test_releases_json(site: SitePages) -> None:
     keys = ("version", "status", "announced", "effective", "last_updated", "material")
     rows = [tuple(r[key] for key in keys) for r in data["releases"]]
     assert rows == [
-        (V1, "archived", "2018-11-01T00:00:00+08:00", "2018-11-01", "2018-11-01", None),
+        (V1, "archived", "2018-11-01T00:00:00+08:00", "2018-11-01", "2018-11-01", False),
         (V2, "current", "2024-02-01T10:00:00+08:00", "2024-03-01", "2024-03-01", True),
         (V3, "upcoming", "2024-11-01T10:00:00+08:00", "2025-01-01", "2025-01-01", False),
     ]
@@ -343,12 +343,12 @@ def test_site_verdicts_are_the_release_verdicts(three: NoticeRepo, site: SitePag
         verdict = assess_release(history, release, load_rules({})).verdict
         assert record["version"] == release.version
         assert (record["material"], record["tier"]) == (
-            (verdict.material, verdict.tier) if verdict else (None, None)
+            (verdict.material, verdict.tier) if verdict else (False, None)  # the first release
         )
     material = site.page(f"archive/{V2}/index.md").markdown
     quiet = site.page(f"archive/{V3}/index.md").markdown
     assert "notices-badge--material" in material and "notices-badge--quiet" in quiet
-    assert [r["material"] for r in data["releases"]] == [None, True, False]
+    assert [r["material"] for r in data["releases"]] == [False, True, False]
 
 
 def test_seed_text_is_what_the_tests_edit() -> None:
