@@ -272,11 +272,18 @@ def start(api_key: str = "SG.not.a.real.key") -> StandIn:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), Handler)
     stand_in.server = server
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return stand_in
+
+
+class _Server(ThreadingHTTPServer):
+    """Like the real API, it takes every connection: http.server's backlog of 5 refuses some
+    when several senders connect at once on a busy machine, which the real API never does."""
+
+    daemon_threads = True
+    request_queue_size = 128
 
 
 def stop(stand_in: StandIn) -> None:
