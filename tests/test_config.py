@@ -345,3 +345,20 @@ def test_required_locales_are_locales(tmp_path: Path, value: str, message: str) 
         load_settings(repo, {})
     assert str(raised.value).startswith(f"{repo / 'notices.toml'}:2: {message}")
     assert load_settings(_repo_with(tmp_path, '[notices]\nrequired_locales = ["en"]\n'), {})
+
+
+def test_customer_texts_may_be_written_per_locale(tmp_path: Path) -> None:
+    """When [sender] name is a table of locales, then each locale has its text and the default
+    locale's is the sender's name; a plain string serves every locale; anything else is one
+    line naming the setting."""
+    repo = _repo_with(tmp_path, '[sender.name]\nzh-CN = "隐私通知"\nen = "Privacy notices"\n')
+    settings = load_settings(repo, {})
+    assert (settings.sender_name, dict(settings.sender_names)) == (
+        "隐私通知",
+        {"zh-CN": "隐私通知", "en": "Privacy notices"},
+    )
+    plain = load_settings(_repo_with(tmp_path, '[sender]\nname = "隐私通知"\n'), {})
+    assert dict(plain.sender_names) == {"zh-CN": "隐私通知"}
+    with pytest.raises(ConfigError) as raised:
+        load_settings(_repo_with(tmp_path, "[sender]\nname = 3\n"), {})
+    assert str(raised.value).startswith(f"{repo / 'notices.toml'}:2: setting 'sender.name'")

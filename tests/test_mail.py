@@ -72,7 +72,7 @@ def test_the_notice_says_everything_the_promise_needs(locale: str) -> None:
             SHA,
             do_nothing,
             SETTINGS.contact_url,
-            SETTINGS.contact_postal_address,
+            SETTINGS.postal_addresses[locale],  # each locale's own
             services,
             no_marketing,
         ):
@@ -243,3 +243,13 @@ def _with_consent() -> NoticeContent:
     fields = {field: getattr(CONTENT, field) for field in CONTENT.__dataclass_fields__}
     consent = (ConsentNote("我们如何共享、转让、公开披露您的信息", separate=True),)
     return NoticeContent(**{**fields, "consent": consent})
+
+
+def test_the_sign_off_and_address_are_written_per_locale() -> None:
+    """When the settings give the sender's name and postal address per locale, then each mail
+    signs and addresses in its own language."""
+    english, chinese = render(CONTENT, "en", SETTINGS), render(CONTENT, "zh-CN", SETTINGS)
+    assert english.text.rstrip().endswith("21Vianet Privacy Notices")
+    assert "Jiuxianqiao Road, Chaoyang District, Beijing 100015" in english.text
+    assert chinese.text.rstrip().endswith("世纪互联隐私声明通知")
+    assert "北京市朝阳区酒仙桥路" in chinese.text and "Jiuxianqiao" not in chinese.text

@@ -65,10 +65,12 @@ class Settings:
     timezone: ZoneInfo
     notice_period: timedelta
     sender_email: str
-    sender_name: str
+    sender_name: str  # in the default locale; `in_locale(sender_names, …)` for a mail's
     reply_to: str
     contact_url: str
     contact_postal_address: str
+    sender_names: Mapping[str, str]  # locale → the sender's name in it
+    postal_addresses: Mapping[str, str]  # locale → the postal address written for it
     site_url: str
     site_title: str
     services: Mapping[str, Service]
@@ -213,6 +215,19 @@ def _events_key(environ: Mapping[str, str]) -> Secret | None:
     return Secret(key)
 
 
+def in_locale(texts: Mapping[str, str], locale: str, default: str) -> str:
+    """The text written for `locale`, else for the default locale, else the first."""
+    return texts.get(locale) or texts.get(default) or next(iter(texts.values()), "")
+
+
+def _per_locale(value: str | Mapping[str, str], default: str) -> dict[str, str]:
+    return dict(value) if not isinstance(value, str) else {default: value}
+
+
+def _local(value: str | Mapping[str, str], default: str) -> str:
+    return in_locale(_per_locale(value, default), default, default)
+
+
 def load_settings(repo: Path, environ: Mapping[str, str]) -> Settings:
     """Read `repo/notices.toml` and the environment into validated `Settings`."""
     from notifier.settings.schema import validated  # pydantic: paid by commands that load settings
@@ -229,10 +244,12 @@ def load_settings(repo: Path, environ: Mapping[str, str]) -> Settings:
         timezone=ZoneInfo(notices.timezone),
         notice_period=timedelta(days=notices.notice_period_days),
         sender_email=sender.email,
-        sender_name=sender.name,
+        sender_name=_local(sender.name, notices.default_locale),
         reply_to=sender.reply_to,
         contact_url=file.contact.url,
-        contact_postal_address=file.contact.postal_address,
+        contact_postal_address=_local(file.contact.postal_address, notices.default_locale),
+        sender_names=_per_locale(sender.name, notices.default_locale),
+        postal_addresses=_per_locale(file.contact.postal_address, notices.default_locale),
         site_url=file.site.url,
         site_title=file.site.title,
         services={key: Service(id=key, names=names) for key, names in file.services.items()},

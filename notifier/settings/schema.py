@@ -277,15 +277,25 @@ class NoticesTable(_Table):
     ] = 30
 
 
+# A text customers read: one string, or a table of it per locale (`[sender.name]`, `en = "…"`).
+LocalText = Annotated[
+    _Text | dict[_Text, _Text],
+    _as_a_whole(
+        lambda key, _: f"setting '{key}' must be text, or a table of text per locale",
+        lambda key: f'write it as {_name(key)} = "…", or as a [{key}] table with en = "…"',
+    ),
+]
+
+
 class SenderTable(_Table):
     email: Annotated[str, _address(required=True)] = "privacy-notices@example.com"
-    name: str = "Privacy notices"
+    name: LocalText = "Privacy notices"
     reply_to: Annotated[str, _address(required=False)] = ""
 
 
 class ContactTable(_Table):
     url: Annotated[str, _url(("http", "https", "mailto"), required=False)] = ""
-    postal_address: str = ""
+    postal_address: LocalText = ""
 
 
 class SiteTable(_Table):

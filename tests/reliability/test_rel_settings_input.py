@@ -90,9 +90,9 @@ TOML: dict[str, tuple[Callable[[], str], str, str]] = {
         "unknown setting 'sender.replyto'",
     ),
     "misspelt key in [contact]": (
-        _replace("postal_address =", "postal_adress ="),
-        "postal_adress =",
-        "unknown setting 'contact.postal_adress'",
+        _replace('url = "https://support', 'ulr = "https://support'),
+        'ulr = "https://support',
+        "unknown setting 'contact.ulr'",
     ),
     "misspelt key in [site]": (
         _replace('title = "世纪互联', 'titel = "世纪互联'),

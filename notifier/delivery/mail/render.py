@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from notifier.delivery.mail import NAME_HTML, NAME_TEXT, Message
 from notifier.locales import format_date
-from notifier.settings import Settings
+from notifier.settings import Settings, in_locale
 
 _environment = Environment(
     loader=PackageLoader("notifier.delivery.mail", "templates"),
@@ -79,6 +79,8 @@ def render(content: NoticeContent, locale: str, settings: Settings) -> Message:
         "services": _services(content, locale, settings),
         "effective": format_date(content.effective, locale),
         "settings": settings,
+        "sender_name": in_locale(settings.sender_names, locale, settings.default_locale),
+        "postal_address": in_locale(settings.postal_addresses, locale, settings.default_locale),
         "name_text": NAME_TEXT,
         "name_html": NAME_HTML,
     }
