@@ -504,6 +504,15 @@ def test_a_renamed_notice_is_refused(seeded_repo: NoticeRepo) -> None:
     ]
 
 
+def test_a_notice_renamed_to_another_locale_is_refused(seeded_repo: NoticeRepo) -> None:
+    """When zh-CN.md is renamed zh-Hans.md with its text unchanged, then check refuses the
+    rename as it does within a locale: history is read by exact path."""
+    seeded_repo.git("mv", NOTICE, "notices/privacy/zh-Hans.md")
+    assert [(p.severity, p.message) for p in _problems(seeded_repo, "notice-path")] == [
+        ("error", "is renamed notices/privacy/zh-Hans.md: a released notice file keeps its path")
+    ]
+
+
 def test_a_moved_english_notice_is_refused(notice_repo: NoticeRepo) -> None:
     """When a released English file moves to another notice's folder with its text unchanged,
     then check refuses the rename."""

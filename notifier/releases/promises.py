@@ -229,8 +229,7 @@ def _gone(
     renamed = [
         notice.path
         for notice in notices
-        if notice.path not in released
-        and notice.locale == release.locale
+        if notice.path not in released  # under another name, or another locale's name
         and (notice.text == release.text or notice.title == release.title)
     ]
     if renamed:
