@@ -253,3 +253,20 @@ def test_the_sign_off_and_address_are_written_per_locale() -> None:
     assert "Jiuxianqiao Road, Chaoyang District, Beijing 100015" in english.text
     assert chinese.text.rstrip().endswith("世纪互联隐私声明通知")
     assert "北京市朝阳区酒仙桥路" in chinese.text and "Jiuxianqiao" not in chinese.text
+
+
+def test_the_from_name_is_the_mail_s_language() -> None:
+    """When a mail is built for an English customer, then its From header carries the sender's
+    English name; the Chinese mail the Chinese one."""
+    for locale, name in (("en", "21Vianet Privacy Notices"), ("zh-CN", "世纪互联隐私声明通知")):
+        mail = build_email(
+            render(CONTENT, locale, SETTINGS),
+            Recipient(1, "a@example.com", "A"),
+            sender=SETTINGS.sender_email,
+            sender_name=SETTINGS.sender_name,
+            reply_to=SETTINGS.reply_to,
+            fallback_name="customer",
+            message_id="<t.1@example.com>",
+        )
+        parsed = message_from_bytes(mail.as_bytes(), policy=policy.default)
+        assert parsed["From"].addresses[0].display_name == name

@@ -34,6 +34,7 @@ class Message:
     text: str
     html: str
     test: bool = False  # a `--test-to` mail: never a delivery, never counted with them
+    sender_name: str = ""  # the From name in this locale ("": the transport's own)
 
 
 def as_test(message: Message) -> Message:

@@ -36,7 +36,7 @@ def build_email(
     text, html = personalised(message, recipient, fallback_name)
     mail = EmailMessage()
     mail["Subject"] = message.subject
-    mail["From"] = formataddr((sender_name, sender))
+    mail["From"] = formataddr((message.sender_name or sender_name, sender))
     mail["To"] = recipient.email
     if reply_to:
         mail["Reply-To"] = reply_to

@@ -73,13 +73,15 @@ def _services(content: NoticeContent, locale: str, settings: Settings) -> str:
 
 
 def render(content: NoticeContent, locale: str, settings: Settings) -> Message:
-    """Subject, text and HTML in `locale`, with the name placeholders left for each recipient."""
+    """Subject, text and HTML in `locale`, with the name placeholders left for each recipient,
+    and the sender's name in that locale for the From header."""
+    sender_name = in_locale(settings.sender_names, locale, settings.default_locale)
     context = {
         "content": content,
         "services": _services(content, locale, settings),
         "effective": format_date(content.effective, locale),
         "settings": settings,
-        "sender_name": in_locale(settings.sender_names, locale, settings.default_locale),
+        "sender_name": sender_name,
         "postal_address": in_locale(settings.postal_addresses, locale, settings.default_locale),
         "name_text": NAME_TEXT,
         "name_html": NAME_HTML,
@@ -90,4 +92,5 @@ def render(content: NoticeContent, locale: str, settings: Settings) -> Message:
         subject=" ".join(subject.split()),
         text=_environment.get_template(f"notice.{locale}.txt").render(context),
         html=_environment.get_template(f"notice.{locale}.html").render(context),
+        sender_name=sender_name,
     )

@@ -61,7 +61,7 @@ def request_body(
             }
             for r in recipients
         ],
-        "from": {"email": sender, "name": sender_name},
+        "from": {"email": sender, "name": message.sender_name or sender_name},
         "subject": message.subject,
         "content": [
             {"type": "text/plain", "value": message.text},
