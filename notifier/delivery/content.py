@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from notifier.delivery.mail.render import ChangeNote, ConsentNote, NoticeContent
+from notifier.delivery.site_links import SiteMap
 from notifier.locales import LOCALES
 from notifier.releases.history import History, Release
 from notifier.releases.verdicts import AssessedRelease, assess_release
@@ -54,11 +55,11 @@ def message_locale(plan: Plan, customer_locale: str) -> str:
     return mailed[0]
 
 
-def content_for(plan: Plan, locale: str) -> NoticeContent:
+def content_for(plan: Plan, locale: str, site: SiteMap) -> NoticeContent:
     """Everything the mail says in `locale` (the source edition when there is none in it)."""
     edition = plan.editions.get(locale) or plan.editions[plan.release.locale]
     release = edition.release
-    version_url, redline_url = _links(plan, release)
+    version_url, redline_url = site.links_of(release.id)
     return NoticeContent(
         title=release.title,
         version=release.version,
@@ -93,12 +94,6 @@ def _consent(plan: Plan, edition: AssessedRelease) -> tuple[ConsentNote, ...]:
         ConsentNote(_heading(section_id, doc, previous), separate)
         for section_id, separate in needed.items()
     )
-
-
-def _links(plan: Plan, release: Release) -> tuple[str, str]:
-    """The release's page and redline on the site built from the same releases."""
-    page, redline = plan.site.links_of(release.id)
-    return page, redline or page
 
 
 def _notes(plan: Plan, edition: AssessedRelease) -> tuple[ChangeNote, ...]:

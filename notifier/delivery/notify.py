@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -68,7 +68,7 @@ class Plan:
     per_locale: dict[str, int]
     # the same version in each locale we can mail (customers read their own); `content` module
     editions: Mapping[str, AssessedRelease]
-    site: SiteMap  # the site built from the same releases: what the mail links to
+    history: History  # the releases it was planned from: the site its mail links to is theirs
 
     @property
     def audience(self) -> int:
@@ -151,9 +151,10 @@ def _plan(settings: Settings, history: History, release: Release, current: datet
             hint="move the effective date: publish a new version with a later effective date",
         )
     per_locale = ledger.locale_counts(db.engine(settings), services) if needed else {}
-    found = content.editions(history, release, rules)
-    site = site_links.site_map(settings, history)
-    return Plan(release, verdict, needed, services, due_at, effective_at, per_locale, found, site)
+    editions = content.editions(history, release, rules)
+    return Plan(
+        release, verdict, needed, services, due_at, effective_at, per_locale, editions, history
+    )
 
 
 def transport_for(settings: Settings, release: Release, *, test: bool = False) -> Transport:
@@ -204,16 +205,21 @@ def transport_for(settings: Settings, release: Release, *, test: bool = False) -
     )
 
 
-def _messages(settings: Settings, plan_: Plan) -> dict[str, Message]:
+def _messages(
+    settings: Settings, plan_: Plan, locales: Sequence[str] | None = None
+) -> dict[str, Message]:
     """One message per locale the version has an edition in (and we have templates for), each
-    refused before anything is sent if it links to a page the site does not have."""
-    return {loc: rendered(settings, plan_, loc) for loc in content.mailed_locales(plan_)}
+    refused before anything is sent if it links to a page the site does not have. The site is
+    generated once here, where mail is rendered, never to plan: it costs seconds."""
+    site = site_links.site_map(settings, plan_.history)
+    chosen = locales or content.mailed_locales(plan_)
+    return {loc: _rendered(settings, plan_, loc, site) for loc in chosen}
 
 
-def rendered(settings: Settings, plan_: Plan, locale: str) -> Message:
+def _rendered(settings: Settings, plan_: Plan, locale: str, site: SiteMap) -> Message:
     """The mail in `locale`, its links checked against the site built from the same releases."""
-    message = render(content.content_for(plan_, locale), locale, settings)
-    site_links.check_links(message, plan_.site)
+    message = render(content.content_for(plan_, locale, site), locale, settings)
+    site_links.check_links(message, site)
     return message
 
 
@@ -453,7 +459,7 @@ def send_test(settings: Settings, version: str, address: str, *, locale: str | N
         ) from None
     plan_ = plan(settings, version, now=datetime.now(settings.timezone))
     chosen = content.message_locale(plan_, locale or plan_.release.locale)
-    message = as_test(rendered(settings, plan_, chosen))
+    message = as_test(_messages(settings, plan_, [chosen])[chosen])
     outcome = transport_for(settings, plan_.release, test=True).send(
         message, [Recipient(0, address, "")], release_id=plan_.release.id
     )
@@ -494,8 +500,7 @@ def preview(
     plan_ = plan(settings, version, now=datetime.now(settings.timezone))
     written = []
     chosen_locales = [content.message_locale(plan_, locale)] if locale else None
-    for chosen in chosen_locales or content.mailed_locales(plan_):
-        message = rendered(settings, plan_, chosen)
+    for chosen, message in _messages(settings, plan_, chosen_locales).items():
         fallback = FALLBACK_NAME.get(chosen, "")
         for suffix, body in (("txt", message.text), ("html", message.html)):
             target = out / f"{plan_.release.version}.{chosen}.{suffix}"

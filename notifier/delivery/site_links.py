@@ -30,9 +30,11 @@ class SiteMap:
     pages: frozenset[str]
     release_urls: dict[str, tuple[str, str | None]]  # release id → (page, redline)
 
-    def links_of(self, release_id: str) -> tuple[str, str | None]:
+    def links_of(self, release_id: str) -> tuple[str, str]:
+        """The release's page and its redline (its page again for a notice's first release)."""
         try:
-            return self.release_urls[release_id]
+            page, redline = self.release_urls[release_id]
+            return page, redline or page
         except KeyError:
             raise NotifyError(
                 f"release {release_id} is not on the site built from main",
