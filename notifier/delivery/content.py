@@ -20,14 +20,13 @@ from notifier.releases.history import History, Release
 from notifier.releases.verdicts import AssessedRelease, assess_release
 from notifier.statement.diff import Change
 from notifier.statement.materiality import RuleSet
-from notifier.statement.notice import Notice
-from notifier.statement.wording import changed_sentences
+from notifier.statement.notice import Notice, covering
+from notifier.statement.wording import changed_sentences, quote
 
 if TYPE_CHECKING:
     from notifier.delivery.notify import Plan
 
 SENTENCES_PER_SECTION = 6  # more are left to the redline, and the mail says how many
-_MARKUP_LEAD = re.compile(r"(?m)^[ \t]*(?:[-*+]|\d{1,3}[.)]|#{1,6}|>)[ \t]+")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 
 
@@ -131,13 +130,8 @@ def _note(change: Change, for_you: str) -> ChangeNote:
 
 def _for_you(section_id: str, written: Mapping[str, str], *docs: Notice) -> str:
     """The editor's sentence for a section, or for the nearest heading above it."""
-    for doc in docs:
-        section = doc.section(section_id)
-        while section is not None:
-            if section.id in written:
-                return written[section.id]
-            section = doc.section(section.parent_id) if section.parent_id else None
-    return ""
+    key = covering(section_id, written, *docs)
+    return written[key] if key is not None else ""
 
 
 def _heading(section_id: str, *docs: Notice) -> str:
@@ -148,7 +142,6 @@ def _heading(section_id: str, *docs: Notice) -> str:
 
 
 def _plain(sentence: str) -> str:
-    """A sentence as the customer reads it in a mail: verbatim words, without Markdown markers
-    or link targets, on one line."""
-    text = _LINK.sub(r"\1", _MARKUP_LEAD.sub("", sentence))
-    return re.sub(r"\s+", " ", text.replace("**", "")).strip()
+    """A sentence as the customer reads it in a mail: as quoted for evidence (verbatim words,
+    no Markdown block markers or reflow breaks), without link targets or bold marks."""
+    return _LINK.sub(r"\1", quote(sentence)).replace("**", "")

@@ -104,10 +104,8 @@ def _services(release: Release, verdict: Verdict | None) -> tuple[str, ...]:
         declared: set[str] = set()
         for judged in verdict.changes:
             if judged.material or judged.undecided:
-                section = release.notice_doc.section(judged.change.section_id)
-                while section is not None:
+                for section in release.notice_doc.lineage(judged.change.section_id):
                     declared.update(section.services)
-                    section = release.notice_doc.section(section.parent_id or "")
         if declared:
             return tuple(sorted(declared))
     return release.services

@@ -25,7 +25,7 @@ from notifier.releases.history import History, Release
 from notifier.settings import Settings
 from notifier.statement.diff import Comparison, compare, normalise
 from notifier.statement.materiality import TIERS, RuleSet, Verdict, assess
-from notifier.statement.notice import Notice, parse_notice, parse_text
+from notifier.statement.notice import Notice, covering, parse_notice, parse_text
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +224,7 @@ def _for_you_problems(
     missing = {
         change.section_id: change.section or change.section_id
         for change in needed
-        if not fresh & _ancestors(change.section_id, candidate.doc, previous)
+        if covering(change.section_id, fresh, candidate.doc, previous) is None
     }
     if missing:
         named = ", ".join(f"“{title}” ({sid})" for sid, title in missing.items())
@@ -243,17 +243,6 @@ def _for_you_problems(
             )
         )
     return problems
-
-
-def _ancestors(section_id: str, *docs: Notice) -> set[str]:
-    """The section and the headings above it, in whichever version has it."""
-    found = {section_id}
-    for doc in docs:
-        section = doc.section(section_id)
-        while section is not None and section.parent_id:
-            found.add(section.parent_id)
-            section = doc.section(section.parent_id)
-    return found
 
 
 def _copied_summary_problem(previous: Notice, candidate: _Candidate) -> Problem | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import PurePosixPath
@@ -163,6 +163,15 @@ class Notice:
     def section(self, section_id: str) -> Section | None:
         return self.headings_by_id.get(section_id)
 
+    def lineage(self, section_id: str) -> tuple[Section, ...]:
+        """The section and the headings above it, nearest first (empty if there is none)."""
+        found = []
+        section = self.section(section_id)
+        while section is not None:
+            found.append(section)
+            section = self.section(section.parent_id) if section.parent_id else None
+        return tuple(found)
+
     @property
     def anchor_ids(self) -> frozenset[str]:
         """Every explicit id and declared old id: the anchors a page of this text carries."""
@@ -228,6 +237,17 @@ def _as_text(value: Any) -> str | None:
     if value is None or isinstance(value, bool | dict | list):
         return None
     return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def covering(section_id: str, ids: Collection[str], *docs: Notice) -> str | None:
+    """The id among `ids` of the section or of the nearest heading above it, in whichever of
+    `docs` has the section: an entry for a section (`what_changes_for_you`) covers its
+    subsections."""
+    for doc in docs:
+        for section in doc.lineage(section_id):
+            if section.id in ids:
+                return section.id
+    return None
 
 
 def _as_texts(value: Any) -> dict[str, str]:
