@@ -1102,3 +1102,17 @@ def test_a_new_limit_is_a_narrower_promise_not_a_removed_one() -> None:
     assert [(r.rule, r.direction, r.tier) for r in verdict.reasons] == [
         ("M21", "favourable", "T1")
     ]
+
+
+def test_a_new_purpose_asks_consent_again_a_new_recipient_separate_consent() -> None:
+    """When a purpose is added (PIPL 14), then the reason asks for consent again, not separate
+    consent; when data goes to a company for its own purposes (art. 23), separate consent."""
+    purpose = verdict_of(SEED, edited(SEED, "改善服务及检测并防止诈骗。",
+                                      "改善服务及检测并防止诈骗，并用于向您推送营销信息。"))
+    (m03,) = [r for r in purpose.reasons if r.rule == "M03"]
+    assert (m03.consent, m03.separate_consent) == ("PIPL 14", False)
+    old = "这包括配置、技术设置或服务记录信息，或下述管理员数据、实名认证数据和付款数据。"
+    shared = "我们会将客户数据提供给北京某某科技有限公司用于其自身的营销目的。"
+    recipient = verdict_of(SEED, edited(SEED, old, old + shared))
+    (m07,) = [r for r in recipient.reasons if r.rule == "M07"]
+    assert (m07.consent, m07.separate_consent) == ("PIPL 23", True)

@@ -74,9 +74,6 @@ def content_for(plan: Plan, locale: str, site: SiteMap) -> NoticeContent:
     )
 
 
-RENEWED_CONSENT = "PIPL 14"  # consent given again for a changed purpose or method, not separate
-
-
 def _consent(plan: Plan, edition: AssessedRelease) -> tuple[ConsentNote, ...]:
     """The material changes whose rule names a consent article, by section in the edition's
     words: doing nothing must never read as agreeing to them."""
@@ -84,9 +81,9 @@ def _consent(plan: Plan, edition: AssessedRelease) -> tuple[ConsentNote, ...]:
     previous = edition.previous.notice_doc if edition.previous else doc
     needed: dict[str, bool] = {}
     for judged in plan.verdict.changes if plan.verdict else ():
-        articles = {r.consent for r in judged.reasons if r.consent} if judged.material else set()
-        if articles:
-            separate = bool(articles - {RENEWED_CONSENT})
+        asking = [r for r in judged.reasons if r.consent] if judged.material else []
+        if asking:
+            separate = any(r.separate_consent for r in asking)
             section_id = judged.change.section_id
             needed[section_id] = needed.get(section_id, False) or separate
     return tuple(

@@ -202,7 +202,14 @@ class Reason:
     evidence: tuple[Evidence, ...] = ()
     consent: str | None = None
 
+    @property
+    def separate_consent(self) -> bool:
+        """Whether the consent is separate (PIPL 23, 25, 29, 39), not consent given again for a
+        changed purpose or method (art. 14)."""
+        return self.consent is not None and self.consent != RENEWED_CONSENT
 
+
+RENEWED_CONSENT = "PIPL 14"
 MATERIAL = "material"
 NOT_MATERIAL = "not-material"
 UNDECIDED = "undecided"
