@@ -5,18 +5,19 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from notifier.demo.sandbox import AMENDMENT, WHAT_CHANGES_FOR_YOU
+from notifier.locales import format_date
 from support import sendgrid_standin
 from support.repos import PROJECT, NoticeRepo, for_you, release_text, seed_text
 
 NOTICE = "notices/privacy/zh-CN.md"
 ENGLISH = "notices/privacy/en.md"
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December")
+
 VERSION = "2029-11-01"
 API_KEY = "SG.not.a.real.key.standin-0123456789"
 
@@ -45,8 +46,7 @@ def english_text(version: str, effective: str) -> str:
     """The project's English translation, as release `version` taking effect on `effective`."""
     text = (PROJECT / ENGLISH).read_text(encoding="utf-8")
     text = re.sub(r"^published: .*\n", "", text, flags=re.M)
-    year, month, day = (int(part) for part in version.split("-"))
-    dated = f"Last updated: {MONTHS[month - 1]} {day}, {year}"
+    dated = f"Last updated: {format_date(date.fromisoformat(version), 'en')}"
     text = text.replace("Last updated: November 1, 2018", dated)
     for key, value in (("version", version), ("last_updated", version), ("effective", effective)):
         text = re.sub(rf"^{key}: .*$", f"{key}: {value}", text, count=1, flags=re.M)
