@@ -150,7 +150,15 @@ def test_failed_build_keeps_the_previous_site(site_repo: NoticeRepo) -> None:
     site = _build(site_repo)
     before = tree_digest(site)
     override = site_repo.path / "site/overrides/main.html"
-    override.write_text(override.read_text(encoding="utf-8") + "{% block broken %}\n")
+    override.parent.mkdir(parents=True, exist_ok=True)
+    override.write_text('{% extends "base.html" %}\n{% block broken %}\n', encoding="utf-8")
+    config = site_repo.path / "mkdocs.yml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "  name: material\n", "  name: material\n  custom_dir: site/overrides\n"
+        ),
+        encoding="utf-8",
+    )
     result = run_notices("site", "build", "--today", TODAY, cwd=site_repo.path)
     assert result.code == 1
     errors = [line for line in result.err.splitlines() if line.startswith("error: ")]
