@@ -22,6 +22,7 @@ from notifier.publishing.model import NavItem, Page, SitePages
 
 THEME = Path(__file__).with_name("theme")
 STYLESHEET = "assets/notices.css"
+SEARCH_SCRIPT = "assets/search-words.js"  # whole Chinese words in search: see its comment
 
 
 def _nav(items: tuple[NavItem, ...]) -> list[Any]:
@@ -32,13 +33,15 @@ def _nav(items: tuple[NavItem, ...]) -> list[Any]:
 
 
 def _add_theme(config: MkDocsConfig) -> None:
-    """The package's templates and styles: after a repository's own `custom_dir` (which may
+    """The package's templates, styles and scripts: after a repository's own `custom_dir` (which may
     override them), before Material's."""
     dirs = config.theme.dirs
     if str(THEME) not in dirs:
         dirs.insert(1 if config.theme.custom_dir else 0, str(THEME))
     if STYLESHEET not in config.extra_css:
         config.extra_css.append(STYLESHEET)
+    if SEARCH_SCRIPT not in map(str, config.extra_javascript):
+        config.extra_javascript.append(SEARCH_SCRIPT)
 
 
 class NoticesPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
