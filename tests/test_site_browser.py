@@ -1,21 +1,51 @@
-"""The built site in a real headless Chromium: current page, archive, redline, Chinese search."""
+"""The built site in a real headless Chromium: both languages at a desktop's and a phone's width,
+an automated accessibility check, pages without JavaScript, and search in Chinese and English.
+
+One site, one browser and one tab per language and width serve the whole module; screenshots of
+every page are kept in test-artifacts/ (named page-locale-width) for people to look at.
+"""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
-import threading
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from support.repos import PROJECT, NoticeRepo, run_notices
-from support.site import TODAY, VERSIONS, add_releases, install_site
+from support.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    add_bilingual_releases,
+    axe_problems,
+    serve,
+)
+from support.repos import PROJECT, add_seed, empty_repo, run_notices
+from support.site import TODAY, VERSIONS, install_site
 
-CHROMIUM = Path("/usr/bin/chromium")
+from notifier.locales import format_date
+
 ARTIFACTS = PROJECT / "test-artifacts"
 V1, V2, V3 = VERSIONS
+LANGUAGES = {"zh-CN": ("", "zh"), "en": ("en/", "en")}  # locale → (address prefix, <html lang>)
+WIDTHS = {1280: 900, 375: 812}  # a desktop and a phone: width → height
+PAGES = {  # page → address under the language's prefix
+    "current": "",
+    "upcoming": "upcoming/",
+    "archive": "archive/",
+    "changes": f"archive/{V2}/changes/",
+    "compare": f"compare/{V1}/",
+}
+# What a reader must never see: rule codes, tiers, and citations of laws the notice is not under.
+INTERNALS = re.compile(
+    r"(?<![A-Za-z0-9])(?:[MNL]\d\d|T[1-4])(?![A-Za-z0-9])|Colorado|CalOPPA|FTC|GDPR|WP260|EDPB"
+)
+# The address and title of each page found, as the search box lists them.
+RESULT_TITLES = """() => [...document.querySelectorAll('.md-search-result__item h1')].map(h1 => [
+    h1.closest('a').href.replace(/[?#].*$/, ''), h1.textContent.replace(/\u200b/g, '')
+])"""
+TAB = Callable[..., Any]  # (locale, width, javascript=True) → a playwright Page
 
 pytestmark = [
     pytest.mark.slow,
@@ -26,72 +56,166 @@ pytestmark = [
 ]
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
-        """Requests are not worth a line each in the test output."""
-
-
-@pytest.fixture
-def served_site(seeded_repo: NoticeRepo) -> Iterator[str]:
-    """The site built from three releases, served by a real HTTP server on 127.0.0.1."""
-    add_releases(seeded_repo)
-    install_site(seeded_repo)
-    result = run_notices("site", "build", "--today", TODAY, cwd=seeded_repo.path)
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Three releases in Chinese and English, built and served on 127.0.0.1: v2 in effect
+    (a material change), v3 upcoming."""
+    repo = add_seed(empty_repo(tmp_path_factory.mktemp("browser") / "repo"))
+    add_bilingual_releases(repo)
+    install_site(repo)
+    result = run_notices("site", "build", "--today", TODAY, cwd=repo.path)
     assert result.code == 0, result.err
-    handler = functools.partial(_QuietHandler, directory=str(seeded_repo.path / "build/site"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serve(repo.path / "build/site") as url:
+        yield url
 
 
-def test_reader_follows_the_archive_to_a_redline_and_searches(served_site: str) -> None:
-    """When a reader opens the site, then archive, redline and Chinese search all work."""
+@pytest.fixture(scope="module")
+def tab() -> Iterator[TAB]:
+    """One headless Chromium for the module, and one tab per language, width and JavaScript."""
     sync_api = pytest.importorskip("playwright.sync_api")
+    pytest.importorskip("axe_playwright_python")
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run",
-            ],
-        )
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        opened: dict[tuple[str, int, bool], Any] = {}
+
+        def open_tab(locale: str, width: int, javascript: bool = True) -> Any:
+            key = (locale, width, javascript)
+            if key not in opened:
+                context = browser.new_context(
+                    viewport={"width": width, "height": WIDTHS[width]},
+                    locale=locale,
+                    java_script_enabled=javascript,
+                )
+                opened[key] = context.new_page()
+            return opened[key]
+
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-            page.goto(served_site)
-            expect = sync_api.expect
-            expect(page.locator(".notices-banner--current")).to_contain_text(
-                "这是自 2024 年 3 月 1 日起生效的当前版本（2024-03-01）。"
-            )
-            expect(page.locator(".notices-banner--upcoming a")).to_have_text("查看即将生效的版本")
-            expect(page.locator("h2#minors")).to_contain_text("未成年人保护")
-
-            page.locator(".md-nav__link", has_text="历史版本").first.click()
-            expect(page).to_have_url(f"{served_site}archive/")
-            page.get_by_role("link", name=f"{V1} → {V2}").click()
-            expect(page).to_have_url(f"{served_site}archive/{V2}/changes/")
-            expect(page.locator("h2#retention")).to_be_visible()
-            expect(page.locator(".notices-redline ins").first).to_be_visible()
-            expect(page.locator(".notices-redline del").first).to_be_visible()
-            assert "不会" in " ".join(page.locator(".notices-redline del").all_inner_texts())
-            expect(page.locator(".notices-change--material").first).to_be_visible()
-            page.screenshot(path=str(ARTIFACTS / "site-redline.png"), full_page=False)
-
-            page.goto(served_site)
-            page.locator("label.md-search__icon, .md-search__input").first.click()
-            search = page.locator("input.md-search__input")
-            search.fill("未成年人")
-            search.press("End")  # an IME ends with a key event; `fill` alone sends none
-            result = page.locator(".md-search-result__link", has_text=re.compile("未成年人.?保护"))
-            expect(result.first).to_be_visible(timeout=15_000)
-            assert (result.first.get_attribute("href") or "").endswith("#minors")
-            page.screenshot(path=str(ARTIFACTS / "site.png"), full_page=False)
+            yield open_tab
         finally:
             browser.close()
-    assert (ARTIFACTS / "site.png").stat().st_size > 10_000
+
+
+def visible_text(page: Any) -> str:
+    """Every word of the page a reader can reach, folded <details> included, scripts not."""
+    return str(page.evaluate(
+        """() => {
+            const body = document.body.cloneNode(true)
+            body.querySelectorAll('script, style, template').forEach(node => node.remove())
+            return body.textContent
+        }"""
+    ))
+
+
+@pytest.mark.parametrize("name", PAGES)
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_page_reads_in_its_language_at_this_width(
+    site: str, tab: TAB, locale: str, width: int, name: str
+) -> None:
+    """When a page is opened at 1280 or 375 px, then it says its language, does not scroll
+    sideways and has no serious or critical accessibility violation."""
+    prefix, lang = LANGUAGES[locale]
+    page = tab(locale, width)
+    response = page.goto(f"{site}{prefix}{PAGES[name]}")
+    assert response is not None and response.status == 200
+    page.screenshot(path=str(ARTIFACTS / f"site-{name}-{locale}-{width}.png"), full_page=True)
+
+    assert page.evaluate("document.documentElement.lang").split("-")[0] == lang
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width, f"{name} ({locale}) is {scroll_width} px wide at {width} px"
+    assert axe_problems(page) == []
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_redline_shows_readers_the_changes_and_none_of_our_internals(
+    site: str, tab: TAB, locale: str
+) -> None:
+    """When a reader opens the page of a material release, then insertions and deletions are
+    shown, and no rule code, tier or foreign citation is anywhere in its text."""
+    prefix, _ = LANGUAGES[locale]
+    page = tab(locale, 1280)
+    page.goto(f"{site}{prefix}{PAGES['changes']}")
+    assert page.locator(".notices-redline ins").count() > 0
+    assert page.locator(".notices-redline del").count() > 0
+    assert INTERNALS.findall(visible_text(page)) == []
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_pages_work_without_javascript(site: str, tab: TAB, locale: str) -> None:
+    """When JavaScript is off, then the statement, its banners, the archive and the redline
+    are all there, and insertions and deletions differ by more than colour."""
+    prefix, _ = LANGUAGES[locale]
+    page = tab(locale, 1280, javascript=False)
+    page.goto(f"{site}{prefix}")
+    assert page.locator("h2#minors").is_visible()
+    assert page.locator(".notices-banner--current").is_visible()
+    upcoming = page.locator(".notices-banner--upcoming a")
+    assert upcoming.is_visible()
+    assert (upcoming.get_attribute("href") or "").rstrip("/").endswith("upcoming")
+
+    page.goto(f"{site}{prefix}{PAGES['archive']}")
+    for version in VERSIONS:
+        assert page.locator(f'a[href*="{version}"]').first.is_visible(), version
+
+    page.goto(f"{site}{prefix}{PAGES['changes']}")
+    inserted = page.locator(".notices-redline ins").first
+    deleted = page.locator(".notices-redline del").first
+    assert inserted.is_visible() and deleted.is_visible()
+    assert "underline" in inserted.evaluate("node => getComputedStyle(node).textDecorationLine")
+    assert "line-through" in deleted.evaluate("node => getComputedStyle(node).textDecorationLine")
+    page.screenshot(path=str(ARTIFACTS / f"site-changes-{locale}-nojs.png"), full_page=False)
+
+
+def search(page: Any, words: str) -> Any:
+    """Type `words` into the page's search box; return the result links once they are shown."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    box = page.locator("input.md-search__input")
+    box.fill(words)
+    box.press("End")  # an IME ends with a key event; `fill` alone sends none
+    links = page.locator(".md-search-result__link")
+    sync_api.expect(links.first).to_be_visible(timeout=15_000)
+    return links
+
+
+@pytest.mark.parametrize("word", ["个人信息", "未成年人"])
+def test_chinese_search_highlights_the_whole_word(site: str, tab: TAB, word: str) -> None:
+    """When a reader searches a Chinese word, then the results and the page they lead to mark
+    the whole word, not its first characters."""
+    page = tab("zh-CN", 1280)
+    page.goto(site)
+    links = search(page, word)
+    marks = page.locator(".md-search-result__list mark").filter(visible=True)
+    assert marks.count() > 0
+    assert set(marks.all_inner_texts()) == {word}
+
+    hrefs = [links.nth(i).get_attribute("href") or "" for i in range(links.count())]
+    target = next(href for href in hrefs if "#" in href)
+    assert parse_qs(urlsplit(target).query)["h"] == [word]
+    page.goto(target)
+    marked = page.locator("mark[data-md-highlight]")
+    pytest.importorskip("playwright.sync_api").expect(marked.first).to_be_visible()
+    assert set(marked.all_inner_texts()) == {word}
+    page.screenshot(path=str(ARTIFACTS / f"site-search-{word}.png"), full_page=False)
+
+
+@pytest.mark.parametrize(("locale", "word"), [("zh-CN", "未成年人"), ("en", "minor")])
+def test_search_stays_in_the_language_and_labels_each_version(
+    site: str, tab: TAB, locale: str, word: str
+) -> None:
+    """When a reader searches, then only pages in the page's language are found, and the
+    current and upcoming statements are two results whose titles name their status and date."""
+    prefix, _ = LANGUAGES[locale]
+    page = tab(locale, 1280)
+    page.goto(f"{site}{prefix}")
+    search(page, word)
+    results = dict(page.evaluate(RESULT_TITLES))
+    in_english = {url.startswith(f"{site}en/") for url in results}
+    assert in_english == {locale == "en"}, sorted(results)
+
+    current, upcoming = results[f"{site}{prefix}"], results[f"{site}{prefix}upcoming/"]
+    assert current != upcoming
+    assert format_date(date.fromisoformat(V2), locale) in current
+    assert format_date(date.fromisoformat(V3), locale) in upcoming
+    page.screenshot(path=str(ARTIFACTS / f"site-search-{locale}.png"), full_page=False)
