@@ -96,6 +96,15 @@ def tab() -> Iterator[TAB]:
             browser.close()
 
 
+def keep(page: Any, name: str, screens: int = 1) -> None:
+    """A screenshot in test-artifacts/: the page's first `screens` screens, enough to judge its
+    layout (a whole statement at 375 px is some 20 screens and slow to encode)."""
+    width, height = page.viewport_size["width"], page.viewport_size["height"]
+    tall = page.evaluate("document.documentElement.scrollHeight")
+    clip = {"x": 0, "y": 0, "width": width, "height": min(tall, height * screens)}
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True, clip=clip)
+
+
 def visible_text(page: Any) -> str:
     """Every word of the page a reader can reach, folded <details> included, scripts not."""
     return str(page.evaluate(
@@ -119,7 +128,7 @@ def test_page_reads_in_its_language_at_this_width(
     page = tab(locale, width)
     response = page.goto(f"{site}{prefix}{PAGES[name]}")
     assert response is not None and response.status == 200
-    page.screenshot(path=str(ARTIFACTS / f"site-{name}-{locale}-{width}.png"), full_page=True)
+    keep(page, f"site-{name}-{locale}-{width}", screens=4)
 
     assert page.evaluate("document.documentElement.lang").split("-")[0] == lang
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
@@ -164,7 +173,7 @@ def test_pages_work_without_javascript(site: str, tab: TAB, locale: str) -> None
     assert inserted.is_visible() and deleted.is_visible()
     assert "underline" in inserted.evaluate("node => getComputedStyle(node).textDecorationLine")
     assert "line-through" in deleted.evaluate("node => getComputedStyle(node).textDecorationLine")
-    page.screenshot(path=str(ARTIFACTS / f"site-changes-{locale}-nojs.png"), full_page=False)
+    keep(page, f"site-changes-{locale}-nojs")
 
 
 def search(page: Any, words: str) -> Any:
@@ -197,7 +206,7 @@ def test_chinese_search_highlights_the_whole_word(site: str, tab: TAB, word: str
     marked = page.locator("mark[data-md-highlight]")
     pytest.importorskip("playwright.sync_api").expect(marked.first).to_be_visible()
     assert set(marked.all_inner_texts()) == {word}
-    page.screenshot(path=str(ARTIFACTS / f"site-search-{word}.png"), full_page=False)
+    keep(page, f"site-search-{word}")
 
 
 @pytest.mark.parametrize(("locale", "word"), [("zh-CN", "未成年人"), ("en", "minor")])
@@ -218,4 +227,4 @@ def test_search_stays_in_the_language_and_labels_each_version(
     assert current != upcoming
     assert format_date(date.fromisoformat(V2), locale) in current
     assert format_date(date.fromisoformat(V3), locale) in upcoming
-    page.screenshot(path=str(ARTIFACTS / f"site-search-{locale}.png"), full_page=False)
+    keep(page, f"site-search-{locale}")

@@ -32,16 +32,13 @@ EN_SUMMARIES = {
     VERSIONS[2]: "The heading of the contact section is shorter",
 }
 
-# axe-core rules a legal page must pass (contrast, landmarks, language, names, lists).
-AXE_RULES = (
-    "color-contrast",
-    "landmark-banner-is-top-level", "landmark-complementary-is-top-level",
-    "landmark-contentinfo-is-top-level", "landmark-main-is-top-level",
-    "landmark-no-duplicate-banner", "landmark-no-duplicate-contentinfo",
-    "landmark-no-duplicate-main", "landmark-one-main", "landmark-unique", "region",
-    "html-has-lang", "html-lang-valid", "valid-lang", "document-title",
-    "image-alt", "link-name", "list", "listitem",
-)
+# axe-core's whole default rule set (WCAG 2 A and AA, and best practices) but one rule, which
+# Material's own template fails: its search box is a role="dialog" without a name
+# (material/templates/partials/search.html); naming it would mean copying that partial.
+AXE_OPTIONS = {
+    "resultTypes": ["violations"],
+    "rules": {"aria-dialog-name": {"enabled": False}},
+}
 
 
 def english_releases() -> dict[str, str]:
@@ -89,14 +86,11 @@ def serve(folder: Path) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def axe_problems(page: Any, rules: tuple[str, ...] | None = AXE_RULES) -> list[str]:
+def axe_problems(page: Any) -> list[str]:
     """axe-core's serious and critical violations on `page`, one line each (rule, node, why)."""
     from axe_playwright_python.sync_playwright import Axe
 
-    options: dict[str, Any] = {"resultTypes": ["violations"]}
-    if rules is not None:
-        options["runOnly"] = {"type": "rule", "values": list(rules)}
-    results = Axe().run(page, options=options)
+    results = Axe().run(page, options=AXE_OPTIONS)
     return [
         f"{violation['id']} ({violation['impact']}): {node['target']}: {node['failureSummary']}"
         for violation in results.response["violations"]
