@@ -14,7 +14,8 @@
    being typed), and each word is written with lunr's escape between its characters (未\成\年\人).
    The worker's segmentation then sees single characters and keeps them, and lunr's query parser
    drops the escapes, so the worker searches 未成年人* and names 未成年人 as the term to highlight.
-   The words are those of the index the page hands to the worker. */
+   The words are those of the index the page hands to the worker. Both the index and each query
+   pass through Worker.prototype.postMessage, the one place this script hooks into. */
 (() => {
   "use strict"
   const SETUP = 0, QUERY = 2  // Material's SearchMessageType
