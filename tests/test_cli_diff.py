@@ -210,7 +210,7 @@ def test_text_format_without_colour(two_releases: NoticeRepo) -> None:
             "verdict: material (T2); 3 change(s): 1 material",
             "",
             "== 世纪互联运营的在线服务隐私声明 [privacy-statement] · modified: date-line",
-            "最后更新时间：[-2018-]{+2024+} 年 [-11-]{+3+} 月 1 日",
+            "最后更新时间：[-2018 年 11 月 1 日-]{+2024 年 3 月 1 日+}",
             "",
             "== 范围 [scope] · formatting only: punctuation-width",
             "上海蓝云网络科技有限公司（北京世纪互联宽带数据中心有限公司的全资子公司，下称“世纪互联”"
@@ -236,7 +236,7 @@ def test_text_format_in_colour(two_releases: NoticeRepo) -> None:
     run = run_notices("diff", "2018-11-01", "2024-03-01", "--color", cwd=two_releases.path)
     assert run.code == 0
     assert "\x1b[31;9m不\x1b[0m" in run.out
-    assert "\x1b[33;9m2018\x1b[0m" in run.out  # the date line in its own colour
+    assert "\x1b[33;9m2018 年 11 月 1 日\x1b[0m" in run.out  # the date line in its own colour
     assert "[-" not in run.out
 
 
@@ -259,7 +259,8 @@ def test_html_format_is_a_redline_fragment(two_releases: NoticeRepo) -> None:
         '<ins class="notices-formatting">(&quot;服务&quot;)</ins>' in html
     )
     assert (
-        '<del class="notices-date-line">2018</del><ins class="notices-date-line">2024</ins>' in html
+        '<del class="notices-date-line">2018 年 11 月 1 日</del>'
+        '<ins class="notices-date-line">2024 年 3 月 1 日</ins>' in html
     )
 
 
