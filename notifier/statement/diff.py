@@ -1,11 +1,11 @@
 """Compare two versions of a notice section by section, telling wording apart from noise.
 
 A redline must show every character that changed (diff-match-patch at character level, which
-handles Chinese: 不 deleted, 一年 → 三年), but the materiality rules must only judge wording. So
-sections are aligned by id and then by similarity, sentences are diffed on a normalised key
-(width, whitespace, CJK spacing and Markdown folded away), and what is left over is sorted into
-wording, moved text, reordered list items, date lines and formatting. Only this module imports
-diff_match_patch.
+handles Chinese: 不 deleted, 一年 → 三年; numbers and dates change whole, 2018 → 2026), but the
+materiality rules must only judge wording. So sections are aligned by id and then by
+similarity, sentences are diffed on a normalised key (width, whitespace, CJK spacing and
+Markdown folded away), and what is left over is sorted into wording, moved text, reordered list
+items, date lines and formatting. Only this module imports diff_match_patch.
 """
 
 from __future__ import annotations
