@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from notifier.locales import format_date
 from notifier.publishing.changes import changes_markdown
@@ -34,6 +34,7 @@ from notifier.statement.diff import compare
 from notifier.statement.sanitize import safe_markdown
 
 _H1 = re.compile(r"^# .*$", re.M)
+_ATTRIBUTES = re.compile(r"\s*\{:?[^{}]*\}\s*$")  # `{#privacy-statement}` ending a heading
 
 
 def chrome(locale: str, prefix: str) -> dict[str, Any]:
@@ -55,6 +56,15 @@ def release_updated(release: Release, options: SiteOptions) -> date:
     if release.revisions:
         return release.revisions[-1].committed.astimezone(options.timezone).date()
     return release.published.astimezone(options.timezone).date()
+
+
+def _labelled(heading: str, label: str) -> str:
+    """The title heading with its status for search and screen readers, not shown on screen:
+    search lists the current and the upcoming statement under their headings, told apart."""
+    hidden = f'<span class="notices-hidden">{escape(label)}</span>'
+    attributes = _ATTRIBUTES.search(heading)
+    at = attributes.start() if attributes else len(heading)
+    return heading[:at] + hidden + heading[at:]
 
 
 def _banner(kind: str, sentence: str, link: str | None, link_text: str) -> dict[str, Any]:
@@ -176,11 +186,14 @@ class NoticePages:
                 ("integrity", ()),
             )
         }
+        title = self.statement_title(entry, url)
+        if url != entry.url and heading:
+            heading = _labelled(heading, title.removeprefix(release.title))
         markdown = self.render(
             "statement.md.j2", heading=Markup(heading), rest=Markup(rest), **parts
         )
         meta = self.meta(
-            self.statement_title(entry, url),
+            title,
             kind="statement",
             status=entry.status,
             version=release.version,
