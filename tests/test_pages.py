@@ -6,11 +6,20 @@ import hashlib
 import json
 import re
 import xml.etree.ElementTree as ET
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
-from support.repos import NoticeRepo, add_seed, empty_repo, release_text, seed_text
+from support.notify import VERSION, material_repo, write_customers
+from support.repos import (
+    NoticeRepo,
+    add_seed,
+    empty_repo,
+    release_text,
+    run_notices,
+    seed_text,
+)
 from support.site import (
     BROKEN_PROMISE,
     KEPT_PROMISE,
@@ -23,10 +32,13 @@ from support.site import (
     third_text,
 )
 
+from notifier.demo.sandbox import WHAT_CHANGES_FOR_YOU
+from notifier.locales import format_date
 from notifier.publishing.links import md_link, relative_url
 from notifier.publishing.model import SitePages, statuses
 from notifier.publishing.pages import build_site, heading_slug
 from notifier.publishing.publish import Request, generate, site_options
+from notifier.publishing.templates import markdown_text
 from notifier.releases.history import read_history
 from notifier.releases.verdicts import assess_release, assessed_releases
 from notifier.settings import load_settings
@@ -110,7 +122,9 @@ def test_current_page(site: SitePages) -> None:
         f'<a href="archive/{V2}/changes/">与上一版本相比的更改</a> '
         '<span class="notices-badge notices-badge--material">重大变更</span></p>'
     ) in markdown
-    assert page.meta["title"] == "世纪互联运营的在线服务隐私声明（现行版本，2024 年 3 月 1 日起生效）"
+    assert page.meta["title"] == (
+        "世纪互联运营的在线服务隐私声明（现行版本，2024 年 3 月 1 日起生效）"
+    )
     assert page.meta["search"] == {"boost": 2}
     assert "banners" not in page.meta["notices"]
     assert page.updated == date(2024, 2, 1)
@@ -453,3 +467,77 @@ def test_archive_publishes_the_exact_bytes(notice_repo: NoticeRepo) -> None:
         today=date(2024, 12, 1),
     )
     assert not [a for a in without.assets if a.path.endswith("source.txt")]
+
+
+def _material_site(repo: NoticeRepo, today: date = date(2029, 12, 15)) -> SitePages:
+    return generate(Request(load_settings(repo.path, {}), today))
+
+
+def test_redline_opens_with_what_changes_for_you(seeded_repo: NoticeRepo) -> None:
+    """When a material release says what changes for the reader, then its changes page opens
+    with those sentences, each linked to its section, before the redline."""
+    material_repo(seeded_repo)
+    markdown = _material_site(seeded_repo).page(f"archive/{VERSION}/changes/index.md").markdown
+    verdict = markdown.index('<p class="notices-verdict notices-verdict--material">')
+    for_you = markdown.index("## 对您有何影响 {#notices-for-you}")
+    intro = markdown.index("以下是 [2018-11-01]")
+    assert verdict < for_you < intro < markdown.index("{#retention}")
+    told = markdown[for_you:intro]
+    for section_id, sentence in WHAT_CHANGES_FOR_YOU.items():
+        assert f"](#{section_id})：{markdown_text(sentence)}" in told, section_id
+    assert told.index("(#retention)") < told.index("(#sharing)") < told.index("(#contact)")
+
+
+def test_material_reasons_cite_only_the_notice_law(seeded_repo: NoticeRepo) -> None:
+    """When a change is material, then its folded reason is the rule's plain sentence citing
+    only the law in [notices.laws]; without an entry it cites nothing."""
+    material_repo(seeded_repo)
+    path = f"archive/{VERSION}/changes/index.md"
+    cited = _material_site(seeded_repo).page(path).markdown
+    reasons = re.findall(r'<details class="notices-why">(.*?)</details>', cited, re.S)
+    assert reasons and all("<summary>为什么这是重大变更</summary>" in r for r in reasons)
+    sources = re.findall(r'<span class="notices-sources">法律依据：([^<]*)</span>', cited)
+    assert sources and {
+        source for line in sources for source in line.split(" · ")
+    } <= {s for s in _all_sources() if s.startswith(("PIPL", "GB/T 35273"))}
+    assert "（《个人信息保护法》第二十三条）" in cited  # PIPL is this notice's law
+    settings_file = seeded_repo.path / "notices.toml"
+    toml = settings_file.read_text(encoding="utf-8")
+    settings_file.write_text(toml.replace('privacy = ["PIPL", "GB/T 35273"]', ""), "utf-8")
+    uncited = _material_site(seeded_repo).page(path).markdown
+    assert uncited.count('<details class="notices-why">') == len(reasons)
+    assert "notices-sources" not in uncited
+    assert not re.search(r"PIPL|《个人信息保护法》|第[一二三四五六七八九十]+条", uncited)
+
+
+def _all_sources() -> set[str]:
+    rules = load_rules({})
+    return {source for rule in rules.rules.values() for source in rule.sources}
+
+
+def test_notified_dates_come_from_the_ledger_read_only(seeded_repo: NoticeRepo) -> None:
+    """When no database exists, then a build creates none and every notified date is "—";
+    once customers are mailed, the version's first mail date shows on the archive and its
+    changes page."""
+    material_repo(seeded_repo)
+    database = seeded_repo.path / "var" / "notices.db"
+    before = _material_site(seeded_repo)
+    assert not database.exists()
+    assert "<dt>通知客户</dt><dd>—</dd>" in before.page("archive/index.md").markdown
+    write_customers(seeded_repo.path / "c.csv", 3)
+    assert run_notices("customers", "import", "c.csv", cwd=seeded_repo.path).code == 0
+    planned_only = _material_site(seeded_repo).page("archive/index.md").markdown
+    assert "<dd>—</dd>" in planned_only and "通知客户</dt><dd>2" not in planned_only
+    started = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    assert run_notices("notify", "send", VERSION, "--early", cwd=seeded_repo.path).code == 0
+    after = _material_site(seeded_repo)
+    finished = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    days = {format_date(started, "zh-CN"), format_date(finished, "zh-CN")}
+    archive = after.page("archive/index.md").markdown
+    first = archive[archive.index(f'<a href="{VERSION}/">') :]
+    assert any(f"<dt>通知客户</dt><dd>{day}</dd>" in first for day in days)
+    assert archive.count("<dt>通知客户</dt><dd>—</dd>") == 1  # the seed was never mailed
+    redline = after.page(f"archive/{VERSION}/changes/index.md").markdown
+    assert any(f"我们已于 {day}通知客户。" in redline for day in days)
+    facts = after.page(f"archive/{VERSION}/index.md").markdown
+    assert any(f" · {day}通知客户 · " in facts for day in days)
