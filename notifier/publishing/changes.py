@@ -15,7 +15,7 @@ from notifier.publishing.model import Entry
 from notifier.publishing.reasons import ReaderReason, reader_reasons
 from notifier.publishing.templates import render
 from notifier.statement.diff import Change, Comparison
-from notifier.statement.materiality import MATERIAL, Verdict
+from notifier.statement.materiality import MATERIAL, ChangeVerdict, Verdict
 from notifier.statement.notice import Notice
 from notifier.statement.redline import redline_html
 from notifier.statement.sanitize import safe_markdown
@@ -111,11 +111,22 @@ def sections(
                 body = Markup(safe_markdown(pair.new.body.strip("\n")))  # made inert
                 shown.append(Section(heading, None, body=body))
             continue
-        judged = verdict.of(change) if verdict is not None else None
+        judged = _judged(change, verdict)
         reasons = reader_reasons(judged, locale, laws) if judged is not None else ()
         heading = change.section or change.section_id
         shown.append(Section(heading, _anchor(change.section_id), change, reasons))
     return shown
+
+
+def _judged(change: Change, verdict: Verdict | None) -> ChangeVerdict | None:
+    """The verdict on `change`: the very change, or, in a translation (whose release shares the
+    verdict decided on the source locale), the change of the same section."""
+    if verdict is None:
+        return None
+    return verdict.of(change) or next(
+        (judged for judged in verdict.changes if judged.change.section_id == change.section_id),
+        None,
+    )
 
 
 def _anchor(section_id: str | None) -> str | None:
