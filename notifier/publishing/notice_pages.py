@@ -156,7 +156,7 @@ class NoticePages:
     # --- pages ---------------------------------------------------------------------------------
 
     def meta(self, title: str, **extra: Any) -> dict[str, Any]:
-        """`page.meta` for the theme: the title, and under `notices` banners, links, status."""
+        """`page.meta` for the theme: the title, and under `notices` links, kind and status."""
         meta: dict[str, Any] = {"title": title, "notices": chrome(self.locale, self.prefix)}
         meta["notices"].update(extra)
         return meta
@@ -178,19 +178,16 @@ class NoticePages:
         heading, rest = "", body
         if match and not body[: match.start()].strip():
             heading, rest = body[: match.end()], body[match.end() :]
-        parts = {
-            name: Markup(self.render(f"{name}.html.j2", entry=entry, url=url, banners=banners))
-            for name, banners in (
-                ("status", self.banners(entry, url)),
-                ("facts", ()),
-                ("integrity", ()),
-            )
-        }
         title = self.statement_title(entry, url)
         if url != entry.url and heading:
             heading = _labelled(heading, title.removeprefix(release.title))
         markdown = self.render(
-            "statement.md.j2", heading=Markup(heading), rest=Markup(rest), **parts
+            "statement.md.j2",
+            heading=Markup(heading),
+            rest=Markup(rest),
+            entry=entry,
+            url=url,
+            banners=self.banners(entry, url),
         )
         meta = self.meta(
             title,
