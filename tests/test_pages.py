@@ -541,3 +541,22 @@ def test_notified_dates_come_from_the_ledger_read_only(seeded_repo: NoticeRepo) 
     assert any(f"我们已于 {day}通知客户。" in redline for day in days)
     facts = after.page(f"archive/{VERSION}/index.md").markdown
     assert any(f" · {day}通知客户 · " in facts for day in days)
+
+
+def test_text_before_the_first_heading_is_named_for_readers(notice_repo: NoticeRepo) -> None:
+    """When the text before the first heading changes, then the changes page names it in the
+    reader's words, not by its internal id, and folds the unchanged section after it."""
+    first = release_text(
+        "---\ntitle: 隐私声明\nversion: x\n---\n\n最后更新时间：2024 年 1 月 1 日\n\n"
+        "本声明说明我们如何处理个人信息。\n\n## 范围 {#scope}\n\n本声明适用于我们的在线服务。\n",
+        "2024-01-01",
+    )
+    second = release_text(first.replace("处理个人信息", "处理和保护个人信息"), "2024-06-01")
+    notice_repo.commit("First", "2023-12-01T10:00:00+08:00", {NOTICE: first})
+    notice_repo.commit("Second", "2024-05-01T10:00:00+08:00", {NOTICE: second})
+    markdown = _site(notice_repo.path, date(2024, 7, 1)).page(
+        "archive/2024-06-01/changes/index.md"
+    ).markdown
+    assert "## 开头部分 {#preamble}" in markdown and "preamble\n" not in markdown
+    assert markdown.index("{#preamble}") < markdown.index('??? notices-unchanged "范围 · 未更改"')
+    assert "    本声明适用于我们的在线服务。" in markdown

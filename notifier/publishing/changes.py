@@ -25,7 +25,8 @@ _ID = re.compile(r"^[^\s{}#\"'<>]+$")  # what attr_list accepts as `{#id}`
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """One section of the text on the page: its change (None: unchanged) or its own text."""
+    """One section of the text on the page: its change (None: unchanged) or its own text;
+    `heading` is empty for the text before the first heading."""
 
     heading: str
     anchor: str | None
@@ -113,7 +114,7 @@ def sections(
             continue
         judged = _judged(change, verdict)
         reasons = reader_reasons(judged, locale, laws) if judged is not None else ()
-        heading = change.section or change.section_id
+        heading = change.section or change.new_title or change.old_title or ""
         shown.append(Section(heading, _anchor(change.section_id), change, reasons))
     return shown
 
