@@ -541,6 +541,10 @@ def test_notified_dates_come_from_the_ledger_read_only(seeded_repo: NoticeRepo) 
     assert any(f"我们已于 {day}通知客户。" in redline for day in days)
     facts = after.page(f"archive/{VERSION}/index.md").markdown
     assert any(f" · {day}通知客户 · " in facts for day in days)
+    data = json.loads(next(a.content for a in after.assets if a.path == "releases.json"))
+    assert [r["notified"] in (None, *(d.isoformat() for d in (started, finished))) for r in
+            data["releases"]] == [True, True]
+    assert [r["notified"] is None for r in data["releases"]] == [True, False]
 
 
 def test_text_before_the_first_heading_is_named_for_readers(notice_repo: NoticeRepo) -> None:
