@@ -228,3 +228,24 @@ def test_search_stays_in_the_language_and_labels_each_version(
     assert format_date(date.fromisoformat(V2), locale) in current
     assert format_date(date.fromisoformat(V3), locale) in upcoming
     keep(page, f"site-search-{locale}")
+
+
+def test_reader_follows_the_archive_to_a_redline(site: str, tab: TAB) -> None:
+    """When a reader starts at the current statement, then its banners, the archive and the
+    changes of a release are a few clicks apart."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    page = tab("zh-CN", 1280)
+    page.goto(site)
+    expect(page.locator(".notices-banner--current")).to_contain_text(
+        "现行版本，自 2024 年 3 月 1 日起生效。"
+    )
+    expect(page.locator(".notices-banner--upcoming a")).to_have_text("阅读新版本")
+    expect(page.locator("h2#minors")).to_contain_text("未成年人保护")
+
+    page.locator(".md-nav__link", has_text="历史版本").first.click()
+    expect(page).to_have_url(f"{site}archive/")
+    page.get_by_role("link", name=f"与 {V1} 相比的更改").click()
+    expect(page).to_have_url(f"{site}archive/{V2}/changes/")
+    expect(page.locator("h2#retention")).to_be_visible()
+    assert "不会" in " ".join(page.locator(".notices-redline del").all_inner_texts())
+    expect(page.locator(".notices-change--material").first).to_be_visible()

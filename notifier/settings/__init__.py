@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -90,6 +90,8 @@ class Settings:
     events_key: Secret | None  # NOTICES_EVENTS_KEY; None: the one kept in var/events.key
     materiality_overrides: MaterialityTable
     lint_overrides: LintTable
+    # notice name → the citation prefixes of the law it is written under ([notices.laws])
+    laws: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def var_dir(self) -> Path:
@@ -269,4 +271,5 @@ def load_settings(repo: Path, environ: Mapping[str, str]) -> Settings:
         events_key=_events_key(environ),
         materiality_overrides=file.materiality,
         lint_overrides=file.lint,
+        laws=notices.laws,
     )
