@@ -96,13 +96,17 @@ def tab() -> Iterator[TAB]:
             browser.close()
 
 
-def keep(page: Any, name: str, screens: int = 1) -> None:
-    """A screenshot in test-artifacts/: the page's first `screens` screens, enough to judge its
-    layout (a whole statement at 375 px is some 20 screens and slow to encode)."""
-    width, height = page.viewport_size["width"], page.viewport_size["height"]
-    tall = page.evaluate("document.documentElement.scrollHeight")
-    clip = {"x": 0, "y": 0, "width": width, "height": min(tall, height * screens)}
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True, clip=clip)
+def keep(page: Any, name: str, screens: int = 0) -> None:
+    """A screenshot in test-artifacts/: what the reader sees, or the page's first `screens`
+    screens, enough to judge its layout (a whole statement at 375 px is some 20 screens, slow
+    to encode). Transitions are run to their end first, as a reader would wait."""
+    options: dict[str, Any] = {"animations": "disabled"}
+    if screens:
+        width, height = page.viewport_size["width"], page.viewport_size["height"]
+        tall = page.evaluate("document.documentElement.scrollHeight")
+        clip = {"x": 0, "y": 0, "width": width, "height": min(tall, height * screens)}
+        options.update(full_page=True, clip=clip)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), **options)
 
 
 def visible_text(page: Any) -> str:
