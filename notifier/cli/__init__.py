@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from notifier.cli import db, delivery, demo, schedule, site, statement
+from notifier.cli import db, delivery, demo, init, schedule, site, statement
 from notifier.cli.app import NoticesGroup
 
 
@@ -27,5 +27,6 @@ for command in (
     delivery.notify,
     delivery.events,
     demo.demo,
+    init.init,
 ):
     main.add_command(command)

@@ -132,7 +132,7 @@ WordGroups = Annotated[
         "a group lists words that count as one",
     ),
 ]
-_LOCALE_CODE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")  # as notice files are named
+LOCALE_CODE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")  # as notice files are named
 LocaleCodes = Annotated[
     tuple[_Text, ...],
     _ARRAY,
@@ -141,7 +141,7 @@ LocaleCodes = Annotated[
         lambda key: f'write it as {_name(key)} = ["en"]',
     ),
     _check(
-        lambda codes: all(_LOCALE_CODE.match(code) for code in codes),
+        lambda codes: all(LOCALE_CODE.match(code) for code in codes),
         lambda key, codes: f"setting '{key}' holds something that is no locale: {list(codes)}",
         "name locales as the notice files are named, e.g. en or zh-CN",
     ),
