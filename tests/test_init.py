@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from importlib.metadata import version
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 from support.repos import PROJECT, Run, run_notices
+from support.starter import next_release
 
-from notifier.locales import format_date
 from notifier.settings import load_settings
 from notifier.statement.notice import parse_notice
 
@@ -299,50 +299,11 @@ def test_bad_options_are_usage_errors(tmp_path: Path, args: tuple[str, ...], mes
     assert not (tmp_path / "statement").exists()
 
 
-# the next release as a legal editor writes it: retention after closure from 30 to 90 days
-NEXT_RELEASE = {
-    "zh-CN": (
-        ("30 天内删除", "90 天内删除"),
-        ("本声明的第一个版本。", "延长注销账户后的保存期限。"),
-        "注销账户后，我们保存您的个人信息的时间由 30 天延长为 90 天。",
-    ),
-    "en": (
-        ("within 30 days", "within 90 days"),
-        ("The first version of this statement.", "A longer retention after account closure."),
-        "After you close your account, we keep your personal information for 90 days, not 30.",
-    ),
-}
-
-
-def _next_release(repo: Path, today: date) -> str:
-    """Write the next release (tomorrow's version, effective in 45 days) into the working
-    tree, in both locales; return its version."""
-    new, effective = today + timedelta(days=1), today + timedelta(days=45)
-    for locale, (retention, summary, for_you) in NEXT_RELEASE.items():
-        path = repo / f"notices/privacy/{locale}.md"
-        text = path.read_text(encoding="utf-8")
-        for old, changed in (
-            retention,
-            summary,
-            (f"version: {today}", f"version: {new}"),
-            (f"last_updated: {today}", f"last_updated: {new}"),
-            (f"effective: {today}", f"effective: {effective}\nwhat_changes_for_you:"),
-            (format_date(today, locale), format_date(new, locale)),
-        ):
-            assert old in text, old
-            text = text.replace(old, changed, 1)
-        text = text.replace(
-            "what_changes_for_you:", f"what_changes_for_you:\n  retention: {for_you}"
-        )
-        path.write_text(text, encoding="utf-8")
-    return new.isoformat()
-
-
-def test_diff_check_and_plan_the_next_release(statement: Path) -> None:
+def test_diff_check_and_plan_thenext_release(statement: Path) -> None:
     """When an editor changes the starter statement as the next release, then check passes,
     diff calls it material before and after the commit, and notify plan finds no customers
     yet (none are imported)."""
-    version = _next_release(statement, _today())
+    version = next_release(statement, _today())
     check = run_notices("check", cwd=statement)
     assert (check.code, check.out) == (0, "0 error(s), 0 warning(s)\n"), check.err
     before = run_notices("diff", "--format", "md", cwd=statement)
@@ -388,7 +349,7 @@ def test_the_workflow_runs_on_a_pull_request(statement: Path, tmp_path: Path) ->
     origin = tmp_path / "origin.git"
     _git(tmp_path, "clone", "-q", "--bare", str(statement), str(origin))
     _git(statement, "checkout", "-q", "-b", "longer-retention")
-    _next_release(statement, _today())
+    next_release(statement, _today())
     _git(statement, "commit", "-q", "-am", "Keep data 90 days after account closure")
     _git(statement, "push", "-q", str(origin), "longer-retention")
     checkout = tmp_path / "checkout"
