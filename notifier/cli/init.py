@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,7 +13,9 @@ from notifier.cli.app import NoticesCommand
 
 
 @click.command("init", cls=NoticesCommand)
-@click.argument("directory", type=click.Path(path_type=Path), default=Path("."), required=False)
+@click.argument(
+    "directory", metavar="[DIR]", type=click.Path(path_type=Path), default=Path("."), required=False
+)
 @click.option("--notice", default="privacy", show_default=True, help="The notice's name.")
 @click.option(
     "--locale",
@@ -56,7 +59,7 @@ def _next_steps(directory: Path, created_git: bool, commit: str | None) -> list[
     said = [f"initialised a git repository on branch main in {directory}"] if created_git else []
     if commit:
         said.append(f"committed the starter statement as the first release ({commit[:10]})")
-    steps = [f"cd {directory}"] if directory != Path(".") else []
+    steps = [f"cd {shlex.quote(str(directory))}"] if directory != Path(".") else []
     if commit is None:
         steps += [
             "git add notices.toml notices .gitignore .pre-commit-config.yaml .github",
