@@ -49,6 +49,7 @@ SITE_FILES = [
     "feed.xml",
     "index.html",
     "releases.json",
+    "robots.txt",
     "search/search_index.json",
     "sitemap.xml",
     "sitemap.xml.gz",
@@ -152,13 +153,8 @@ def test_failed_build_keeps_the_previous_site(site_repo: NoticeRepo) -> None:
     override = site_repo.path / "site/overrides/main.html"
     override.parent.mkdir(parents=True, exist_ok=True)
     override.write_text('{% extends "base.html" %}\n{% block broken %}\n', encoding="utf-8")
-    config = site_repo.path / "mkdocs.yml"
-    config.write_text(
-        config.read_text(encoding="utf-8").replace(
-            "  name: material\n", "  name: material\n  custom_dir: site/overrides\n"
-        ),
-        encoding="utf-8",
-    )
+    with (site_repo.path / "mkdocs.yml").open("a", encoding="utf-8") as config:
+        config.write("theme:\n  custom_dir: site/overrides\n")
     result = run_notices("site", "build", "--today", TODAY, cwd=site_repo.path)
     assert result.code == 1
     errors = [line for line in result.err.splitlines() if line.startswith("error: ")]
@@ -174,11 +170,15 @@ def test_broken_config_keeps_the_previous_site(site_repo: NoticeRepo) -> None:
     """When mkdocs.yml names an unknown plugin, then nothing is replaced and the error says why."""
     site = _build(site_repo)
     before = tree_digest(site)
-    config = site_repo.path / "mkdocs.yml"
-    config.write_text(config.read_text(encoding="utf-8").replace("  - notices\n", "  - notice\n"))
+    with (site_repo.path / "mkdocs.yml").open("a", encoding="utf-8") as config:
+        config.write("plugins:\n  - notice\n")
     result = run_notices("site", "build", "--today", TODAY, cwd=site_repo.path)
     assert result.code == 1
-    assert "The \"notice\" plugin is not installed" in result.err
+    assert result.err.startswith(
+        f"error: {site_repo.path / 'mkdocs.yml'}: setting 'plugins': "
+        'The "notice" plugin is not installed'
+    )
+    assert len(result.err.splitlines()) == 1
     assert tree_digest(site) == before
 
 
