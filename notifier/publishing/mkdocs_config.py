@@ -99,6 +99,12 @@ def language_additions(locale: str) -> Config:
     return additions
 
 
+def config_path(repo: Path) -> Path:
+    """What an error about the site's configuration names: mkdocs.yml, or the repository."""
+    path = repo / CONFIG_FILE
+    return path if path.is_file() else repo
+
+
 def repository_config(repo: Path) -> Config:
     """The repository's mkdocs.yml as written (INHERIT followed), or {} when it has none."""
     path = repo / CONFIG_FILE

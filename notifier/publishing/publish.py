@@ -118,7 +118,8 @@ def render(site: SitePages, settings: Settings, folder: Path, progress: Progress
 
     repository = mkdocs_config.repository_config(settings.repo)
     home = site.languages[0].locale
-    others = [loc for loc in dict.fromkeys((*LOCALES, *(x.locale for x in site.languages)))]
+    locales = dict.fromkeys((*LOCALES, *(lang.locale for lang in site.languages)))
+    others = [locale for locale in locales if locale != home]  # their folders of pages
     done = 0
     with tempfile.TemporaryDirectory(prefix="notices-empty-") as empty:
         for index, language in enumerate(site.languages):
@@ -129,7 +130,7 @@ def render(site: SitePages, settings: Settings, folder: Path, progress: Progress
                 site_url=site.url,
                 site_dir=folder / language.prefix,
                 empty=Path(empty),
-                others=[loc for loc in others if loc != home],
+                others=others,
             )
             config = mkdocs_config.validated(raw, settings.repo)
             _quiet_segmenter()  # after the search plugin has imported it
@@ -137,7 +138,7 @@ def render(site: SitePages, settings: Settings, folder: Path, progress: Progress
             if not isinstance(plugin, NoticesPlugin):
                 raise SiteError(
                     "the notices plugin is not in the MkDocs configuration",
-                    path=settings.repo / mkdocs_config.CONFIG_FILE,
+                    path=mkdocs_config.config_path(settings.repo),
                     hint="keep `notices` in plugins: it adds every generated page",
                 )
             later = sum(len(lang.pages) for lang in site.languages[index + 1 :])
@@ -223,7 +224,7 @@ def _staging(target: Path, settings: Settings) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
         raise SiteError(
             f"the site build failed: {type(error).__name__}: {error}".strip(),
-            path=settings.repo / mkdocs_config.CONFIG_FILE,
+            path=mkdocs_config.config_path(settings.repo),
             hint=f"fix it and build again; the previous site in {target} is unchanged",
         ) from error
 
