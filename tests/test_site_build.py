@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
+import http.server
 import json
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -389,7 +392,9 @@ def test_each_language_has_its_sitemap_and_search_index(bilingual_repo: NoticeRe
     titles = {doc["title"] for doc in index["docs"]}
     assert {"Scope", "About this site"} <= titles
     assert not [doc for doc in index["docs"] if re.search(r"[\u4e00-\u9fff]", doc["title"])]
-    assert index["config"]["pipeline"] == ["stemmer", "stopWordFilter", "trimmer"]
+    assert (index["config"]["pipeline"], index["config"]["separator"]) == (
+        ["stopWordFilter"], r"[\s\-]+"
+    )
     root = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))
     assert "Scope" not in {doc["title"] for doc in root["docs"]}
     assert "\\u200b" in root["config"]["separator"]
@@ -431,3 +436,55 @@ def test_a_failing_second_language_keeps_the_previous_site(bilingual_repo: Notic
     assert tree_digest(site) == before
     assert sorted(p.name for p in (bilingual_repo.path / "build").iterdir()) == ["site"]
     assert (bilingual_repo.path / ENGLISH).is_file()
+
+
+SEARCHED = (("Azure", "#scope"), ("cookies", "#cookies"), ("未成年人", ""))  # word, section found
+
+
+def test_english_search_finds_english_words_only(bilingual_repo: NoticeRepo) -> None:
+    """When a reader searches the English site in Chromium, then English words (Azure, cookies)
+    are found on English pages, and Chinese words are not (they belong to the Chinese site)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium")
+    site = _build(bilingual_repo, pages=BILINGUAL_PAGES)
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+            )
+            try:
+                page = browser.new_page(locale="en")
+                for word, expected in SEARCHED:
+                    page.goto(base + "en/")
+                    page.locator("label.md-search__icon, .md-search__input").first.click()
+                    search = page.locator("input.md-search__input")
+                    search.fill(word)
+                    search.press("End")
+                    meta = page.locator(".md-search-result__meta")
+                    sync_api.expect(meta).not_to_have_text("", timeout=15_000)
+                    sync_api.expect(meta).not_to_contain_text("Initializing", timeout=15_000)
+                    links = [
+                        link.get_attribute("href") or ""
+                        for link in page.locator(".md-search-result__link").all()
+                    ]
+                    assert all(link.startswith(base + "en/") for link in links), links
+                    if expected:
+                        assert any(link.endswith(expected) for link in links), (word, links)
+                    else:
+                        assert links == [], (word, links)
+                        assert meta.inner_text() == "No matching documents"
+            finally:
+                browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+        """Requests are not worth a line each in the test output."""
