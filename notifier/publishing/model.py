@@ -115,6 +115,11 @@ class Entry:
         return f"{self.url}changes/" if self.previous is not None else None
 
 
+def to_root(prefix: str) -> str:
+    """From the home of a language's site under `prefix` (`en/`) up to the site's root (`../`)."""
+    return "../" * prefix.count("/")
+
+
 @dataclass(frozen=True, slots=True)
 class Language:
     """One language's own site, built on its own under its prefix (`""`, `en/`).
@@ -135,7 +140,7 @@ class Language:
     @property
     def root(self) -> str:
         """From this language's home to the site's root: `../` from `en/`."""
-        return "../" * self.prefix.count("/")
+        return to_root(self.prefix)
 
 
 @dataclass(frozen=True, slots=True)

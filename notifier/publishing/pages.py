@@ -29,6 +29,7 @@ from notifier.publishing.model import (
     SiteOptions,
     SitePages,
     statuses,
+    to_root,
 )
 from notifier.publishing.notice_pages import NoticePages, chrome
 from notifier.releases.verdicts import AssessedRelease
@@ -73,7 +74,7 @@ def build_site(
     site_entries: list[Entry] = []
     for locale in locales:
         prefix = prefixes[locale]
-        local = replace(options, root="../" * prefix.count("/"))
+        local = replace(options, root=to_root(prefix))
         pages: list[Page] = []
         assets: list[Asset] = []
         nav: list[NavItem] = []
@@ -137,7 +138,7 @@ def _alternates(
     """The language switcher on the site under `here`: each locale's home, relative to it."""
     if len(locales) < 2:
         return ()
-    up = "../" * here.count("/")
+    up = to_root(here)
     return tuple(
         Alternate(
             name=display_name(locale),
