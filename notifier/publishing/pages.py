@@ -10,7 +10,7 @@ touching this logic.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, tzinfo
 
 from notifier.locales import display_name
@@ -72,33 +72,12 @@ def build_site(
     updated = _newest_date(assessed, options.timezone)
     languages: list[Language] = []
     site_entries: list[Entry] = []
+    context = _Context(options, today, updated, primary, sources or {})
     for locale in locales:
-        prefix = prefixes[locale]
-        local = replace(options, root=to_root(prefix))
-        pages: list[Page] = []
-        assets: list[Asset] = []
-        nav: list[NavItem] = []
-        own = [key for key in keys if key[1] == locale]
-        for key in own:
-            notice_prefix = "" if key[0] == primary else f"{key[0]}/"
-            entries = _entries(groups[key], notice_prefix, today)
-            site_entries.extend(replace(e, prefix=prefix + notice_prefix) for e in entries)
-            group = NoticePages(entries, notice_prefix, local, updated)
-            pages.extend(group.pages())
-            assets.extend(group.sources(sources or {}))
-            nav.append(group.nav(top=key == own[0]))
-        languages.append(
-            Language(
-                locale=locale,
-                prefix=prefix,
-                title=options.title_in(locale),
-                pages=tuple(pages),
-                assets=tuple(assets),
-                nav=(*nav[0].children, *nav[1:]),
-                alternates=_alternates(switcher, prefixes, prefix),
-                default_meta=chrome(locale, prefix="", root=local.root),
-            )
-        )
+        own = {key[0]: groups[key] for key in keys if key[1] == locale}
+        language, entries = _language(locale, prefixes, own, switcher, context)
+        languages.append(language)
+        site_entries.extend(entries)
     order = {item.release.id: index for index, item in enumerate(assessed)}
     ordered = sorted(site_entries, key=lambda e: order[e.release.id])
     return SitePages(
@@ -112,6 +91,52 @@ def build_site(
         ),
         updated=updated,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every language's pages are generated with."""
+
+    options: SiteOptions
+    today: date
+    updated: date
+    primary: str
+    sources: Mapping[str, bytes]
+
+
+def _language(
+    locale: str,
+    prefixes: Mapping[str, str],
+    notices: Mapping[str, Sequence[AssessedRelease]],
+    switcher: Sequence[str],
+    context: _Context,
+) -> tuple[Language, list[Entry]]:
+    """One locale's site, and its entries addressed from the site's root (for the feed)."""
+    prefix = prefixes[locale]
+    local = replace(context.options, root=to_root(prefix))
+    pages: list[Page] = []
+    assets: list[Asset] = []
+    nav: list[NavItem] = []
+    site_entries: list[Entry] = []
+    for index, (notice, assessed) in enumerate(notices.items()):
+        notice_prefix = "" if notice == context.primary else f"{notice}/"
+        entries = _entries(assessed, notice_prefix, context.today)
+        site_entries.extend(replace(e, prefix=prefix + notice_prefix) for e in entries)
+        group = NoticePages(entries, notice_prefix, local, context.updated)
+        pages.extend(group.pages())
+        assets.extend(group.sources(context.sources))
+        nav.append(group.nav(top=index == 0))
+    language = Language(
+        locale=locale,
+        prefix=prefix,
+        title=context.options.title_in(locale),
+        pages=tuple(pages),
+        assets=tuple(assets),
+        nav=(*nav[0].children, *nav[1:]),
+        alternates=_alternates(switcher, prefixes, prefix),
+        default_meta=chrome(locale, prefix="", root=local.root),
+    )
+    return language, site_entries
 
 
 def robots_txt(url: str, languages: Sequence[Language]) -> bytes:
