@@ -306,7 +306,7 @@ class ContactTable(_Table):
 
 class SiteTable(_Table):
     url: Annotated[str, _url(("http", "https"), required=True)] = "https://privacy.example.com/"
-    title: str = "Privacy statement"
+    title: LocalText = "Privacy statement"  # the site's name, per language like [sender] name
 
 
 class MailTable(_Table):
