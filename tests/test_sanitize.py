@@ -10,7 +10,7 @@ import markdown
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support.repos import PROJECT, seed_text
+from support.repos import seed_text
 
 from notifier.statement.sanitize import Unsafe, safe_markdown, scan
 
@@ -67,16 +67,11 @@ SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[Heal
 
 
 def _site_extensions() -> list[str]:
-    """The Markdown extensions the site's mkdocs.yml enables, by name."""
-    config = (PROJECT / "mkdocs.yml").read_text(encoding="utf-8")
-    section = config.split("\nmarkdown_extensions:\n", 1)[1]
-    names = []
-    for line in section.split("\n"):
-        if line and not line.startswith(" "):
-            break
-        if match := re.match(r"  - ([\w.]+)", line):
-            names.append(match.group(1))
-    return names
+    """The Markdown extensions the site's packaged MkDocs defaults enable, by name."""
+    from notifier.publishing.mkdocs_config import defaults
+
+    entries = defaults()["markdown_extensions"]
+    return [entry if isinstance(entry, str) else next(iter(entry)) for entry in entries]
 
 
 EXTENSIONS = _site_extensions()

@@ -215,8 +215,8 @@ def test_a_new_decision_for_the_new_version_counts(stale_repo: NoticeRepo) -> No
 
 def test_site_never_contradicts_the_decision(seeded_repo: NoticeRepo, tmp_path: Path) -> None:
     """When a material change is decided not material by the editor, then the public change
-    page says not material with the editor's reason and commit, and no change on it is
-    marked material."""
+    page says not material in plain words, and no change on it is marked material (the
+    editor's reason and commit stay in `notices diff` and `log`)."""
     text = release_text(
         _with(LOCATION_AND_RECIPIENT), "2030-01-02", material="false",
         material_reason="经法务确认不构成重大变更",
@@ -227,10 +227,9 @@ def test_site_never_contradicts_the_decision(seeded_repo: NoticeRepo, tmp_path: 
     built = run_notices("site", "build", "--out", str(out), cwd=seeded_repo.path)
     assert built.code == 0, built.err
     page = (out / "archive" / "2030-01-02" / "changes" / "index.html").read_text(encoding="utf-8")
-    assert "本次更改未被评定为重大变更（T0）" in page
-    assert f"发布者已认定此版本不构成重大变更：经法务确认不构成重大变更（提交 {sha[:12]}）" in page
-    assert "notices-change--material" not in page
-    assert "重大变更 · T" not in page
+    assert "本次更改不属于重大变更，因此没有另行通知客户。" in page
+    assert "notices-change--material" not in page and "notices-why" not in page
+    assert "经法务确认不构成重大变更" not in page and sha[:12] not in page
 
 
 # --- one verdict per version ------------------------------------------------------------------

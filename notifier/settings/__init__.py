@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -72,7 +72,8 @@ class Settings:
     sender_names: Mapping[str, str]  # locale → the sender's name in it
     postal_addresses: Mapping[str, str]  # locale → the postal address written for it
     site_url: str
-    site_title: str
+    site_title: str  # in the default locale; `site_titles` per locale, for each language's site
+    site_titles: Mapping[str, str]
     services: Mapping[str, Service]
     database_url: str
     mail_backend: str
@@ -90,6 +91,8 @@ class Settings:
     events_key: Secret | None  # NOTICES_EVENTS_KEY; None: the one kept in var/events.key
     materiality_overrides: MaterialityTable
     lint_overrides: LintTable
+    # notice name → the citation prefixes of the law it is written under ([notices.laws])
+    laws: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def var_dir(self) -> Path:
@@ -251,7 +254,8 @@ def load_settings(repo: Path, environ: Mapping[str, str]) -> Settings:
         sender_names=_per_locale(sender.name, notices.default_locale),
         postal_addresses=_per_locale(file.contact.postal_address, notices.default_locale),
         site_url=file.site.url,
-        site_title=file.site.title,
+        site_title=_local(file.site.title, notices.default_locale),
+        site_titles=_per_locale(file.site.title, notices.default_locale),
         services={key: Service(id=key, names=names) for key, names in file.services.items()},
         database_url=_database_url(environ, repo),
         mail_backend=_mail_backend(environ, bool(api_key)),
@@ -269,4 +273,5 @@ def load_settings(repo: Path, environ: Mapping[str, str]) -> Settings:
         events_key=_events_key(environ),
         materiality_overrides=file.materiality,
         lint_overrides=file.lint,
+        laws=notices.laws,
     )
