@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import date, datetime
@@ -114,7 +115,7 @@ def test_settings_load_with_every_table(statement: Path) -> None:
     settings = load_settings(statement, {})
     assert (settings.default_locale, settings.required_locales) == ("zh-CN", ("en",))
     assert settings.site_url == "https://privacy.example.com/"
-    assert settings.site_title == "隐私声明"
+    assert dict(settings.site_titles) == {"zh-CN": "隐私声明", "en": "Privacy Statement"}
     assert dict(settings.services["online-services"].names) == {
         "zh-CN": "在线服务",
         "en": "Online services",
@@ -320,12 +321,20 @@ def test_diff_check_and_plan_thenext_release(statement: Path) -> None:
 
 
 def test_the_site_builds_at_once(statement: Path) -> None:
-    """When init has run, then `notices site build` builds the site with no mkdocs.yml of the
-    repository's own: the package carries its configuration."""
+    """When init has run, then `notices site build` builds a site per language with no
+    mkdocs.yml of the repository's own (the package carries its configuration), each named in
+    its own language."""
     built = run_notices("site", "build", cwd=statement)
     assert built.code == 0, built.err
-    assert (statement / "build/site/index.html").is_file()
     assert not (statement / "mkdocs.yml").exists()
+    site = statement / "build/site"
+    titles = {
+        page: re.findall(r"<title>(.*?)</title>", (site / page).read_text(encoding="utf-8"))
+        for page in ("index.html", "en/index.html")
+    }
+    [zh], [en] = titles.values()
+    assert zh.startswith("隐私声明（") and zh.endswith(" - 隐私声明"), zh
+    assert en.startswith("Privacy Statement (") and en.endswith(" - Privacy Statement"), en
 
 
 def test_pre_commit_hook_is_the_projects_hook(statement: Path) -> None:

@@ -141,7 +141,7 @@ def starter_files(starter: Starter) -> dict[str, str]:
         locales=locales,
         sender_names={locale: _words(locale).sender for locale in locales},
         site_url=starter.site_url,
-        title=starter.title_in(starter.default_locale),
+        site_titles={locale: starter.title_in(locale) for locale in locales},
         services={SERVICE: {locale: _words(locale).service for locale in locales}},
     )
     validated(Source(SETTINGS_FILE, settings))  # never write settings the tool would refuse
