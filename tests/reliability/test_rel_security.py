@@ -362,6 +362,18 @@ def _run_flow(tmp: Path) -> Flow:
         )
         flow.run("check", "check", env=env, expected=0)
         flow.run("lint", "lint", env=env, expected=0)
+        flow.run(
+            "init",
+            *("init", str(tmp / "started"), "--locale", "zh-CN", "--locale", "en"),
+            env={
+                **env,
+                "GIT_AUTHOR_NAME": "法务编辑",
+                "GIT_AUTHOR_EMAIL": "legal@example.com",
+                "GIT_COMMITTER_NAME": "法务编辑",
+                "GIT_COMMITTER_EMAIL": "legal@example.com",
+            },
+            expected=0,
+        )
         flow.run("log", "log", "--json", env=env, expected=0)
         flow.run("diff", "diff", env=env, expected=0)
         flow.run("customers import", "customers", "import", "bad.csv", env=env, expected=1)
