@@ -256,14 +256,17 @@ def status(
     counts: dict[str, int],
     held: Sequence[Suppressed],
     why: Sequence[Failure],
+    consent: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, Any]:
-    """Ledger counts; why deliveries failed (errors were masked when stored); suppressed
-    customers with their address masked, never whole."""
+    """Ledger counts (with `agreed`, `declined`, `no_answer` where consent is asked, and
+    `consent`: the same per article); why deliveries failed (errors were masked when stored);
+    suppressed customers with their address masked, never whole."""
     from notifier.logs import mask_email
 
     return {
         "version": version,
         "counts": counts,
+        **({"consent": consent} if consent else {}),
         "failures": [
             {
                 "reason": f.reason,
