@@ -202,7 +202,7 @@ class ConsentApp:
         if shown != asked.text.sha256 or asked.grant.text_sha256 != asked.text.sha256:
             return self._question(asked, status=409, changed=True)
         try:
-            self._record(asked, answer, shown, environ)
+            self._record(asked, answer, shown, environ, current=True)
         except records.TextChanged:
             return self._question(asked, status=409, changed=True)
         return _see(f"{asked.token}/done")
@@ -216,7 +216,7 @@ class ConsentApp:
     def _withdraw(self, asked: _Asked, method: str, environ: WSGIEnvironment) -> Response:
         if method == "POST":
             try:
-                self._record(asked, "withdraw", asked.grant.text_sha256, environ)
+                self._record(asked, "withdraw", asked.grant.text_sha256, environ, current=False)
             except records.NothingToWithdraw:
                 return self._page(409, "withdraw.html.j2", asked)
             return _see(f"{asked.token}/done")
@@ -248,7 +248,11 @@ class ConsentApp:
             token = sign(replace(grant, text_sha256=text.sha256), self.settings.consent_keys)
         return _Asked(grant, token, locale, text)
 
-    def _record(self, asked: _Asked, decision: str, shown: str, environ: WSGIEnvironment) -> None:
+    def _record(
+        self, asked: _Asked, decision: str, shown: str, environ: WSGIEnvironment, *, current: bool
+    ) -> None:
+        """Record `decision`; with `current`, only while the text shown is the current one (a
+        withdrawal is never held up by a changed text)."""
         records.record(
             self.engine,
             asked.grant,
@@ -257,14 +261,15 @@ class ConsentApp:
             locale=asked.text.locale,
             at=datetime.now(UTC),
             client=self._client(environ),
+            current_sha256=asked.text.sha256 if current else None,
         )
         log.info("consent %s recorded for delivery %d", decision, asked.grant.delivery_id)
 
     def _client(self, environ: WSGIEnvironment) -> str | None:
-        if not self.settings.consent_record_client:
-            return None
         return records.client_of(
-            str(environ.get("REMOTE_ADDR", "")), str(environ.get("HTTP_USER_AGENT", ""))
+            self.settings.consent_record_client,
+            environ.get("REMOTE_ADDR"),
+            environ.get("HTTP_USER_AGENT"),
         )
 
     def _standing(self, asked: _Asked) -> Standing | None:
