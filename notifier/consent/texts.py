@@ -63,6 +63,7 @@ class ConsentText:
     version_url: str
     redline_url: str
     effective: date
+    notice_title: str = ""  # the statement's title in this locale, for mails that ask again
 
 
 def _wording() -> dict[str, dict[str, dict[str, str]]]:
@@ -128,6 +129,7 @@ def compose(
         version_url=version_url,
         redline_url=redline_url,
         effective=release.effective,
+        notice_title=release.title,
     )
 
 
@@ -194,6 +196,12 @@ def consent_text(settings: Settings, release_id: str, locale: str, article: str)
             hint=f"it asks: {', '.join(asked)}",
         )
     return found
+
+
+def asked(settings: Settings, release_id: str, locale: str) -> tuple[ConsentText, ...]:
+    """Every question the release asks, in `locale` as `consent_text` chooses it."""
+    articles = dict.fromkeys(article for _, article in _texts(settings, release_id))
+    return tuple(consent_text(settings, release_id, locale, article) for article in articles)
 
 
 def _texts(settings: Settings, release_id: str) -> dict[tuple[str, str], ConsentText]:

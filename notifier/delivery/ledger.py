@@ -390,6 +390,24 @@ def failures(engine: Engine, release_id: str) -> list[Failure]:
         ]
 
 
+def delivery(engine: Engine, delivery_id: int) -> tuple[str, Delivery] | None:
+    """The release and recipient of one delivery (None: no such delivery)."""
+    table, customers = db.deliveries, db.customers
+    query = (
+        select(
+            table.c.release_id, table.c.id, table.c.customer_id, customers.c.email,
+            customers.c.name, table.c.locale,
+        )
+        .join(customers, customers.c.id == table.c.customer_id)
+        .where(table.c.id == delivery_id)
+    )
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    if row is None:
+        return None
+    return row.release_id, Delivery(row.id, row.customer_id, row.email, row.name, row.locale)
+
+
 def counts(engine: Engine, release_id: str) -> dict[str, int]:
     table = db.deliveries
     with engine.begin() as connection:
