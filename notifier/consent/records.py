@@ -294,6 +294,7 @@ class Answer:
     delivery_id: int
     customer_id: int
     email: str
+    name: str
     locale: str
     article: str
     decision: str | None
@@ -316,6 +317,7 @@ def answers(engine: Engine, release_id: str, articles: Sequence[str]) -> Iterato
                 deliveries.c.id,
                 deliveries.c.customer_id,
                 customers.c.email,
+                customers.c.name,
                 deliveries.c.locale,
                 table.c.decision,
                 table.c.recorded_at,
@@ -334,7 +336,8 @@ def answers(engine: Engine, release_id: str, articles: Sequence[str]) -> Iterato
             for row in connection.execution_options(yield_per=5000).execute(query):
                 at = row.recorded_at
                 yield Answer(
-                    row.id, row.customer_id, row.email, row.locale, article, row.decision,
+                    row.id, row.customer_id, row.email, row.name, row.locale, article,
+                    row.decision,
                     (at.replace(tzinfo=UTC) if at.tzinfo is None else at) if at else None,
                 )
 
