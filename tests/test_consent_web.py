@@ -106,7 +106,7 @@ def test_the_two_answers_are_alike_and_none_is_chosen(served: Served) -> None:
     assert not re.search(r"checked|selected|autofocus|<script|onclick", page.body)
     assert page.headers["content-security-policy"].startswith("default-src 'self';")
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
-    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["referrer-policy"] == "same-origin"
     assert page.headers["cache-control"] == "no-store"
 
 

@@ -47,7 +47,10 @@ _SECURITY = [
         "Content-Security-Policy",
         "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     ),
-    ("Referrer-Policy", "no-referrer"),
+    # not "no-referrer": with it browsers send `Origin: null` on our own form's POST, and the
+    # same-origin check could not tell our page from a sandboxed one elsewhere. "same-origin"
+    # still sends nothing to other sites (the statement, the redline), so the token stays here.
+    ("Referrer-Policy", "same-origin"),
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
     ("Cache-Control", "no-store"),

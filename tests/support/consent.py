@@ -103,9 +103,9 @@ def link(settings: Settings, delivery_id: int, **grant: Any) -> str:
     return "/consent/" + sign(grant_for(settings, delivery_id, **grant), settings.consent_keys)
 
 
-def expired_link(settings: Settings, delivery_id: int) -> str:
+def expired_link(settings: Settings, delivery_id: int, **grant: Any) -> str:
     past = datetime.now(UTC) - timedelta(minutes=1)
-    return link(settings, delivery_id, expires=past)
+    return link(settings, delivery_id, expires=past, **grant)
 
 
 @dataclass(frozen=True)
