@@ -144,8 +144,9 @@ def test_a_form_on_another_site_records_nothing(
     with serving_consent(settings) as origin:
         target = origin + link(settings, ids[0])
         (tmp_path / "prize.html").write_text(
-            f'<meta charset="utf-8"><form method="post" action="{target}"><input type="hidden" name="shown" '
-            f'value="{sha}"><button name="decision" value="agree">领奖</button></form>',
+            f'<meta charset="utf-8"><form method="post" action="{target}">'
+            f'<input type="hidden" name="shown" value="{sha}">'
+            '<button name="decision" value="agree">领奖</button></form>',
             encoding="utf-8",
         )
         handler = functools.partial(_Quiet, directory=str(tmp_path))
