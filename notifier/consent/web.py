@@ -47,7 +47,10 @@ _SECURITY = [
         "Content-Security-Policy",
         "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     ),
-    ("Referrer-Policy", "no-referrer"),
+    # not "no-referrer": with it browsers send `Origin: null` on our own form's POST, and the
+    # same-origin check could not tell our page from a sandboxed one elsewhere. "same-origin"
+    # still sends nothing to other sites (the statement, the redline), so the token stays here.
+    ("Referrer-Policy", "same-origin"),
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
     ("Cache-Control", "no-store"),
@@ -64,8 +67,9 @@ class Response:
 
 @dataclass(frozen=True, slots=True)
 class _Asked:
-    """A verified request about one question: whose, which text, and the token that answers
-    the current text (the one mailed, or a fresh one when the text changed since)."""
+    """A verified request about one question: whose, which text (in the language of the mail:
+    the page speaks it too), and the token that answers the current text (the one mailed, or
+    a fresh one when the text changed since)."""
 
     grant: Grant
     token: str
@@ -223,7 +227,7 @@ class ConsentApp:
         return self._page(200, "withdraw.html.j2", asked)
 
     def _expired(self, method: str, page: str, token: str, grant: Grant, language: str) -> Response:
-        locale = ledger.locale_of(self.engine, grant.delivery_id, grant.release_id)
+        locale = self._locale(grant)
         if locale is None:
             return self._message(404, "missing", language)
         if method == "POST" and page == "reissue":
@@ -235,7 +239,7 @@ class ConsentApp:
     # --- helpers ----------------------------------------------------------------------------
 
     def _asked(self, grant: Grant, token: str) -> _Asked | None:
-        locale = ledger.locale_of(self.engine, grant.delivery_id, grant.release_id)
+        locale = self._locale(grant)
         if locale is None:
             log.warning("consent link of delivery %d: no such delivery", grant.delivery_id)
             return None
@@ -246,7 +250,13 @@ class ConsentApp:
             return None
         if text.sha256 != grant.text_sha256:
             token = sign(replace(grant, text_sha256=text.sha256), self.settings.consent_keys)
-        return _Asked(grant, token, locale, text)
+        return _Asked(grant, token, text.locale, text)
+
+    def _locale(self, grant: Grant) -> str | None:
+        """The locale of the grant's delivery; None when the ledger has no such delivery of
+        that release (a database reset since the mail, or a key shared with another one)."""
+        found = ledger.delivery(self.engine, grant.delivery_id)
+        return found[1].locale if found is not None and found[0] == grant.release_id else None
 
     def _record(
         self, asked: _Asked, decision: str, shown: str, environ: WSGIEnvironment, *, current: bool

@@ -230,18 +230,6 @@ def planned_locales(engine: Engine, release_id: str) -> list[str]:
         )
 
 
-def locale_of(engine: Engine, delivery_id: int, release_id: str) -> str | None:
-    """The locale delivery `delivery_id` of `release_id` was (or will be) written in; None when
-    the ledger has no such delivery."""
-    table = db.deliveries
-    with engine.connect() as connection:
-        return connection.execute(
-            select(table.c.locale).where(
-                table.c.id == delivery_id, table.c.release_id == release_id
-            )
-        ).scalar_one_or_none()
-
-
 def claim(
     engine: Engine,
     release_id: str,

@@ -26,7 +26,7 @@ from notifier.delivery import notify
 from notifier.delivery.events_server import EventsServer, Limits, serve_in_thread
 from notifier.settings import Settings, load_settings
 from notifier.storage import db
-from support.notify import VERSION, material_repo, write_customers
+from support.notify import VERSION, add_english, material_repo, write_customers
 from support.repos import NoticeRepo, run_notices
 
 RELEASE = f"privacy/zh-CN/{VERSION}"
@@ -44,13 +44,15 @@ def free_port() -> int:
 def consent_release(
     repo: NoticeRepo, customers: int, env: Mapping[str, str] | None = None
 ) -> tuple[Settings, list[int]]:
-    """A release asking consent for sending data abroad, mailed (outbox) to `customers`, with
+    """A release asking consent for sending data abroad, in Chinese and English, mailed (outbox
+    unless `env` says otherwise) to `customers` (every fifth reads English), with
     the consent URL on a free port of 127.0.0.1; returns the settings and the delivery ids."""
     port = free_port()
     with (repo.path / "notices.toml").open("a", encoding="utf-8") as toml:
         toml.write(f'\n[consent]\nurl = "http://127.0.0.1:{port}"\ngrace_days = 30\n')
     environ = {"NOTICES_CONSENT_KEYS": KEYS, **(env or {})}
     material_repo(repo)
+    add_english(repo)
     write_customers(repo.path / "c.csv", customers)
     assert run_notices("customers", "import", "c.csv", cwd=repo.path, env=environ).code == 0
     settings = load_settings(repo.path, environ)
@@ -101,9 +103,9 @@ def link(settings: Settings, delivery_id: int, **grant: Any) -> str:
     return "/consent/" + sign(grant_for(settings, delivery_id, **grant), settings.consent_keys)
 
 
-def expired_link(settings: Settings, delivery_id: int) -> str:
+def expired_link(settings: Settings, delivery_id: int, **grant: Any) -> str:
     past = datetime.now(UTC) - timedelta(minutes=1)
-    return link(settings, delivery_id, expires=past)
+    return link(settings, delivery_id, expires=past, **grant)
 
 
 @dataclass(frozen=True)
