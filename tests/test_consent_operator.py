@@ -260,8 +260,8 @@ def test_one_reminder_goes_to_those_who_have_not_answered(seeded_repo: NoticeRep
 
 
 def test_the_reminder_is_planned_before_the_effective_date(seeded_repo: NoticeRepo) -> None:
-    """When consent links were mailed, then the plan has the consent reminder at 00:00 seven
-    days before the effective date; without a consent server set up, none."""
+    """When consent links were mailed, then the plan (and `schedule sync`) has the consent
+    reminder at 00:00 seven days before the effective date; without a signing key, none."""
     settings, _ = consent_release(seeded_repo, 1)
     history = read_history(seeded_repo.path, settings)
     now = datetime(2029, 11, 2, tzinfo=settings.timezone)
@@ -274,4 +274,9 @@ def test_the_reminder_is_planned_before_the_effective_date(seeded_repo: NoticeRe
     ]
     keyless = load_settings(seeded_repo.path, {})
     assert consent_asking(history, keyless, now) == frozenset()
+    synced = run_notices("schedule", "sync", cwd=seeded_repo.path, env=ENV)
+    assert f"{RELEASE}:consent_reminder" in synced.out, synced.err
+    listed = run_notices("schedule", "list", "--json", cwd=seeded_repo.path, env=ENV)
+    jobs = {job["id"]: job for job in json.loads(listed.out)["jobs"]}
+    assert jobs[f"{RELEASE}:consent_reminder"]["next_run"] == "2029-12-25T00:00:00+08:00"
     db.dispose_all()
