@@ -88,9 +88,7 @@ def send_request(settings: Settings, asking: Asking, *, reminder: bool, now: dat
     today = now.astimezone(settings.timezone).date()
     notes = tuple(
         ConsentNote(
-            text.title,
-            text.sections,
-            text.trigger.separate,
+            text.title, text.sections, text.trigger.separate,
             consent_placeholder(text.trigger.article),
         )
         for text in asking.texts

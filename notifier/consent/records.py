@@ -83,16 +83,8 @@ def chained(
     """sha256(previous + the decision as a compact JSON array). A withdrawal names the
     agreement by its place in the chain, which a proof shows without the database's ids."""
     fields = [
-        seq,
-        delivery_id,
-        release_id,
-        article,
-        text_sha256,
-        locale,
-        decision,
-        withdraws_seq,
-        _instant(recorded_at),
-        client,
+        seq, delivery_id, release_id, article, text_sha256, locale, decision,
+        withdraws_seq, _instant(recorded_at), client,
     ]
     canonical = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256((previous + canonical).encode("utf-8")).hexdigest()
@@ -316,12 +308,7 @@ def answers(engine: Engine, release_id: str, articles: Sequence[str]) -> Iterato
             for row in connection.execution_options(yield_per=5000).execute(query):
                 at = row.recorded_at
                 yield Answer(
-                    row.id,
-                    row.customer_id,
-                    row.email,
-                    row.locale,
-                    article,
-                    row.decision,
+                    row.id, row.customer_id, row.email, row.locale, article, row.decision,
                     (at.replace(tzinfo=UTC) if at.tzinfo is None else at) if at else None,
                 )
 
