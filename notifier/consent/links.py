@@ -9,13 +9,13 @@ which goes by mail to the delivery's own recipient, never to an address given on
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from notifier.consent.texts import ConsentText, asked, consent_text
 from notifier.consent.tokens import Grant, expiry, sign
 from notifier.delivery import ledger
-from notifier.delivery.mail import Recipient, consent_placeholder
+from notifier.delivery.mail import Recipient, Sent, consent_placeholder
 from notifier.delivery.mail.render import ConsentNote, ConsentRequest, render_request
 from notifier.delivery.mail.transports import configured_transport
 from notifier.errors import ConsentError, MailError
@@ -73,41 +73,40 @@ def placeholders(links: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], .
     return tuple((consent_placeholder(article), url) for article, url in links)
 
 
-@dataclass(frozen=True, slots=True)
-class Asking:
-    """A mail that asks again: to whom (the delivery's own recipient) and what."""
-
-    delivery: ledger.Delivery
-    texts: tuple[ConsentText, ...]
-
-
-def send_request(settings: Settings, asking: Asking, *, reminder: bool, now: datetime) -> None:
-    """Mail one recipient fresh links to `asking.texts` (a reminder, or a fresh link); a
-    MailError when the transport did not take it."""
-    first = asking.texts[0]
+def send_request(
+    settings: Settings,
+    texts: tuple[ConsentText, ...],
+    deliveries: Sequence[ledger.Delivery],
+    *,
+    reminder: bool,
+    now: datetime,
+) -> Sent:
+    """Mail `deliveries` (one locale's recipients of one release) fresh links to the questions
+    `texts`, a reminder or a fresh link, as one batch of the configured transport."""
+    first = texts[0]
     today = now.astimezone(settings.timezone).date()
     notes = tuple(
-        ConsentNote(
-            text.title, text.sections, text.trigger.separate,
-            consent_placeholder(text.trigger.article),
-        )
-        for text in asking.texts
+        ConsentNote(t.title, t.sections, t.trigger.separate, consent_placeholder(t.trigger.article))
+        for t in texts
     )
     request = ConsentRequest(first.notice_title, first.version, first.effective, notes, reminder)
     message = render_request(request, first.locale, settings)
-    links = tuple(
-        (consent_placeholder(t.trigger.article), link(settings, asking.delivery.id, t, today))
-        for t in asking.texts
-    )
-    person = asking.delivery
-    recipient = Recipient(person.id, person.email, person.name, links=links)
+    recipients = [
+        Recipient(
+            person.id,
+            person.email,
+            person.name,
+            links=tuple(
+                (consent_placeholder(t.trigger.article), link(settings, person.id, t, today))
+                for t in texts
+            ),
+        )
+        for person in deliveries
+    ]
     outbox = settings.var_dir / CONSENT_OUTBOX / first.version
-    outcome = configured_transport(settings, outbox).send(
-        message, [recipient], release_id=first.release_id
+    return configured_transport(settings, outbox).send(
+        message, recipients, release_id=first.release_id
     )
-    if not outcome.ok or outcome.failures:
-        error = outcome.error or outcome.failures[0][1]
-        raise MailError(f"the consent mail to {mask_email(person.email)} failed: {error}")
 
 
 def reissue(settings: Settings, grant: Grant, *, now: datetime | None = None) -> None:
@@ -122,5 +121,8 @@ def reissue(settings: Settings, grant: Grant, *, now: datetime | None = None) ->
     release_id, delivery = found
     text = consent_text(settings, release_id, delivery.locale, grant.article)
     current = now or datetime.now(settings.timezone)
-    send_request(settings, Asking(delivery, (text,)), reminder=False, now=current)
+    outcome = send_request(settings, (text,), [delivery], reminder=False, now=current)
+    if not outcome.ok or outcome.failures:
+        error = outcome.error or outcome.failures[0][1]
+        raise MailError(f"the fresh link to {mask_email(delivery.email)} failed: {error}")
     log.info("a fresh consent link went to %s", mask_email(delivery.email))

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -244,20 +245,45 @@ def _standing(connection: Connection, delivery_id: int, article: str) -> Decisio
     return _decision(row) if row is not None else None
 
 
-def _decision(row: object) -> Decision:
-    mapping = row._mapping  # type: ignore[attr-defined]
+def _decision(row: Any) -> Decision:
+    mapping = row if isinstance(row, dict) else row._mapping
     recorded = mapping["recorded_at"]
     recorded = recorded.replace(tzinfo=UTC) if recorded.tzinfo is None else recorded
     return Decision(**{**mapping, "recorded_at": recorded.astimezone(UTC)})
 
 
-def history(engine: Engine, release_id: str) -> Iterator[Decision]:
+@dataclass(frozen=True, slots=True)
+class Proved:
+    """A decision as the proof shows it: with its recipient, and the agreement a withdrawal
+    withdraws named by its place in the chain."""
+
+    decision: Decision
+    customer_id: int
+    email: str
+    withdraws_seq: int | None
+
+    @property
+    def decided_at(self) -> str:
+        return _instant(self.decision.recorded_at)
+
+
+def history(engine: Engine, release_id: str) -> Iterator[Proved]:
     """Every decision on a release in chain order, streamed (for the proof)."""
-    table = db.consent_decisions
-    query = select(table).where(table.c.release_id == release_id).order_by(table.c.seq)
+    table, deliveries, customers = db.consent_decisions, db.deliveries, db.customers
+    withdrawn = table.alias("withdrawn")
+    query = (
+        select(table, deliveries.c.customer_id, customers.c.email, withdrawn.c.seq.label("w"))
+        .join(deliveries, deliveries.c.id == table.c.delivery_id)
+        .join(customers, customers.c.id == deliveries.c.customer_id)
+        .outerjoin(withdrawn, withdrawn.c.id == table.c.withdraws)
+        .where(table.c.release_id == release_id)
+        .order_by(table.c.seq)
+    )
+    names = [column.name for column in table.columns]
     with engine.connect() as connection:
         for row in connection.execution_options(yield_per=5000).execute(query):
-            yield _decision(row)
+            decision = _decision(dict(zip(names, row[: len(names)], strict=True)))
+            yield Proved(decision, row.customer_id, row.email, row.w)
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +294,7 @@ class Answer:
     delivery_id: int
     customer_id: int
     email: str
+    name: str
     locale: str
     article: str
     decision: str | None
@@ -290,6 +317,7 @@ def answers(engine: Engine, release_id: str, articles: Sequence[str]) -> Iterato
                 deliveries.c.id,
                 deliveries.c.customer_id,
                 customers.c.email,
+                customers.c.name,
                 deliveries.c.locale,
                 table.c.decision,
                 table.c.recorded_at,
@@ -308,7 +336,8 @@ def answers(engine: Engine, release_id: str, articles: Sequence[str]) -> Iterato
             for row in connection.execution_options(yield_per=5000).execute(query):
                 at = row.recorded_at
                 yield Answer(
-                    row.id, row.customer_id, row.email, row.locale, article, row.decision,
+                    row.id, row.customer_id, row.email, row.name, row.locale, article,
+                    row.decision,
                     (at.replace(tzinfo=UTC) if at.tzinfo is None else at) if at else None,
                 )
 

@@ -114,6 +114,7 @@ def compose(
         sections=sections,
         version_url=version_url,
         redline_url=redline_url,
+        sha256=release.sha256,  # any revision of the statement is a new text to agree to
         question=wording["question"],
     )
     return ConsentText(

@@ -66,6 +66,7 @@ class ProofRow:
     error: str | None
     delivery_state: str | None = None
     event_at: datetime | None = None
+    delivery_id: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,6 +436,7 @@ def proof_rows(engine: Engine, release_id: str) -> Iterator[ProofRow]:
             table.c.error,
             table.c.delivery_state,
             table.c.state_at,
+            table.c.id,
         )
         .join(customers, customers.c.id == table.c.customer_id)
         .where(table.c.release_id == release_id)
@@ -452,6 +454,7 @@ def proof_rows(engine: Engine, release_id: str) -> Iterator[ProofRow]:
                 row.error,
                 row.delivery_state,
                 _utc(row.state_at),
+                row.id,
             )
 
 

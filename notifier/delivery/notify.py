@@ -18,7 +18,7 @@ from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
-from notifier.consent import links, texts
+from notifier.consent import links, records, report, texts
 from notifier.consent.triggers import triggers_of
 from notifier.delivery import content, customers, ledger, proof_chain, provenance, site_links
 from notifier.delivery.mail import (
@@ -455,8 +455,14 @@ def send_test(settings: Settings, version: str, address: str, *, locale: str | N
 
 
 def status(settings: Settings, version: str) -> dict[str, int]:
-    release = _release(settings, version, None, None)
-    return ledger.counts(db.engine(settings), release.id)
+    """The ledger's counts; where the release asks consent, also how many answers stand
+    agreed, declined and missing (over every question: see `records.counts`)."""
+    history = read_history(settings.repo, settings)
+    release = history.find(version)
+    engine = db.engine(settings)
+    counts = ledger.counts(engine, release.id)
+    asked = report.articles(settings, history, release)
+    return counts | records.counts(engine, release.id, asked) if asked else counts
 
 
 def failures(settings: Settings, version: str) -> list[ledger.Failure]:
@@ -502,17 +508,20 @@ def preview(
 PROOF_COLUMNS = proof_chain.COLUMNS
 
 
-def proof(settings: Settings, version: str, out: Path) -> int:
-    """Write the proof-of-notice CSV (masked addresses, delivery state, hash chain) atomically;
-    return the row count."""
+def proof(settings: Settings, version: str, out: Path) -> tuple[int, int]:
+    """Write the proof-of-notice CSV atomically: every delivery (masked address, delivery
+    state), then every consent decision in its chain's order, all under one hash chain.
+    Returns (deliveries, decisions)."""
     release = _release(settings, version, None, None)
-    rows = 0
+    engine = db.engine(settings)
+    rows = decisions = 0
+    blank = [""] * len(proof_chain.DECISION_COLUMNS)
     with atomic_writer(out, mode=0o600) as raw:
         stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         writer = csv.writer(stream)
         writer.writerow(PROOF_COLUMNS)
         previous = proof_chain.seed(release.id, release.sha256)
-        for row in ledger.proof_rows(db.engine(settings), release.id):
+        for row in ledger.proof_rows(engine, release.id):
             fields = [
                 release.version,
                 release.sha256,
@@ -524,11 +533,37 @@ def proof(settings: Settings, version: str, out: Path) -> int:
                 row.message_id or "",
                 row.delivery_state or "",
                 row.event_at.isoformat() if row.event_at else "",
+                str(row.delivery_id),
+                *blank[1:],
                 release.id,
             ]
             previous = proof_chain.row_hash(previous, fields)
             writer.writerow([*fields, previous])
             rows += 1
+        for proved in records.history(engine, release.id):
+            decision = proved.decision
+            withdraws = proved.withdraws_seq
+            fields = [
+                release.version,
+                release.sha256,
+                str(proved.customer_id),
+                mask_email(proved.email),
+                decision.locale,
+                *[""] * 5,
+                str(decision.delivery_id),
+                decision.article,
+                decision.text_sha256,
+                decision.decision,
+                proved.decided_at,
+                str(decision.seq),
+                str(withdraws) if withdraws is not None else "",
+                decision.client or "",
+                decision.chain,
+                release.id,
+            ]
+            previous = proof_chain.row_hash(previous, fields)
+            writer.writerow([*fields, previous])
+            decisions += 1
         stream.flush()
         stream.detach()  # the atomic writer closes the file itself
-    return rows
+    return rows, decisions
