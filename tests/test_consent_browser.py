@@ -26,6 +26,7 @@ from support.consent import (
     serving_consent,
     smtp_relay_settings,
 )
+from support.notify import NOTICE, amended
 from support.repos import PROJECT, NoticeRepo
 from support.schedule import postgres_database
 
@@ -194,3 +195,28 @@ def test_an_expired_link_brings_a_fresh_one_by_mail(seeded_repo: NoticeRepo, bro
     finally:
         controller.stop()
     assert [(r[DELIVERY], r[DECISION]) for r in decisions(settings)] == [(ids[4], "agree")]
+
+
+def test_a_revision_while_the_page_is_open_is_shown_before_anything_counts(
+    seeded_repo: NoticeRepo, browser: Any
+) -> None:
+    """When the statement is revised while the page is open and the customer then agrees, then
+    nothing is recorded and the page shows the revised text; agreeing again records its hash."""
+    from playwright.sync_api import expect
+
+    settings, ids = consent_release(seeded_repo, 1)
+    with serving_consent(settings) as origin:
+        page = _page(browser)
+        page.goto(origin + link(settings, ids[0]))
+        old = page.locator("input[name=shown]").get_attribute("value")
+        revised = amended().replace("只能为提供技术支持使用这些数据", "只能为技术支持使用这些数据")
+        seeded_repo.commit("Shorter wording", "2029-11-02T10:00:00+08:00", {NOTICE: revised})
+        time.sleep(1.2)  # texts are re-read once main has moved, checked at most once a second
+        page.get_by_role("button", name="我同意", exact=True).click()
+        expect(page.locator(".notice")).to_contain_text("文本有了变化")
+        expect(page.locator(".text")).to_contain_text("只能为技术支持使用这些数据")
+        assert decisions(settings) == []
+        page.get_by_role("button", name="我同意", exact=True).click()
+        expect(page.locator("main")).to_contain_text("我们已记录您表示同意")
+    current = consent_text(settings, RELEASE, "zh-CN", ARTICLE).sha256
+    assert [r[5] for r in decisions(settings)] == [current] != [old]

@@ -34,6 +34,7 @@ from notifier.storage import db
 log = logging.getLogger(__name__)
 PREFIX = "/consent/"
 MAX_FORM = 4096  # bytes: a form holds an answer and a hash
+_KEPT_DELIVERIES = 100_000  # deliveries whose release and locale are kept (a few MB at most)
 ANSWERS = ("agree", "decline")
 # which methods each page under a token answers: "" the question, the rest after a slash
 _METHODS = {
@@ -131,6 +132,7 @@ class ConsentApp:
             )
         self.settings = settings
         self.engine = db.engine(settings)
+        self._deliveries: dict[int, tuple[str, str]] = {}  # delivery id → release, locale
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         response = self.respond(environ)
@@ -254,9 +256,18 @@ class ConsentApp:
 
     def _locale(self, grant: Grant) -> str | None:
         """The locale of the grant's delivery; None when the ledger has no such delivery of
-        that release (a database reset since the mail, or a key shared with another one)."""
-        found = ledger.delivery(self.engine, grant.delivery_id)
-        return found[1].locale if found is not None and found[0] == grant.release_id else None
+        that release (a database reset since the mail, or a key shared with another one). A
+        delivery's release and locale are fixed when it is planned, so they are kept once read."""
+        known = self._deliveries.get(grant.delivery_id)
+        if known is None:
+            found = ledger.delivery(self.engine, grant.delivery_id)
+            if found is None:
+                return None
+            if len(self._deliveries) >= _KEPT_DELIVERIES:
+                self._deliveries.clear()
+            known = self._deliveries[grant.delivery_id] = (found[0], found[1].locale)
+        release_id, locale = known
+        return locale if release_id == grant.release_id else None
 
     def _record(
         self, asked: _Asked, decision: str, shown: str, environ: WSGIEnvironment, *, current: bool
