@@ -435,6 +435,7 @@ def _run_flow(tmp: Path) -> Flow:
                 flow.modes[f"database {suffix.upper()} (while open)"] = path.stat().st_mode
         flow.add("events serve", "events serve (SIGINT)", server.stop())
         flow.run("notify status", "notify", "status", VERSION, env=env, expected=0)
+        flow.run("consent report", "consent", "report", VERSION, env=env, expected=0)
         flow.run(
             "notify proof", "notify", "proof", VERSION, "--out", "proof.csv", env=env, expected=0
         )
