@@ -25,6 +25,7 @@ from support.consent import (
 )
 from support.notify import VERSION
 from support.repos import NoticeRepo, run_notices
+from support.schedule import postgres_database
 
 from notifier.consent import records, reminders
 from notifier.consent.tokens import verify
@@ -45,12 +46,24 @@ def _decide(settings: Settings, delivery_id: int, *decisions: str) -> None:
                        shown_sha256=grant.text_sha256, locale="zh-CN", at=AT)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """The environment of the commands: keys, and an SQLite file or a fresh PostgreSQL."""
+    if request.param == "sqlite":
+        yield dict(ENV)
+        return
+    with postgres_database() as url:
+        yield {**ENV, "NOTICES_DATABASE_URL": url}
+
+
 @pytest.fixture
-def answered(seeded_repo: NoticeRepo) -> Iterator[tuple[Settings, list[int]]]:
+def answered(
+    seeded_repo: NoticeRepo, database: dict[str, str]
+) -> Iterator[tuple[Settings, list[int]]]:
     """Four recipients of a release asking consent to send data abroad (and to give it to
     another company): the first agreed, the second declined, the third agreed then withdrew,
     the fourth never answered."""
-    settings, ids = consent_release(seeded_repo, 4)
+    settings, ids = consent_release(seeded_repo, 4, database)
     _decide(settings, ids[0], "agree")
     _decide(settings, ids[1], "decline")
     _decide(settings, ids[2], "agree", "withdraw")
@@ -59,11 +72,12 @@ def answered(seeded_repo: NoticeRepo) -> Iterator[tuple[Settings, list[int]]]:
 
 
 def test_status_counts_answers(
-    answered: tuple[Settings, list[int]], seeded_repo: NoticeRepo
+    answered: tuple[Settings, list[int]], seeded_repo: NoticeRepo, database: dict[str, str]
 ) -> None:
     """When some answered, then `notify status --json` adds agreed, declined and no_answer to
     the ledger's counts (over both questions) and gives them per question; the text says so."""
-    shown = run_notices("notify", "status", VERSION, "--json", cwd=seeded_repo.path, env=ENV)
+    shown = run_notices("notify", "status", VERSION, "--json", cwd=seeded_repo.path,
+                        env=database)
     assert shown.code == 0, shown.err
     assert json.loads(shown.out) == {
         "version": VERSION,
@@ -76,14 +90,14 @@ def test_status_counts_answers(
         "failures": [],
         "suppressed": [],
     }
-    text = run_notices("notify", "status", VERSION, cwd=seeded_repo.path, env=ENV)
+    text = run_notices("notify", "status", VERSION, cwd=seeded_repo.path, env=database)
     assert text.out == (
         "planned 0  sending 0  sent 4  failed 0  bounced 0  agreed 1  declined 2  no_answer 5\n"
     )
 
 
-def _proof(repo: NoticeRepo) -> tuple[list[str], list[list[str]]]:
-    run = run_notices("notify", "proof", VERSION, "--out", "proof.csv", cwd=repo.path, env=ENV)
+def _proof(repo: NoticeRepo, env: dict[str, str]) -> tuple[list[str], list[list[str]]]:
+    run = run_notices("notify", "proof", VERSION, "--out", "proof.csv", cwd=repo.path, env=env)
     assert run.out == "wrote 4 row(s) and 4 consent decision(s) to proof.csv\n", run.err
     with (repo.path / "proof.csv").open(encoding="utf-8", newline="") as stream:
         header, *rows = list(csv.reader(stream))
@@ -107,12 +121,12 @@ def _verify(repo: NoticeRepo) -> tuple[int, str]:
 
 
 def test_the_proof_carries_the_decisions(
-    answered: tuple[Settings, list[int]], seeded_repo: NoticeRepo
+    answered: tuple[Settings, list[int]], seeded_repo: NoticeRepo, database: dict[str, str]
 ) -> None:
     """When the proof is written, then after the four deliveries come the four decisions in
     order, masked, the withdrawal naming the agreement it withdraws; the proof verifies."""
     settings, ids = answered
-    header, rows = _proof(seeded_repo)
+    header, rows = _proof(seeded_repo, database)
     decided = [dict(zip(header, row, strict=True)) for row in rows[4:]]
     assert [(d["delivery_id"], d["decision"], d["decision_seq"], d["withdraws_seq"])
             for d in decided] == [
@@ -131,12 +145,12 @@ def test_the_proof_carries_the_decisions(
 
 
 def test_verify_proof_catches_a_tampered_decision(
-    answered: tuple[Settings, list[int]], seeded_repo: NoticeRepo
+    answered: tuple[Settings, list[int]], seeded_repo: NoticeRepo, database: dict[str, str]
 ) -> None:
     """When a decision row is edited, then verify-proof names its row; when the forger also
     recomputes every row hash, then the decisions' own chain still names it, and a dropped
     decision or a withdrawal pointed elsewhere is named too."""
-    header, rows = _proof(seeded_repo)
+    header, rows = _proof(seeded_repo, database)
     column = header.index("decision")
     declined = [list(row) for row in rows]
     declined[5][column] = "agree"
@@ -158,10 +172,10 @@ def test_verify_proof_catches_a_tampered_decision(
 
 
 def test_a_proof_written_before_decisions_still_verifies(
-    answered: tuple[Settings, list[int]], seeded_repo: NoticeRepo
+    answered: tuple[Settings, list[int]], seeded_repo: NoticeRepo, database: dict[str, str]
 ) -> None:
     """When a proof has the earlier columns (no decisions), then it verifies as it did."""
-    header, rows = _proof(seeded_repo)
+    header, rows = _proof(seeded_repo, database)
     legacy = [h for h in header if h not in proof_chain.DECISION_COLUMNS]
     kept = [[row[header.index(h)] for h in legacy] for row in rows[:4]]
     _write(seeded_repo, legacy, kept, rechain=True)
@@ -169,12 +183,13 @@ def test_a_proof_written_before_decisions_still_verifies(
 
 
 def test_the_report_lists_who_has_not_agreed_masked(
-    answered: tuple[Settings, list[int]], seeded_repo: NoticeRepo
+    answered: tuple[Settings, list[int]], seeded_repo: NoticeRepo, database: dict[str, str]
 ) -> None:
     """When the account teams ask, then `consent report` counts each question and lists who
     declined, withdrew or never answered, with addresses masked; nobody who agreed."""
     settings, ids = answered
-    shown = run_notices("consent", "report", VERSION, "--json", cwd=seeded_repo.path, env=ENV)
+    shown = run_notices("consent", "report", VERSION, "--json", cwd=seeded_repo.path,
+                        env=database)
     assert shown.code == 0, shown.err
     found = json.loads(shown.out)
     assert found["release"] == RELEASE and found["effective"] == "2030-01-01"
@@ -189,7 +204,7 @@ def test_the_report_lists_who_has_not_agreed_masked(
         (ARTICLE, 3, "withdrew", "u***@e***.com"),
         (ARTICLE, 4, "no_answer", "u***@e***.com"),
     ]
-    text = run_notices("consent", "report", VERSION, cwd=seeded_repo.path, env=ENV)
+    text = run_notices("consent", "report", VERSION, cwd=seeded_repo.path, env=database)
     assert text.out.splitlines()[:2] == [
         "PIPL 23: agreed 0  declined 0  no_answer 4",
         f"{ARTICLE}: agreed 1  declined 2  no_answer 1",
@@ -245,8 +260,8 @@ def test_one_reminder_goes_to_those_who_have_not_answered(seeded_repo: NoticeRep
 
 
 def test_the_reminder_is_planned_before_the_effective_date(seeded_repo: NoticeRepo) -> None:
-    """When consent links were mailed, then the plan has the consent reminder at 00:00 seven
-    days before the effective date; without a consent server set up, none."""
+    """When consent links were mailed, then the plan (and `schedule sync`) has the consent
+    reminder at 00:00 seven days before the effective date; without a signing key, none."""
     settings, _ = consent_release(seeded_repo, 1)
     history = read_history(seeded_repo.path, settings)
     now = datetime(2029, 11, 2, tzinfo=settings.timezone)
@@ -259,4 +274,9 @@ def test_the_reminder_is_planned_before_the_effective_date(seeded_repo: NoticeRe
     ]
     keyless = load_settings(seeded_repo.path, {})
     assert consent_asking(history, keyless, now) == frozenset()
+    synced = run_notices("schedule", "sync", cwd=seeded_repo.path, env=ENV)
+    assert f"{RELEASE}:consent_reminder" in synced.out, synced.err
+    listed = run_notices("schedule", "list", "--json", cwd=seeded_repo.path, env=ENV)
+    jobs = {job["id"]: job for job in json.loads(listed.out)["jobs"]}
+    assert jobs[f"{RELEASE}:consent_reminder"]["next_run"] == "2029-12-25T00:00:00+08:00"
     db.dispose_all()

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, select, text
+from sqlalchemy import Connection, Engine, and_, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from notifier.consent.tokens import Grant
@@ -163,6 +163,31 @@ def _lock(connection: Connection, release_id: str) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
+# Built once: a decision is recorded per POST, and building statements costs more than running
+# them on SQLite.
+def _latest(column: Any) -> Any:
+    table = db.consent_decisions
+    return (
+        select(column)
+        .where(table.c.release_id == bindparam("release_id"))
+        .order_by(table.c.seq.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+# The delivery's release and the chain's last place and hash, in one round trip.
+_STATE = select(
+    select(db.deliveries.c.release_id)
+    .where(db.deliveries.c.id == bindparam("delivery_id"))
+    .scalar_subquery()
+    .label("owner"),
+    _latest(db.consent_decisions.c.seq).label("seq"),
+    _latest(db.consent_decisions.c.chain).label("chain"),
+)
+_INSERT = db.consent_decisions.insert().returning(db.consent_decisions.c.id)
+
+
 def _append(
     connection: Connection,
     grant: Grant,
@@ -172,11 +197,10 @@ def _append(
     client: str | None,
 ) -> Decision:
     _lock(connection, grant.release_id)
-    deliveries = db.deliveries
-    owner = connection.execute(
-        select(deliveries.c.release_id).where(deliveries.c.id == grant.delivery_id)
-    ).scalar()
-    if owner != grant.release_id:
+    found = connection.execute(
+        _STATE, {"delivery_id": grant.delivery_id, "release_id": grant.release_id}
+    ).one()
+    if found.owner != grant.release_id:
         raise ConsentError(
             f"delivery {grant.delivery_id} is not one of release {grant.release_id}",
             hint="the link was made for another database",
@@ -189,14 +213,7 @@ def _append(
                 f"delivery {grant.delivery_id} has no agreement to {grant.article} to withdraw",
                 hint="only a standing agreement can be withdrawn",
             )
-    table = db.consent_decisions
-    last = connection.execute(
-        select(table.c.seq, table.c.chain)
-        .where(table.c.release_id == grant.release_id)
-        .order_by(table.c.seq.desc())
-        .limit(1)
-    ).first()
-    seq, previous = (last.seq + 1, last.chain) if last else (1, seed(grant.release_id))
+    seq, previous = (found.seq + 1, found.chain) if found.seq else (1, seed(grant.release_id))
     at = at.astimezone(UTC)
     chain = chained(
         previous,
@@ -224,7 +241,7 @@ def _append(
         "client": client,
         "chain": chain,
     }
-    new_id = connection.execute(table.insert().values(**values).returning(table.c.id)).scalar_one()
+    new_id = connection.execute(_INSERT, values).scalar_one()
     return Decision(id=new_id, **values)  # type: ignore[arg-type]
 
 

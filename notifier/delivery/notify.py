@@ -455,13 +455,13 @@ def send_test(settings: Settings, version: str, address: str, *, locale: str | N
 
 
 def status(settings: Settings, version: str) -> dict[str, int]:
-    """The ledger's counts; where the release asks consent, also how many answers stand
-    agreed, declined and missing (over every question: see `records.counts`)."""
+    """The ledger's counts; where the release asks consent by link (a consent server is set
+    up), also how many answers stand agreed, declined and missing (see `records.counts`)."""
     history = read_history(settings.repo, settings)
     release = history.find(version)
     engine = db.engine(settings)
     counts = ledger.counts(engine, release.id)
-    asked = report.articles(settings, history, release)
+    asked = report.articles(settings, history, release) if links.ready(settings) else ()
     return counts | records.counts(engine, release.id, asked) if asked else counts
 
 
