@@ -104,7 +104,8 @@ def main(count: int, clients: int) -> None:
                 grant = replace(grants[article, locale], delivery_id=delivery_id)
                 token = sign(grant, settings.consent_keys)
                 answer = "agree" if number % 3 else "decline"
-                form = urllib.parse.urlencode({"shown": grant.text_sha256, "decision": answer})
+                shown = {"shown": grant.text_sha256, "locale": locale, "decision": answer}
+                form = urllib.parse.urlencode(shown)
                 requests.append((f"/consent/{token}", form.encode("ascii")))
         limits = events_server.Limits(threads=THREADS)
         server = serving.start(settings, "127.0.0.1", port, limits)

@@ -70,8 +70,9 @@ def _form(page: str) -> tuple[str, dict[str, str]]:
     """The question form's action and hidden fields, as a browser reads them."""
     action = re.search(r'<form method="post" action="([^"]+)">', page)
     shown = re.search(r'name="shown" value="([0-9a-f]{64})"', page)
-    assert action and shown, page
-    return html.unescape(action.group(1)), {"shown": shown.group(1)}
+    locale = re.search(r'name="locale" value="([A-Za-z-]+)"', page)
+    assert action and shown and locale, page
+    return html.unescape(action.group(1)), {"shown": shown.group(1), "locale": locale.group(1)}
 
 
 def test_agree_is_recorded_from_the_page_and_confirmed(served: Served) -> None:
@@ -82,7 +83,7 @@ def test_agree_is_recorded_from_the_page_and_confirmed(served: Served) -> None:
     assert page.status == 200
     action, fields = _form(page.body)
     text = consent_text(served.settings, RELEASE, "zh-CN", ARTICLE)
-    assert action == path and fields["shown"] == text.sha256
+    assert action == path and fields == {"shown": text.sha256, "locale": "zh-CN"}
     for paragraph in text.body.split("\n\n"):
         assert html.escape(paragraph, quote=False) in page.body
     answer = served.client.post(action, {**fields, "decision": "agree"})
@@ -262,11 +263,15 @@ def test_a_post_with_our_referrer_alone_is_accepted(served: Served) -> None:
 
 
 def test_a_post_without_an_answer_records_nothing(served: Served) -> None:
-    """When a same-origin POST carries no answer, or one that is neither, then it is a 400."""
+    """When a same-origin POST carries no answer, one that is neither, a language we do not
+    write in, or another language than the text's, then nothing is recorded."""
     path = link(served.settings, served.ids[0])
     _, fields = _form(served.client.get(path).body)
     assert served.client.post(path, fields).status == 400
     assert served.client.post(path, {**fields, "decision": "yes"}).status == 400
+    assert served.client.post(path, {**fields, "decision": "agree", "locale": "fr"}).status == 400
+    english = served.client.post(path, {**fields, "decision": "agree", "locale": "en"})
+    assert english.status == 409 and "Do you agree" in english.body
     assert decisions(served.settings) == []
 
 

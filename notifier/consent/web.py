@@ -26,15 +26,14 @@ from notifier.consent.pages import STYLESHEET, Standing, render, stylesheet
 from notifier.consent.texts import ConsentText, UnknownConsent, consent_text
 from notifier.consent.tokens import ExpiredToken, ForgedToken, Grant, sign, verify
 from notifier.delivery import ledger
-from notifier.errors import ConfigError
-from notifier.locales import matching_locale
+from notifier.errors import ConfigError, ConsentError
+from notifier.locales import LOCALES, matching_locale
 from notifier.settings import Settings
 from notifier.storage import db
 
 log = logging.getLogger(__name__)
 PREFIX = "/consent/"
 MAX_FORM = 4096  # bytes: a form holds an answer and a hash
-_KEPT_DELIVERIES = 100_000  # deliveries whose release and locale are kept (a few MB at most)
 ANSWERS = ("agree", "decline")
 # which methods each page under a token answers: "" the question, the rest after a slash
 _METHODS = {
@@ -132,7 +131,6 @@ class ConsentApp:
             )
         self.settings = settings
         self.engine = db.engine(settings)
-        self._deliveries: dict[int, tuple[str, str]] = {}  # delivery id → release, locale
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         response = self.respond(environ)
@@ -176,7 +174,10 @@ class ConsentApp:
             return self._message(400, "forged", language)
         except ExpiredToken as expired:
             return self._expired(method, page, token, expired.grant, language)
-        asked = self._asked(grant, token)
+        shown_in = form.get("locale") if method == "POST" and page == "" else None
+        if shown_in is not None and shown_in not in LOCALES:
+            return self._message(400, "forged", language)
+        asked = self._asked(grant, token, shown_in)
         if asked is None:
             return self._message(404, "missing", language)
         if page == "reissue":  # the link still works: back to the question
@@ -211,6 +212,9 @@ class ConsentApp:
             self._record(asked, answer, shown, environ, current=True)
         except records.TextChanged:
             return self._question(asked, status=409, changed=True)
+        except ConsentError as refused:  # not a delivery of this release: a stale database
+            log.warning("consent answer refused: %s", refused.message)
+            return self._message(404, "missing", asked.locale)
         return _see(f"{asked.token}/done")
 
     def _done(self, asked: _Asked) -> Response:
@@ -240,8 +244,11 @@ class ConsentApp:
 
     # --- helpers ----------------------------------------------------------------------------
 
-    def _asked(self, grant: Grant, token: str) -> _Asked | None:
-        locale = self._locale(grant)
+    def _asked(self, grant: Grant, token: str, shown_in: str | None = None) -> _Asked | None:
+        """The question `grant` asks, in `shown_in` (the language an answer says its text was
+        shown in: the text's hash, signed into the grant, vouches for it) or else in the
+        language of the grant's delivery."""
+        locale = shown_in or self._locale(grant)
         if locale is None:
             log.warning("consent link of delivery %d: no such delivery", grant.delivery_id)
             return None
@@ -256,18 +263,9 @@ class ConsentApp:
 
     def _locale(self, grant: Grant) -> str | None:
         """The locale of the grant's delivery; None when the ledger has no such delivery of
-        that release (a database reset since the mail, or a key shared with another one). A
-        delivery's release and locale are fixed when it is planned, so they are kept once read."""
-        known = self._deliveries.get(grant.delivery_id)
-        if known is None:
-            found = ledger.delivery(self.engine, grant.delivery_id)
-            if found is None:
-                return None
-            if len(self._deliveries) >= _KEPT_DELIVERIES:
-                self._deliveries.clear()
-            known = self._deliveries[grant.delivery_id] = (found[0], found[1].locale)
-        release_id, locale = known
-        return locale if release_id == grant.release_id else None
+        that release (a database reset since the mail, or a key shared with another one)."""
+        found = ledger.delivery(self.engine, grant.delivery_id)
+        return found[1].locale if found is not None and found[0] == grant.release_id else None
 
     def _record(
         self, asked: _Asked, decision: str, shown: str, environ: WSGIEnvironment, *, current: bool
