@@ -242,7 +242,7 @@ def _append(
         "chain": chain,
     }
     new_id = connection.execute(_INSERT, values).scalar_one()
-    return Decision(id=new_id, **values)  # type: ignore[arg-type]
+    return _decision({"id": new_id, **values})
 
 
 def standing(engine: Engine, delivery_id: int, article: str) -> Decision | None:

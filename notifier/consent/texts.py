@@ -178,7 +178,7 @@ def remember(
     source = source_release(history, release) or release
     texts = texts_of(history, source, rules_for(settings), site)
     with _lock:
-        _kept[settings.repo.resolve(), source.id] = _Kept(history.head, time.monotonic(), texts)
+        _kept[settings.repo, source.id] = _Kept(history.head, time.monotonic(), texts)
     return texts
 
 
@@ -206,7 +206,7 @@ def asked(settings: Settings, release_id: str, locale: str) -> tuple[ConsentText
 
 
 def _texts(settings: Settings, release_id: str) -> dict[tuple[str, str], ConsentText]:
-    key = (settings.repo.resolve(), release_id)
+    key = (settings.repo, release_id)
     with _lock:
         kept = _kept.get(key)
         now = time.monotonic()
