@@ -21,14 +21,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, select, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from notifier.consent.tokens import Grant
 from notifier.errors import ConsentError
 from notifier.storage import db
 
 DECISIONS = ("agree", "decline", "withdraw")
-_ATTEMPTS = 20  # places in the chain taken by concurrent writers before one is free
+_ATTEMPTS = 5  # places in the chain taken by another writer before one is free
 _PRODUCT = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:/[!#$%&'*+.^_`|~0-9A-Za-z-]+)?")
 
 
@@ -141,11 +141,9 @@ def record(
         try:
             with engine.begin() as connection:
                 return _append(connection, grant, decision, locale, at, client)
-        except IntegrityError as error:
-            if "one_place_in_the_chain" not in str(error.orig) and "seq" not in str(error.orig):
-                raise
-        except OperationalError as error:  # SQLite: another writer's snapshot went first
-            if "locked" not in str(error.orig) and "busy" not in str(error.orig).lower():
+        except IntegrityError as error:  # another writer took the place (the lock forbids it)
+            said = str(error.orig)  # PostgreSQL names the constraint, SQLite its columns
+            if "one_place_in_the_chain" not in said and "consent_decisions.seq" not in said:
                 raise
     raise ConsentError(
         f"could not record the decision on {grant.release_id}: the record stayed busy",
