@@ -215,20 +215,24 @@ def test_the_report_lists_who_has_not_agreed_masked(
 
 def test_one_reminder_goes_to_those_who_have_not_answered(seeded_repo: NoticeRepo) -> None:
     """When the reminder runs, then over a real SMTP relay the three recipients with a question
-    open each get one mail with working links to those questions only, the one who answered
-    both gets none (a decline is an answer), and a second run sends nothing."""
+    open each get one mail with working links to those questions only; the one who answered
+    both (a decline is an answer) and the one suppressed since get none; a second run sends
+    nothing."""
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         env = smtp_relay_settings(seeded_repo, controller.port)
-        settings, ids = consent_release(seeded_repo, 4, env)
+        settings, ids = consent_release(seeded_repo, 5, env)
         inbox.messages.clear()  # the notices themselves
         for delivery_id in ids[:2]:
             _decide(settings, delivery_id, "agree")
         grant = grant_for(settings, ids[0], article="PIPL 23")
         records.record(db.engine(settings), grant, decision="decline",
                        shown_sha256=grant.text_sha256, locale="zh-CN", at=AT)
+        suppressed = run_notices("customers", "suppress", "user000005@example.com",
+                                 "--reason", "account closed", cwd=seeded_repo.path, env=env)
+        assert suppressed.code == 0, suppressed.err
         history = read_history(seeded_repo.path, settings)
         release = history.find(VERSION)
         now = datetime(2029, 12, 25, 9, 0, tzinfo=settings.timezone)

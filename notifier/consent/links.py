@@ -119,6 +119,10 @@ def reissue(settings: Settings, grant: Grant, *, now: datetime | None = None) ->
             hint="the link was made for another database",
         )
     release_id, delivery = found
+    if delivery.suppressed:  # bounced or suppressed by hand: the account team tells them
+        log.warning("no fresh consent link for %s: the customer is suppressed",
+                    mask_email(delivery.email))
+        return
     text = consent_text(settings, release_id, delivery.locale, grant.article)
     current = now or datetime.now(settings.timezone)
     outcome = send_request(settings, (text,), [delivery], reminder=False, now=current)

@@ -314,6 +314,7 @@ class Answer:
     article: str
     decision: str | None
     at: datetime | None
+    suppressed: bool = False  # the customer may not be mailed any more
 
 
 def answers(engine: Engine, release_id: str, articles: Sequence[str]) -> Iterator[Answer]:
@@ -336,6 +337,7 @@ def answers(engine: Engine, release_id: str, articles: Sequence[str]) -> Iterato
                 deliveries.c.locale,
                 table.c.decision,
                 table.c.recorded_at,
+                customers.c.suppressed_reason,
             )
             .join(customers, customers.c.id == deliveries.c.customer_id)
             .outerjoin(
@@ -354,6 +356,7 @@ def answers(engine: Engine, release_id: str, articles: Sequence[str]) -> Iterato
                     row.id, row.customer_id, row.email, row.name, row.locale, article,
                     row.decision,
                     (at.replace(tzinfo=UTC) if at.tzinfo is None else at) if at else None,
+                    row.suppressed_reason is not None,
                 )
 
 

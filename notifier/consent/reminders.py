@@ -2,7 +2,8 @@
 
 Silence is never consent, so nobody is deemed to agree when the release takes effect; instead,
 `[consent] reminder_days` before it, each recipient who has not answered a question gets one
-mail with fresh links to the questions they left open. Those who declined are not asked again.
+mail with fresh links to the questions they left open. Those who declined are not asked again,
+nor is a customer suppressed since (bounced, or by hand).
 Each reminder is recorded once sent: a rerun reminds only those not reminded yet, and a crash
 can at worst remind the batch that was in flight twice.
 """
@@ -69,7 +70,7 @@ def remind(settings: Settings, history: History, release: Release, now: datetime
     open_: dict[int, list[str]] = defaultdict(list)
     people: dict[int, ledger.Delivery] = {}
     for answer in records.answers(engine, release.id, asked):
-        if answer.decision is None:
+        if answer.decision is None and not answer.suppressed:
             open_[answer.delivery_id].append(answer.article)
             people[answer.delivery_id] = ledger.Delivery(
                 answer.delivery_id, answer.customer_id, answer.email, answer.name, answer.locale

@@ -47,6 +47,7 @@ class Delivery:
     email: str
     name: str
     locale: str
+    suppressed: bool = False  # the customer may not be mailed any more (bounced, by hand)
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,7 +386,7 @@ def delivery(engine: Engine, delivery_id: int) -> tuple[str, Delivery] | None:
     query = (
         select(
             table.c.release_id, table.c.id, table.c.customer_id, customers.c.email,
-            customers.c.name, table.c.locale,
+            customers.c.name, table.c.locale, customers.c.suppressed_reason,
         )
         .join(customers, customers.c.id == table.c.customer_id)
         .where(table.c.id == delivery_id)
@@ -394,7 +395,10 @@ def delivery(engine: Engine, delivery_id: int) -> tuple[str, Delivery] | None:
         row = connection.execute(query).first()
     if row is None:
         return None
-    return row.release_id, Delivery(row.id, row.customer_id, row.email, row.name, row.locale)
+    suppressed = row.suppressed_reason is not None
+    return row.release_id, Delivery(
+        row.id, row.customer_id, row.email, row.name, row.locale, suppressed
+    )
 
 
 def counts(engine: Engine, release_id: str) -> dict[str, int]:
