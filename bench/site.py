@@ -24,6 +24,8 @@ from pathlib import Path
 
 import yaml
 
+from notifier.publishing.mkdocs_plugin import STYLESHEET, THEME
+
 PROJECT = Path(__file__).resolve().parents[1]
 SEED = PROJECT / "notices" / "privacy" / "zh-CN.md"
 NOTICE = "notices/privacy/zh-CN.md"
@@ -125,7 +127,8 @@ def write_plain(repo: Path, today: date, out: Path) -> tuple[Path, int]:
         "nav": [{i.title: i.path} for i in site.nav] + ["about.md"],
         "not_in_nav": "/archive/\n/compare/\n",
     }
-    config["theme"]["custom_dir"] = str(repo / "site" / "overrides")
+    config["theme"]["custom_dir"] = str(THEME)
+    config["extra_css"] = [STYLESHEET]
     # The full dumper writes the toc slugify function back as `!!python/name:`.
     text = yaml.dump(config, Dumper=yaml.Dumper, allow_unicode=True, sort_keys=False)
     path = out / "mkdocs.yml"

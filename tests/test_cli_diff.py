@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -210,7 +211,7 @@ def test_text_format_without_colour(two_releases: NoticeRepo) -> None:
             "verdict: material (T2); 3 change(s): 1 material",
             "",
             "== 世纪互联运营的在线服务隐私声明 [privacy-statement] · modified: date-line",
-            "最后更新时间：[-2018-]{+2024+} 年 [-11-]{+3+} 月 1 日",
+            "最后更新时间：[-2018 年 11 月 1 日-]{+2024 年 3 月 1 日+}",
             "",
             "== 范围 [scope] · formatting only: punctuation-width",
             "上海蓝云网络科技有限公司（北京世纪互联宽带数据中心有限公司的全资子公司，下称“世纪互联”"
@@ -236,7 +237,7 @@ def test_text_format_in_colour(two_releases: NoticeRepo) -> None:
     run = run_notices("diff", "2018-11-01", "2024-03-01", "--color", cwd=two_releases.path)
     assert run.code == 0
     assert "\x1b[31;9m不\x1b[0m" in run.out
-    assert "\x1b[33;9m2018\x1b[0m" in run.out  # the date line in its own colour
+    assert "\x1b[33;9m2018 年 11 月 1 日\x1b[0m" in run.out  # the date line in its own colour
     assert "[-" not in run.out
 
 
@@ -259,7 +260,8 @@ def test_html_format_is_a_redline_fragment(two_releases: NoticeRepo) -> None:
         '<ins class="notices-formatting">(&quot;服务&quot;)</ins>' in html
     )
     assert (
-        '<del class="notices-date-line">2018</del><ins class="notices-date-line">2024</ins>' in html
+        '<del class="notices-date-line">2018 年 11 月 1 日</del>'
+        '<ins class="notices-date-line">2024 年 3 月 1 日</ins>' in html
     )
 
 
@@ -405,3 +407,54 @@ def test_usage_errors_exit_2(two_releases: NoticeRepo, args: tuple[str, ...]) ->
     assert run.code == 2
     assert run.out == ""
     assert "Usage: " in run.err and "Error: " in run.err
+
+
+WHOLE_OLD = """# 隐私声明 {#privacy}
+
+最后更新时间：2018 年 11 月 1 日
+
+我们将在验证您身份后 30 天内予以回复，每月最多处理 1,000 项请求。
+
+## Contact us {#contact}
+
+This statement takes effect on November 1, 2018. We answer within 13 days.
+"""
+
+
+def test_numbers_and_dates_change_whole_in_every_format(tmp_path: Path) -> None:
+    """When dates and numbers change, then text, HTML, Markdown and JSON all show each old value
+    replaced whole by the new one, never digit by digit."""
+    (tmp_path / "old.md").write_text(WHOLE_OLD, encoding="utf-8")
+    new = (
+        WHOLE_OLD.replace("2018 年 11 月 1 日", "2026 年 12 月 4 日")
+        .replace("1,000", "1,500")
+        .replace("November 1, 2018", "November 4, 2026")
+        .replace("13 days", "14 days")
+    )
+    (tmp_path / "new.md").write_text(new, encoding="utf-8")
+    text = run_notices("diff", "old.md", "new.md", cwd=tmp_path)
+    assert (text.code, text.err) == (0, "")
+    lines = text.out.splitlines()
+    assert "最后更新时间：[-2018 年 11 月 1 日-]{+2026 年 12 月 4 日+}" in lines
+    assert "我们将在验证您身份后 30 天内予以回复，每月最多处理 [-1,000-]{+1,500+} 项请求。" in lines
+    assert (
+        "This statement takes effect on [-November 1, 2018-]{+November 4, 2026+}. "
+        "We answer within [-13-]{+14+} days."
+    ) in lines
+    assert not re.search(r"\d[.,]?(?:\[-|\{\+)|(?:-\]|\+\})[.,]?\d", text.out)
+    html = run_notices("diff", "old.md", "new.md", "--format", "html", cwd=tmp_path).out
+    assert (
+        '<del class="notices-date-line">2018 年 11 月 1 日</del>'
+        '<ins class="notices-date-line">2026 年 12 月 4 日</ins>'
+    ) in html
+    assert "<del>1,000</del><ins>1,500</ins>" in html
+    assert "<del>November 1, 2018</del><ins>November 4, 2026</ins>" in html
+    md = run_notices("diff", "old.md", "new.md", "--format", "md", cwd=tmp_path).out
+    assert "<del>1,000</del><ins>1,500</ins>" in md
+    assert "<del>13</del><ins>14</ins>" in md
+    changes = json.loads(run_notices("diff", "old.md", "new.md", "--json", cwd=tmp_path).out)
+    deleted = [(c["section_id"], c["deleted"], c["inserted"]) for c in changes["changes"]]
+    assert deleted == [
+        ("privacy", ["1,000"], ["1,500"]),
+        ("contact", ["November 1, 2018", "13"], ["November 4, 2026", "14"]),
+    ]

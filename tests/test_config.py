@@ -127,7 +127,7 @@ def _refusal(tmp_path: Path, toml: str) -> ConfigError:
         (
             "notices",
             "known settings in [notices]: directory, default_locale, required_locales, timezone, "
-            "notice_period_days",
+            "notice_period_days, laws",
         ),
         ("sender", "known settings in [sender]: email, name, reply_to"),
         ("contact", "known settings in [contact]: url, postal_address"),
@@ -362,3 +362,14 @@ def test_customer_texts_may_be_written_per_locale(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
         load_settings(_repo_with(tmp_path, "[sender]\nname = 3\n"), {})
     assert str(raised.value).startswith(f"{repo / 'notices.toml'}:2: setting 'sender.name'")
+
+
+def test_notice_laws_are_citation_prefixes(tmp_path: Path) -> None:
+    """When [notices.laws] names a notice's law, then it loads as prefixes; a value that is no
+    list of words is refused on its line."""
+    settings = load_settings(SETTINGS.parent, {})
+    assert settings.laws == {"privacy": ("PIPL", "GB/T 35273")}
+    assert load_settings(_repo_with(tmp_path, "[notices]\n"), {}).laws == {}
+    error = _refusal(tmp_path, '[notices]\ntimezone = "UTC"\n\n[notices.laws]\nprivacy = "PIPL"\n')
+    assert (error.path, error.line) == (str(tmp_path / "notices.toml"), 5)
+    assert "setting 'notices.laws.privacy' must be a list of non-empty strings" in str(error)

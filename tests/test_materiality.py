@@ -1116,3 +1116,24 @@ def test_a_new_purpose_asks_consent_again_a_new_recipient_separate_consent() -> 
     recipient = verdict_of(SEED, edited(SEED, old, old + shared))
     (m07,) = [r for r in recipient.reasons if r.rule == "M07"]
     assert (m07.consent, m07.separate_consent) == ("PIPL 23", True)
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("zh", "- 我们可能与微软及其位于中国境外的关联方共享管理员数据和支持数据。\n"),
+        ("en", "- We may share Administrator Data with affiliates outside mainland China.\n"),
+    ],
+)
+def test_a_place_in_china_named_to_say_what_is_outside_it_is_no_promise(
+    language: str, sentence: str
+) -> None:
+    """When a sentence about affiliates outside China (位于中国境外, outside mainland China)
+    is removed, then no transfer abroad is found and no consent is asked: the words naming
+    China there are no promise to keep data in China."""
+    base = SEED if language == "zh" else EN_STATEMENT
+    anchor = "- 在没有您事先书面指令的情况下，" if language == "zh" else "- We disclose information"
+    with_sharing = edited(base, anchor, sentence + anchor)
+    verdict = verdict_of(with_sharing, base)
+    assert [r.consent for r in verdict.reasons if r.consent] == []
+    assert "M10" not in verdict.rules_fired

@@ -33,9 +33,13 @@ TYPO = ("故障排查", "故障排察")
 
 
 def _problems(repo: NoticeRepo, now: datetime = NOW) -> list[Problem]:
+    """The release problems, but for what a consent request shows: the cross-border release
+    here stores data abroad without naming who runs the data centre, and test_consent_request
+    holds the findings on that."""
     settings = load_settings(repo.path, {})
     history = read_history(repo.path, settings)
-    return release_problems(history, settings, load_rules({}), now=now)
+    found = release_problems(history, settings, load_rules({}), now=now)
+    return [problem for problem in found if problem.rule != "consent-request"]
 
 
 def _edit(text: str, edit: tuple[str, str]) -> str:

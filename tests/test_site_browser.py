@@ -67,14 +67,14 @@ def test_reader_follows_the_archive_to_a_redline_and_searches(served_site: str) 
             page.goto(served_site)
             expect = sync_api.expect
             expect(page.locator(".notices-banner--current")).to_contain_text(
-                "这是自 2024 年 3 月 1 日起生效的当前版本（2024-03-01）。"
+                "现行版本，自 2024 年 3 月 1 日起生效。"
             )
-            expect(page.locator(".notices-banner--upcoming a")).to_have_text("查看即将生效的版本")
+            expect(page.locator(".notices-banner--upcoming a")).to_have_text("阅读新版本")
             expect(page.locator("h2#minors")).to_contain_text("未成年人保护")
 
             page.locator(".md-nav__link", has_text="历史版本").first.click()
             expect(page).to_have_url(f"{served_site}archive/")
-            page.get_by_role("link", name=f"{V1} → {V2}").click()
+            page.get_by_role("link", name=f"与 {V1} 相比的更改").click()
             expect(page).to_have_url(f"{served_site}archive/{V2}/changes/")
             expect(page.locator("h2#retention")).to_be_visible()
             expect(page.locator(".notices-redline ins").first).to_be_visible()

@@ -110,8 +110,8 @@ def test_redline_and_archive_in_html(site_repo: NoticeRepo) -> None:
     assert "<ins>" in redline and "<del>" in redline
     assert "notices-change--material" in redline
     archived = (site / f"archive/{V1}/index.html").read_text(encoding="utf-8")
-    assert "此版本（2018-11-01）已存档：2018 年 11 月 1 日至 2024 年 3 月 1 日有效。" in archived
-    assert '<a href="../../">查看当前版本</a>' in archived
+    assert "此版本自 2018 年 11 月 1 日起生效，已于 2024 年 3 月 1 日被新版本取代。" in archived
+    assert '<a href="../../">阅读现行版本</a>' in archived
     releases = json.loads((site / "releases.json").read_text(encoding="utf-8"))
     assert [(r["version"], r["status"]) for r in releases["releases"]] == [
         (V1, "archived"), (V2, "current"), (V3, "upcoming"),
@@ -150,7 +150,15 @@ def test_failed_build_keeps_the_previous_site(site_repo: NoticeRepo) -> None:
     site = _build(site_repo)
     before = tree_digest(site)
     override = site_repo.path / "site/overrides/main.html"
-    override.write_text(override.read_text(encoding="utf-8") + "{% block broken %}\n")
+    override.parent.mkdir(parents=True, exist_ok=True)
+    override.write_text('{% extends "base.html" %}\n{% block broken %}\n', encoding="utf-8")
+    config = site_repo.path / "mkdocs.yml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "  name: material\n", "  name: material\n  custom_dir: site/overrides\n"
+        ),
+        encoding="utf-8",
+    )
     result = run_notices("site", "build", "--today", TODAY, cwd=site_repo.path)
     assert result.code == 1
     errors = [line for line in result.err.splitlines() if line.startswith("error: ")]
@@ -244,11 +252,11 @@ def test_serve_previews_the_site(site_repo: NoticeRepo, tmp_path: Path) -> None:
         base = f"http://127.0.0.1:{port}/"
         body = _fetch(base + "upcoming/", time.monotonic() + 60)
         served = (tmp_path / "serve.log").read_text(encoding="utf-8", errors="replace")
-        assert "此版本（2025-01-01）尚未生效，将于 2025 年 1 月 1 日生效。" in body, served
+        assert "此版本将于 2025 年 1 月 1 日生效，在此之前现行版本仍然有效。" in body, served
         fourth = release_text(third_text(), "2025-02-01")
         site_repo.commit("Release 2025-02-01", "2024-11-20T10:00:00+08:00", {NOTICE: fourth})
         body = _fetch(base + "archive/2025-02-01/", time.monotonic() + 60)
-        assert "此版本（2025-02-01）尚未生效，将于 2025 年 2 月 1 日生效。" in body
+        assert "版本 2025-02-01 · " in body and "此版本将于 2025 年 2 月 1 日生效" in body
     finally:
         server.terminate()
         server.wait(timeout=30)

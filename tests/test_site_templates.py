@@ -8,6 +8,7 @@ from importlib.resources import files
 from markupsafe import Markup
 
 from notifier.locales import LOCALES
+from notifier.publishing.model import ARCHIVED, CURRENT, UPCOMING
 from notifier.publishing.templates import Texts, catalogue, markdown_text, text
 from notifier.statement.diff import KINDS
 from notifier.statement.materiality import DECISIONS
@@ -38,23 +39,29 @@ def test_templates_only_use_keys_that_exist() -> None:
     sources = _template_sources()
     assert {"archive.md.j2", "changes.md.j2", "facts.html.j2"} <= set(sources)
     used = {key for source in sources.values() for key in _LOOKUP.findall(source)}
-    assert {"archive", "verify", "redline_intro"} <= used
+    assert {"archive", "verify", "redline_intro", "for_you", "why"} <= used
     assert used - set(catalogue()["en"]) == set()
     assert {f"kind_{kind}" for kind in KINDS} <= set(catalogue()["en"])  # looked up as "kind_" ~
     answers = [decision.replace("-", "_") for decision in DECISIONS]  # as "verdict_" ~ decision
     assert {*answers, *(f"verdict_{a}" for a in answers)} <= set(catalogue()["en"])
-    assert {"override_material", "override_not_material"} <= set(catalogue()["en"])
+    assert {f"status_{status}" for status in (CURRENT, UPCOMING, ARCHIVED)} <= set(
+        catalogue()["en"]
+    )  # looked up as "status_" ~ entry.status
+
+
+def test_catalogue_speaks_to_readers() -> None:
+    """When any site text is read, then it holds no rule code, tier, trigger word or citation."""
+    internal = re.compile(r"\b[MNL]\d\d\b|\bT[0-3]\b|triggers?|触发|PIPL|GDPR|FTC|WP260|EDPB")
+    for locale, texts in catalogue().items():
+        assert not {key: v for key, v in texts.items() if internal.search(v)}, locale
 
 
 def test_lookups_fall_back_and_escape() -> None:
     """When a text is looked up, then other Chinese and English locales share ours, escaped."""
     assert text("zh-TW", "archive") == "历史版本"
     assert text("en-GB", "undecided") == "Not decided yet"
-    looked_up = Texts("en")("override_material", reason="<b>&", commit="0123")
-    assert looked_up == Markup(
-        "The publisher decided that this version is a material change: &lt;b&gt;&amp; "
-        "(commit 0123)"
-    )
+    looked_up = Texts("en")("changes_from", old="<b>&")
+    assert looked_up == Markup("Changes from &lt;b&gt;&amp;")
     assert Texts("en")("verify", command=Markup("<code>x</code>")) == Markup(
         "After downloading, <code>x</code> prints this same value."
     )

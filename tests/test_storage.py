@@ -6,7 +6,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, inspect
 from support.repos import NoticeRepo
+from support.schedule import postgres_database
 
 from notifier.errors import DatabaseError
 from notifier.settings import load_settings
@@ -73,3 +75,24 @@ def test_read_only_database_file_is_named(seeded_repo: NoticeRepo) -> None:
         real.chmod(0o600)
     assert raised.value.where == str(real.resolve())
     assert raised.value.message == "the database file is read-only"
+
+
+def test_existing_never_creates_a_database(seeded_repo: NoticeRepo) -> None:
+    """When a reader asks for an existing database, then a missing SQLite file or an empty
+    PostgreSQL database gives None and stays as it was; one at the schema's head is opened."""
+    settings = load_settings(seeded_repo.path, {})
+    assert db.existing(settings) is None
+    assert not (seeded_repo.path / "var").exists()
+    with postgres_database() as url:
+        on_postgres = load_settings(seeded_repo.path, {"NOTICES_DATABASE_URL": url})
+        assert db.existing(on_postgres) is None
+        empty = create_engine(url)
+        try:
+            assert inspect(empty).get_table_names() == []
+        finally:
+            empty.dispose()
+        db.engine(on_postgres)  # what a command that writes does: the schema at its head
+        opened = db.existing(on_postgres)
+        assert opened is not None
+        opened.dispose()
+        db.dispose_all()

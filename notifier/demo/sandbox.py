@@ -36,8 +36,11 @@ AMENDMENT = (
     ),
     (
         "- 在没有您事先书面指令的情况下，",
-        "- 为向您提供全球技术支持，我们可能与微软及其位于中国境外的关联方共享管理员数据和支持数据。"
-        "该等关联方仅可为提供技术支持之目的使用该等数据。\n- 在没有您事先书面指令的情况下，",
+        "- 为向您提供全球技术支持，我们可能与微软公司（Microsoft Corporation）及其位于中国境外的"
+        "关联方共享管理员数据和支持数据。该等关联方仅可为提供技术支持之目的、通过加密连接远程访问"
+        "该等数据。您可以通过 https://aka.ms/privacyresponse 联系微软公司，并通过该方式或"
+        "“如何联系我们”一节所列方式，向微软公司及其关联方行使查阅、更正、删除您的个人信息等权利。"
+        "\n- 在没有您事先书面指令的情况下，",
     ),
     (
         "当您注销账号后，我们将根据相关法律法规的要求保留您的信息",
@@ -54,8 +57,13 @@ AMENDMENT_EN = (
     (
         "- Without your prior written instruction,",
         "- To provide you with global technical support, we may share Administrator Data and "
-        "Support Data with Microsoft and its affiliates outside China. These affiliates may use "
-        "that data only to provide technical support.\n- Without your prior written instruction,",
+        "Support Data with Microsoft Corporation and its affiliates outside China. These "
+        "affiliates may access that data remotely over encrypted connections, and only to provide "
+        "technical support. You can reach Microsoft Corporation at "
+        "https://aka.ms/privacyresponse, and exercise your rights to access, correct or delete "
+        "your personal information against Microsoft and its affiliates there or through the "
+        "ways listed in “How to Contact Us”."
+        "\n- Without your prior written instruction,",
     ),
     (
         "After you close your account, we will retain your information as required by relevant "
@@ -75,8 +83,9 @@ SUMMARY = {
 WHAT_CHANGES_FOR_YOU = {
     "retention": "您注销账号后，我们会在 180 天内保留您的信息；"
     "法律法规要求更长期限的，按该期限保留。",
-    "sharing": "为向您提供全球技术支持，我们可能与微软及其位于中国境外的关联方"
-    "共享管理员数据和支持数据；这些关联方只能为提供技术支持使用这些数据。",
+    "sharing": "为向您提供全球技术支持，我们可能与微软公司及其位于中国境外的关联方"
+    "共享管理员数据和支持数据；这些关联方只能为提供技术支持使用这些数据，"
+    "您可以向它们行使查阅、更正和删除等权利。",
     "contact": "您通过“如何联系我们”一节所列方式联系我们后，我们在验证您身份后的答复期限"
     "由 30 天缩短为 15 个工作日。",
 }
@@ -84,8 +93,9 @@ WHAT_CHANGES_FOR_YOU_EN = {
     "retention": "After you close your account, we keep your information for 180 days, or "
     "longer where the law requires it.",
     "sharing": "To give you global technical support, we may share Administrator Data and "
-    "Support Data with Microsoft and its affiliates outside China; they may use it only for "
-    "that support.",
+    "Support Data with Microsoft Corporation and its affiliates outside China; they may use it "
+    "only for that support, and you can exercise your rights, such as access, correction and "
+    "deletion, against them.",
     "contact": "When you contact us as described in “How to Contact Us”, we will reply within "
     "15 business days of verifying your identity instead of 30 days.",
 }

@@ -87,6 +87,8 @@ def release_record(entry: Entry, options: SiteOptions) -> dict[str, Any]:
         "published": release.published.isoformat(),
         "effective": release.effective.isoformat(),
         "last_updated": release.last_updated.isoformat(),
+        # the day customers were first mailed about this version (None: not mailed, or unknown)
+        "notified": entry.notified.isoformat() if entry.notified else None,
         # a notice's first release is compared with nothing: nothing to tell (as `log --json`)
         "material": None if verdict and verdict.undecided else bool(verdict and verdict.material),
         "verdict": verdict.decision if verdict else "not-material",

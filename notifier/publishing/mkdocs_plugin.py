@@ -1,7 +1,7 @@
 """The MkDocs side of the site, kept thin: adds what `pages.py` generates as MkDocs files.
 
 MkDocs 1.x is unmaintained and Material for MkDocs ends in 2027, so this file only translates
-`SitePages` into MkDocs terms (generated files, nav, `page.meta` for `site/overrides`, pinned
+`SitePages` into MkDocs terms (generated files, nav, `page.meta` for the theme in `theme/`, pinned
 page dates); replacing the renderer means replacing this file and `publish.py`, nothing else.
 """
 
@@ -20,12 +20,25 @@ from notifier.publishing import publish
 from notifier.publishing.anchors import OldIdAnchors
 from notifier.publishing.model import NavItem, Page, SitePages
 
+THEME = Path(__file__).with_name("theme")
+STYLESHEET = "assets/notices.css"
+
 
 def _nav(items: tuple[NavItem, ...]) -> list[Any]:
     return [
         {item.title: item.path} if item.path is not None else {item.title: _nav(item.children)}
         for item in items
     ]
+
+
+def _add_theme(config: MkDocsConfig) -> None:
+    """The package's templates and styles: after a repository's own `custom_dir` (which may
+    override them), before Material's."""
+    dirs = config.theme.dirs
+    if str(THEME) not in dirs:
+        dirs.insert(1 if config.theme.custom_dir else 0, str(THEME))
+    if STYLESHEET not in config.extra_css:
+        config.extra_css.append(STYLESHEET)
 
 
 class NoticesPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
@@ -44,6 +57,7 @@ class NoticesPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
         self.generated = {page.path: page for page in self.site.pages}
         self.built = 0
         config.site_name = self.site.title
+        _add_theme(config)
         if not any(isinstance(ext, OldIdAnchors) for ext in config.markdown_extensions):
             config.markdown_extensions.append(OldIdAnchors())  # anchors for old heading ids
         if not config.site_url:

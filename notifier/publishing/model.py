@@ -31,6 +31,7 @@ class SiteOptions:
     timezone: tzinfo
     default_locale: str = "zh-CN"
     primary_notice: str = "privacy"
+    laws: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # [notices.laws]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +73,13 @@ class Alternate:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """A release in its place on the site: its status today and the verdict every tool shares."""
+    """A release in its place on the site: its status today, the verdict every tool shares and
+    the day customers were first mailed about it (None: not mailed, or no ledger to tell)."""
 
     assessed: AssessedRelease
     status: str
     prefix: str
+    notified: date | None = None
 
     @property
     def release(self) -> Release:

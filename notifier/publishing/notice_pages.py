@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from notifier.locales import format_date
 from notifier.publishing.changes import changes_markdown
@@ -34,19 +34,20 @@ from notifier.statement.diff import compare
 from notifier.statement.sanitize import safe_markdown
 
 _H1 = re.compile(r"^# .*$", re.M)
+_ATTRIBUTES = re.compile(r"\s*\{:?[^{}]*\}\s*$")  # `{#privacy-statement}` ending a heading
 
 
 def chrome(locale: str, prefix: str) -> dict[str, Any]:
-    """Metadata every page carries for the theme: its language and the feed/archive links."""
+    """Metadata every page carries for the theme: its language and the footer's links."""
     return {
         "lang": locale,
+        "links_label": text(locale, "site_links"),
         "links": [
             {"text": text(locale, "archive"), "url": f"{prefix}archive/"},
             {"text": text(locale, "compare"), "url": f"{prefix}compare/"},
             {"text": text(locale, "feed"), "url": FEED, "rel": "alternate"},
             {"text": RELEASES_JSON, "url": RELEASES_JSON},
         ],
-        "banners": [],
     }
 
 
@@ -55,6 +56,15 @@ def release_updated(release: Release, options: SiteOptions) -> date:
     if release.revisions:
         return release.revisions[-1].committed.astimezone(options.timezone).date()
     return release.published.astimezone(options.timezone).date()
+
+
+def _labelled(heading: str, label: str) -> str:
+    """The title heading with its status for search and screen readers, not shown on screen:
+    search lists the current and the upcoming statement under their headings, told apart."""
+    hidden = f'<span class="notices-hidden">{escape(label)}</span>'
+    attributes = _ATTRIBUTES.search(heading)
+    at = attributes.start() if attributes else len(heading)
+    return heading[:at] + hidden + heading[at:]
 
 
 def _banner(kind: str, sentence: str, link: str | None, link_text: str) -> dict[str, Any]:
@@ -89,10 +99,6 @@ class NoticePages:
     def upcoming(self) -> Entry | None:
         waiting = [e for e in self.entries if e.status == UPCOMING]
         return min(waiting, key=lambda e: (e.release.effective, e.release.published), default=None)
-
-    @property
-    def home_url(self) -> str:
-        return self.prefix or "./"
 
     @property
     def reference(self) -> Entry:
@@ -150,7 +156,7 @@ class NoticePages:
     # --- pages ---------------------------------------------------------------------------------
 
     def meta(self, title: str, **extra: Any) -> dict[str, Any]:
-        """`page.meta` for the theme: the title, and under `notices` banners, links, status."""
+        """`page.meta` for the theme: the title, and under `notices` links, kind and status."""
         meta: dict[str, Any] = {"title": title, "notices": chrome(self.locale, self.prefix)}
         meta["notices"].update(extra)
         return meta
@@ -164,21 +170,24 @@ class NoticePages:
         return self.statement(shown, self.prefix, in_nav=True)
 
     def statement(self, entry: Entry, url: str, *, in_nav: bool = False) -> Page:
-        """A version's text with its facts (dates, SHA-256, source, redline) under its title."""
+        """A version's text: where the reader stands and one line of facts under its title, the
+        SHA-256 and the original bytes folded away at the end."""
         release = entry.release
         body = safe_markdown(release.notice_doc.body.strip("\n")) + "\n"
         match = _H1.search(body)
         heading, rest = "", body
         if match and not body[: match.start()].strip():
             heading, rest = body[: match.end()], body[match.end() :]
-        facts = self.render("facts.html.j2", entry=entry, url=url)
+        title = self.statement_title(entry, url)
+        if url != entry.url and heading:
+            heading = _labelled(heading, title.removeprefix(release.title))
         markdown = self.render(
-            "statement.md.j2", heading=Markup(heading), facts=Markup(facts), rest=Markup(rest)
-        )
-        title = (
-            release.title
-            if url == self.prefix
-            else self.text("versioned", title=release.title, version=release.version)
+            "statement.md.j2",
+            heading=Markup(heading),
+            rest=Markup(rest),
+            entry=entry,
+            url=url,
+            banners=self.banners(entry, url),
         )
         meta = self.meta(
             title,
@@ -186,14 +195,23 @@ class NoticePages:
             status=entry.status,
             version=release.version,
             release=release.id,
-            banners=self.banners(entry, url),
         )
         if url == entry.url:
             meta["search"] = {"exclude": True}  # the archive copy; search finds `/` instead
         elif url == self.prefix:
             meta["search"] = {"boost": 2}  # the current statement before the upcoming one
         updated = release_updated(release, self.options)
-        return Page(f"{url}index.md", url, title, markdown, meta, updated, in_nav=in_nav)
+        return Page(f"{url}index.md", url, meta["title"], markdown, meta, updated, in_nav=in_nav)
+
+    def statement_title(self, entry: Entry, url: str) -> str:
+        """The page's title, as search lists it: the current and the upcoming statement are
+        told apart by their status and date; an archived copy by its version."""
+        release = entry.release
+        effective = self.written(release.effective)
+        if url == entry.url:
+            return self.text("versioned", title=release.title, version=release.version)
+        key = "title_current" if entry.status == CURRENT else "title_upcoming"
+        return self.text(key, title=release.title, effective=effective)
 
     def dates(self, release: Release) -> dict[str, str]:
         """The fields a banner sentence names: version, effective and publication dates."""
@@ -227,10 +245,10 @@ class NoticePages:
                 )
             return banners
         current = self.current
-        link = self.home_url if current else None
+        link = self.prefix if current else None
         if entry.status == UPCOMING:
-            none = "" if current else self.text("banner_none")
-            sentence = self.text("banner_upcoming", **fields) + none
+            key = "banner_upcoming" if current else "banner_upcoming_first"
+            sentence = self.text(key, **fields)
             return [_banner(UPCOMING, sentence, link, see_current)]
         return [_banner(ARCHIVED, self.archived_text(entry, fields), link, see_current)]
 
@@ -247,10 +265,10 @@ class NoticePages:
 
     def archive_index(self) -> Page:
         path = f"{self.prefix}archive/index.md"
-        markdown = self.render("archive.md.j2", path=path, entries=self.entries[::-1])
+        url = f"{self.prefix}archive/"
+        markdown = self.render("archive.md.j2", url=url, entries=self.entries[::-1])
         title = self.text("archive")
         meta = self.meta(title, kind="archive")
-        url = f"{self.prefix}archive/"
         return Page(path, url, title, markdown, meta, self.updated, in_nav=True)
 
     def redline(self, entry: Entry) -> Page:
@@ -273,10 +291,10 @@ class NoticePages:
             new=entry,
             comparison=entry.comparison,
             verdict=entry.verdict,
+            laws=self.options.laws.get(entry.release.notice, ()),
+            banners=self.banners(entry, url),
         )
-        meta = self.meta(
-            title, kind="redline", version=entry.release.version, banners=self.banners(entry, url)
-        )
+        meta = self.meta(title, kind="redline", version=entry.release.version)
         meta["search"] = {"exclude": True}
         updated = release_updated(entry.release, self.options)
         return Page(f"{url}index.md", url, title, markdown, meta, updated)
@@ -326,12 +344,7 @@ class NoticePages:
         url = f"{self.prefix}compare/"
         entries = self.entries[::-1]
         markdown = self.render(
-            "compare_index.md.j2",
-            path=path,
-            url=url,
-            reference=reference,
-            entries=entries,
-            others=[e for e in entries if e is not reference],
+            "compare_index.md.j2", path=path, url=url, reference=reference, entries=entries
         )
         title = self.text("compare")
         meta = self.meta(title, kind="compare-index")

@@ -48,11 +48,13 @@ def build_site(
     options: SiteOptions,
     today: date,
     sources: Mapping[str, bytes] | None = None,
+    notified: Mapping[str, date] | None = None,
 ) -> SitePages:
     """Generate every page and file of the site from the assessed releases in publish order.
 
     `sources` maps a release id to the bytes of its text in force when `release.text` is not
-    those bytes (a BOM or CRLF line ends); the archive publishes the exact bytes.
+    those bytes (a BOM or CRLF line ends); the archive publishes the exact bytes. `notified`
+    maps a release id to the day customers were first mailed about it.
     """
     groups: dict[Key, list[AssessedRelease]] = {}
     for item in assessed:
@@ -65,7 +67,7 @@ def build_site(
     nav: list[NavItem] = []
     updated = _newest_date(assessed, options.timezone)
     for key in keys:
-        entries = _entries(groups[key], prefixes[key], today)
+        entries = _entries(groups[key], prefixes[key], today, notified or {})
         all_entries.extend(entries)
         group = NoticePages(entries, prefixes[key], options, updated)
         pages.extend(group.pages())
@@ -125,9 +127,14 @@ def _alternates(keys: Sequence[Key], prefixes: Mapping[Key, str]) -> tuple[Alter
     )
 
 
-def _entries(assessed: Sequence[AssessedRelease], prefix: str, today: date) -> list[Entry]:
+def _entries(
+    assessed: Sequence[AssessedRelease], prefix: str, today: date, notified: Mapping[str, date]
+) -> list[Entry]:
     status = statuses([item.release for item in assessed], today)
-    return [Entry(item, status[item.release.id], prefix) for item in assessed]
+    return [
+        Entry(item, status[item.release.id], prefix, notified.get(item.release.id))
+        for item in assessed
+    ]
 
 
 def _newest_date(assessed: Sequence[AssessedRelease], tz: tzinfo) -> date:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from notifier.errors import NoticeError, SiteError
 from notifier.publishing.model import FEED, RELEASES_JSON, SiteOptions, SitePages
+from notifier.publishing.notified import notified_dates
 from notifier.publishing.pages import build_site
 from notifier.releases.history import (
     History,
@@ -74,6 +75,7 @@ def site_options(settings: Settings) -> SiteOptions:
         url=url,
         timezone=settings.timezone,
         default_locale=settings.default_locale,
+        laws=settings.laws,
     )
 
 
@@ -101,6 +103,7 @@ def generate(request: Request) -> SitePages:
         options=site_options(settings),
         today=request.today or today_in(settings),
         sources=sources,
+        notified=notified_dates(settings, history.releases),  # read only, never created
     )
 
 

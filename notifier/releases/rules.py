@@ -6,6 +6,8 @@
   date (T2/T3: `notice_period_days`, 30 by default; T1: at the latest on the effective date).
 - A release that removes most of the statement (more than half of its text or of its sections)
   is refused unless `material_reason` explains it: a broken export must never be published.
+- A release whose verdict asks consent shows, in each section concerned, what the law requires
+  the person to be told before agreeing (`releases.consent_request`).
 
 Releases on `main` are checked, and so is each notice in the working tree against the release
 it would follow (a pending release, or a pending editorial revision). Problems of releases that
@@ -16,11 +18,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from notifier.errors import NoticeError, Problem
+from notifier.releases.consent_request import missing_elements
 from notifier.releases.history import History, Release
 from notifier.settings import Settings
 from notifier.statement.diff import Comparison, compare, normalise
@@ -190,7 +193,9 @@ def _release_checks(
         if problem is not None:
             problems.append(problem)
     if not broken:  # a broken export is fixed first; then say what changes
-        problems += _for_you_problems(sources.decide(candidate, verdict), candidate, previous)
+        shared = sources.decide(candidate, verdict)
+        problems += _for_you_problems(shared, candidate, previous)
+        problems += _consent_request_problems(shared, comparison, candidate)
     return problems
 
 
@@ -242,6 +247,32 @@ def _for_you_problems(
                 "before does not count)",
             )
         )
+    return problems
+
+
+def _consent_request_problems(
+    verdict: Verdict, comparison: Comparison, candidate: _Candidate
+) -> list[Problem]:
+    """A release asking consent shows, in each section concerned and in every locale, what the
+    law requires the person to be told before agreeing (`releases.consent_request`): a request
+    that lacks it cannot give valid consent, so it is refused like a missing notice period."""
+    problems = []
+    for missing in missing_elements(verdict, comparison):
+        kinds: dict[str, list[str]] = {}
+        for article in missing.articles:
+            kinds.setdefault(article.consent, []).append(article.id)
+        asking = " and ".join(f"{' and '.join(ids)} {kind} consent" for kind, ids in kinds.items())
+        section = missing.section
+        what = missing.element.what.format(recipient=missing.recipient)
+        problem = _problem(
+            candidate,
+            "consent-request",
+            f"{asking} in {candidate.where} {'needs' if len(kinds) == 1 else 'need'} {what} "
+            f"shown in “{section.path or section.title}” ({section.id})",
+            None,
+            missing.element.hint,
+        )
+        problems.append(replace(problem, line=missing.line))
     return problems
 
 

@@ -1,4 +1,5 @@
-"""The packaged rules, as data: `materiality.yaml` and `lint.yaml`, each read once per process.
+"""The packaged rules, as data: `materiality.yaml`, `lint.yaml` and `consent_request.yaml`, each
+read once per process.
 
 Both the statement layer (which applies the rules) and the settings schema (which checks that
 notices.toml names only rules, tiers and categories that exist) read them here, so neither has

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -95,6 +95,8 @@ class Settings:
     consent_keys: tuple[Secret, ...]  # NOTICES_CONSENT_KEYS: the first signs, all verify
     materiality_overrides: MaterialityTable
     lint_overrides: LintTable
+    # notice name → the citation prefixes of the law it is written under ([notices.laws])
+    laws: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def var_dir(self) -> Path:
@@ -304,4 +306,5 @@ def load_settings(repo: Path, environ: Mapping[str, str]) -> Settings:
         consent_keys=_consent_keys(environ),
         materiality_overrides=file.materiality,
         lint_overrides=file.lint,
+        laws=notices.laws,
     )

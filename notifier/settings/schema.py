@@ -261,6 +261,11 @@ class _Table(BaseModel):
         return f"known settings in [{table}]: {', '.join(cls.model_fields)}"
 
 
+# The law a notice is written under, as the citation prefixes its public pages may name
+# (`privacy = ["PIPL", "GB/T 35273"]`); a notice without an entry cites nothing.
+Laws = dict[_Text, Words]
+
+
 class NoticesTable(_Table):
     directory: str = "notices"
     default_locale: str = "zh-CN"
@@ -275,6 +280,7 @@ class NoticesTable(_Table):
             "give the days between the mail and the effective date, e.g. 30",
         ),
     ] = 30
+    laws: Laws = Field(default_factory=dict)
 
 
 # A text customers read: one string, or a table of it per locale (`[sender.name]`, `en = "…"`).

@@ -1,11 +1,11 @@
 """Compare two versions of a notice section by section, telling wording apart from noise.
 
 A redline must show every character that changed (diff-match-patch at character level, which
-handles Chinese: 不 deleted, 一年 → 三年), but the materiality rules must only judge wording. So
-sections are aligned by id and then by similarity, sentences are diffed on a normalised key
-(width, whitespace, CJK spacing and Markdown folded away), and what is left over is sorted into
-wording, moved text, reordered list items, date lines and formatting. Only this module imports
-diff_match_patch.
+handles Chinese: 不 deleted, 一年 → 三年; numbers and dates change whole, 2018 → 2026), but the
+materiality rules must only judge wording. So sections are aligned by id and then by
+similarity, sentences are diffed on a normalised key (width, whitespace, CJK spacing and
+Markdown folded away), and what is left over is sorted into wording, moved text, reordered list
+items, date lines and formatting. Only this module imports diff_match_patch.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from functools import lru_cache
 from diff_match_patch import diff_match_patch
 
 from notifier.statement.notice import Notice, Section
+from notifier.statement.tokens import DATE, Spans, dates, numbers
 
 Op = tuple[int, str]
 DELETE, EQUAL, INSERT = -1, 0, 1
@@ -192,12 +193,6 @@ def _line_shape(text: str) -> tuple[str, ...]:
 
 # --- date lines ------------------------------------------------------------------------------
 
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_DATE = re.compile(
-    r"\d{4}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
-    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}",
-    re.IGNORECASE,
-)
 _DATE_WORDS = re.compile(
     r"(?:最后|最近)?(?:更新|修订|修改|生效|发布)(?:时间|日期)?|生效|版本|日期"
     r"|effective(?:\s+(?:date|as\s+of|on|from))?|last\s+(?:updated|modified|revised)"
@@ -219,9 +214,9 @@ def is_date_line(line: str) -> bool:
     if _DATE_ATTRIBUTE.match(text):
         return True
     text = _strip_emphasis(_fold_width(text))
-    if not _DATE.search(text):
+    if not DATE.search(text):
         return False
-    rest = _DATE_WORDS.sub(" ", _DATE.sub(" ", text))
+    rest = _DATE_WORDS.sub(" ", DATE.sub(" ", text))
     return not re.sub(r"[\s:,.;()\[\]|#>+\-–—]+", "", rest)
 
 
@@ -419,7 +414,93 @@ def char_diff(old: str, new: str) -> list[Op]:
     diffs = engine.diff_main(encode(old), encode(new), False)
     decoded = [[op, "".join(tokens[ord(c) - 0x10000] for c in text)] for op, text in diffs]
     engine.diff_cleanupSemantic(decoded)
-    return [(int(op), str(text)) for op, text in decoded if text]
+    return _whole_tokens(old, new, [(int(op), str(text)) for op, text in decoded if text])
+
+
+# An edit between unchanged text: [old start, old end, new start, new end].
+_Edit = list[int]
+
+
+def _edits(ops: Sequence[Op]) -> list[_Edit]:
+    """Where each run of deleted and inserted text sits in the old and the new text."""
+    edits: list[_Edit] = []
+    i = j = 0
+    joined = False
+    for op, text in ops:
+        if op == EQUAL:
+            i, j, joined = i + len(text), j + len(text), False
+            continue
+        if not joined:
+            edits.append([i, i, j, j])
+            joined = True
+        if op == DELETE:
+            i = edits[-1][1] = i + len(text)
+        else:
+            j = edits[-1][3] = j + len(text)
+    return edits
+
+
+@dataclass(frozen=True, slots=True)
+class _Side:
+    """Where the numbers and dates of one side of a diff are."""
+
+    numbers: Spans
+    dates: Spans
+
+    def reach(self, start: int, end: int, spacing: bool) -> tuple[int, int]:
+        """How far an edit of text[start:end] must grow to the left and right to hold whole
+        the numbers it splits, and the dates it splits unless it only changes spacing."""
+        left = right = 0
+        for spans in (self.numbers,) if spacing else (self.numbers, self.dates):
+            if (span := spans.around(start)) is not None:
+                left = max(left, start - span[0])
+            if (span := spans.around(end)) is not None:
+                right = max(right, span[1] - end)
+        return left, right
+
+
+def _whole_tokens(old: str, new: str, ops: list[Op]) -> list[Op]:
+    """The same diff with no number or date cut into pieces: an edit that starts or ends
+    inside one takes in all of it (on both sides), and edits that then meet become one, so
+    `[-2018 年 11 月 1 日-]{+2026 年 12 月 4 日+}` rather than `201[-8-]{+6+} 年 [-1-]1{+2+} 月`."""
+    edits = _edits(ops)
+    if not edits:
+        return ops
+    old_numbers, new_numbers = numbers(old), numbers(new)
+    if not (old_numbers.starts or new_numbers.starts):
+        return ops
+    sides = _Side(old_numbers, dates(old)), _Side(new_numbers, dates(new))
+    widened = False
+    k = 0
+    while k < len(edits):
+        o0, o1, n0, n1 = edit = edits[k]
+        spacing = _SPACES.sub("", old[o0:o1]) == _SPACES.sub("", new[n0:n1])
+        left_old, right_old = sides[0].reach(o0, o1, spacing)
+        left_new, right_new = sides[1].reach(n0, n1, spacing)
+        left, right = max(left_old, left_new), max(right_old, right_new)
+        if not (left or right):
+            k += 1
+            continue
+        widened = True
+        if k and left >= o0 - edits[k - 1][1]:  # reaches the edit before: one edit now
+            edits[k - 1 : k + 1] = [[edits[k - 1][0], o1, edits[k - 1][2], n1]]
+            k -= 1
+        elif k + 1 < len(edits) and right >= edits[k + 1][0] - o1:
+            edits[k : k + 2] = [[o0, edits[k + 1][1], n0, edits[k + 1][3]]]
+        else:
+            edit[:] = [o0 - left, o1 + right, n0 - left, n1 + right]
+    return _ops_of(old, new, edits) if widened else ops
+
+
+def _ops_of(old: str, new: str, edits: list[_Edit]) -> list[Op]:
+    """Ops back from edits: what lies between two edits is the same in both texts."""
+    ops: list[Op] = []
+    at = 0
+    for o0, o1, n0, n1 in edits:
+        ops += [(EQUAL, old[at:o0]), (DELETE, old[o0:o1]), (INSERT, new[n0:n1])]
+        at = o1
+    ops.append((EQUAL, old[at:]))
+    return [(op, text) for op, text in ops if text]
 
 
 @dataclass(slots=True)

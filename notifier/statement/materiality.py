@@ -201,6 +201,9 @@ class Reason:
     section_id: str = ""
     evidence: tuple[Evidence, ...] = ()
     consent: str | None = None
+    # the rule's reason in plain words for readers, without code, section or trigger words
+    why_zh: str = ""
+    why_en: str = ""
 
     @property
     def separate_consent(self) -> bool:
@@ -718,6 +721,8 @@ def _reason(
         change.section_id,
         _evidence(signals, sentences),
         rule.consent if direction != FAVOURABLE else None,
+        rule.why_zh,
+        rule.why_en,
     )
 
 

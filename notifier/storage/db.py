@@ -260,6 +260,28 @@ def engine(settings: Settings) -> Engine:
         return built
 
 
+def existing(settings: Settings) -> Engine | None:
+    """A read-only engine on the settings' database if it exists at this version's schema, else
+    None: for readers that must never create one (a site build shows "unknown" instead)."""
+    url = settings.database_url
+    sqlite_file = _sqlite_file(url)
+    if sqlite_file is not None:
+        if not sqlite_file.is_file():
+            return None
+        url = f"sqlite:///file:{sqlite_file}?mode=ro&uri=true"  # opening never creates it
+    elif make_url(url).get_backend_name() == "sqlite":
+        return None  # in memory: nothing to read
+    built = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    try:
+        with built.connect() as connection:
+            if schema.current(connection) == schema.head():
+                return built
+    except OperationalError as error:
+        log.warning("%s", _unreachable(settings.database_url, error))
+    built.dispose()
+    return None
+
+
 def upgrade(settings: Settings) -> schema.Upgrade:
     """`notices db upgrade`: migrate the database to this version's schema."""
     url = settings.database_url
