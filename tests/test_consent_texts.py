@@ -13,6 +13,7 @@ from support.repos import NoticeRepo, seed_text
 from notifier.consent.texts import UnknownConsent, consent_text, texts_of
 from notifier.consent.triggers import Trigger, triggers_of
 from notifier.delivery.site_links import site_map
+from notifier.demo.sandbox import WHAT_CHANGES_FOR_YOU
 from notifier.releases.history import read_history
 from notifier.releases.verdicts import assess_release
 from notifier.settings import Settings, load_settings
@@ -77,10 +78,7 @@ def test_the_text_is_plain_hashed_and_stable(seeded_repo: NoticeRepo) -> None:
     assert kept.sha256 == hashlib.sha256(kept.body.encode("utf-8")).hexdigest()
     assert kept.title == "将您的个人信息传输到境外"
     assert kept.sections == ("我们如何共享、转让、公开披露您的信息",)
-    assert kept.what_changes == (
-        "为向您提供全球技术支持，我们可能与微软及其位于中国境外的关联方共享管理员数据和支持数据；"
-        "这些关联方只能为提供技术支持使用这些数据。",
-    )
+    assert kept.what_changes == (WHAT_CHANGES_FOR_YOU["sharing"],)
     assert kept.body.startswith("将您的个人信息传输到境外\n\n")
     assert kept.body.endswith("您是否同意我们按上述说明将您的个人信息传输到境外？")
     for url in (kept.version_url, kept.redline_url):
