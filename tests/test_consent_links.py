@@ -77,11 +77,11 @@ def test_without_a_consent_server_the_mail_only_says_consent_is_needed(
     seeded_repo: NoticeRepo,
 ) -> None:
     """When no consent URL and key are set, then the mail names each question and says silence
-    is not consent, links to no consent page, and the send warns the operator."""
+    is not consent, links to no consent page, and the send says why at -v."""
     material_repo(seeded_repo)
     write_customers(seeded_repo.path / "c.csv", 1)
     run_notices("customers", "import", "c.csv", cwd=seeded_repo.path)
-    sent = run_notices("notify", "send", VERSION, "--early", cwd=seeded_repo.path)
+    sent = run_notices("-v", "notify", "send", VERSION, "--early", cwd=seeded_repo.path)
     assert sent.code == 0 and "no consent links can be made" in sent.err
     text, html = _parts(next((seeded_repo.path / "var" / "outbox" / VERSION).glob("*.eml")))
     assert "【将您的个人信息传输到境外】" in text and "您的沉默不视为您同意" in text

@@ -177,7 +177,7 @@ def _messages(
     if with_links:
         texts.remember(settings, plan_.history, plan_.release, site)
     elif asking:
-        log.warning(
+        log.info(
             "release %s asks for consent, but no consent links can be made: the mail says "
             "consent is needed without a link (set [consent] url and NOTICES_CONSENT_KEYS)",
             plan_.release.id,

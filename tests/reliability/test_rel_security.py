@@ -452,6 +452,7 @@ def _run_flow(tmp: Path) -> Flow:
         flow.add("consent serve", "consent serve (SIGINT)", pages.stop())
         flow.run("consent report", "consent", "report", VERSION, env=consenting, expected=0)
         flow.run("notify status", "notify", "status", VERSION, env=env, expected=0)
+        flow.run("consent report", "consent", "report", VERSION, env=env, expected=0)
         flow.run(
             "notify proof", "notify", "proof", VERSION, "--out", "proof.csv", env=env, expected=0
         )
