@@ -450,7 +450,6 @@ def _run_flow(tmp: Path) -> Flow:
         _until(lambda: "serving consent pages" in pages.output(), 60)
         _consent_answers(load_settings(repo.path, consenting), flow.database)
         flow.add("consent serve", "consent serve (SIGINT)", pages.stop())
-        flow.run("consent report", "consent", "report", VERSION, env=consenting, expected=0)
         flow.run("notify status", "notify", "status", VERSION, env=env, expected=0)
         flow.run("consent report", "consent", "report", VERSION, env=env, expected=0)
         flow.run(
