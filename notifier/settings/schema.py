@@ -333,6 +333,24 @@ class EventsTable(_Table):
     public_key: str = ""
 
 
+_Days = Annotated[
+    int,
+    _check(
+        lambda days: days >= 0,
+        lambda key, _: f"setting '{key}' must not be negative",
+        "give a number of days, e.g. 7",
+    ),
+]
+
+
+class ConsentTable(_Table):
+    # the public address of `notices consent serve`, as customers' links name it
+    url: Annotated[str, _url(("http", "https"), required=False)] = ""
+    grace_days: _Days = 30  # links keep working this long after the effective date
+    reminder_days: _Days = 7  # one reminder this many days before the effective date
+    record_client: bool = False  # keep a truncated IP address and the browser's product name
+
+
 class MaterialityRule(_Table):
     """[materiality.rules.<id>]: a material rule's tiers, watched sections and extra keywords."""
 
@@ -444,6 +462,7 @@ class SettingsFile(_Table):
     mail: MailTable = MailTable()
     smtp: SmtpTable = SmtpTable()
     events: EventsTable = EventsTable()
+    consent: ConsentTable = ConsentTable()
     services: dict[str, ServiceNames] = Field(default_factory=dict)
     materiality: MaterialityTable = MaterialityTable()
     lint: LintTable = LintTable()
