@@ -247,6 +247,7 @@ def test_each_unsafe_piece_is_found_where_it_is(
         "<hr><<script>alert(1)</script>",
         "<div>x</div><<!-- 注释 -->img src=x onerror=alert(1)>",
         "<hr>[x](java&amp;script:alert(1))",
+        "[r]: <<javascript:alert(1)",
     ],
 )
 def test_markup_is_found_where_markdown_reads_it(shape: str) -> None:
@@ -259,6 +260,23 @@ def test_markup_is_found_where_markdown_reads_it(shape: str) -> None:
     assert _live(text)
     assert scan(text)
     assert _live(safe_markdown(text)) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<div>x</div>[r]: <<javascript:alert(1)",
+        "<hr>[x](java<script:alert(1))",
+        "<hr>[x](<<javascript:alert(1)>)",
+    ],
+)
+def test_what_escaping_makes_is_found_too(text: str) -> None:
+    """When escaping a `<` after a raw HTML block would let Python-Markdown close up a link or a
+    reference definition (it moves the `&lt;` away), then the scanner finds that too and the site
+    publishes it inert."""
+    text = f"[r]\n\n{text}"
+    assert _live(safe_markdown(text)) == []
+    assert scan(safe_markdown(text)) == ()
 
 
 @pytest.mark.parametrize(

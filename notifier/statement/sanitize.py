@@ -17,8 +17,8 @@ from __future__ import annotations
 import bisect
 import html
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 
 from notifier.statement.notice import OLD_IDS_KEY
 
@@ -52,8 +52,9 @@ _LOOSE_ATTRIBUTE = re.compile(r"""[\s/"']([^\s/>"'=]+)\s*=\s*("[^"]*"|'[^']*'|[^
 _URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "data", "xlink:href"})
 # a link target up to `)`, a blank line or the next `](` (a scheme ends before any of them)
 _DESTINATION = re.compile(r"\]\((?=\s*<?((?:[^)\]\n]|\](?!\()|\n(?![^\S\n]*\n))*))")
-# `[label]:` and its target, which may start the next line after indentation or quote markers
-_DEFINITION = re.compile(r"\[(?=[^\[\]]*\]:[ \t]*(?:\n[ \t>]*)?<?(\S*))")
+# `[label]:` and its target, which may start the next line after indentation or quote markers;
+# Python-Markdown takes every `<` off its start
+_DEFINITION = re.compile(r"\[(?=[^\[\]]*\]:[ \t]*(?:\n[ \t>]*)?<*(\S*))")
 # What may stand before a reference definition on its line: Python-Markdown looks for one at the
 # start of every line of a block once it has taken off indentation (list items, admonitions),
 # quote markers and list markers, nested in any order; and a raw HTML block ends at a `>` and
@@ -157,7 +158,8 @@ def _html(text: str) -> Iterator[tuple[int, str, str]]:
         elif _MARKUP.match(text, start):
             found[start] = _describe_markup(text, start)
     # After a raw HTML block Python-Markdown moves `&lt;` away (see `_tails`), so the first `<`
-    # of `<<script>` would open the tag the second one no longer does: it goes too
+    # of `<<script>` would open the tag the second one no longer does: it goes too, here rather
+    # than one `<` per reading in `scan`
     for start in sorted(found, reverse=True):
         while start > 0 and text[start - 1] == "<" and start - 1 not in found:
             found[start - 1] = found[start]
@@ -340,8 +342,8 @@ def _findings(text: str) -> Iterator[tuple[int, str, str]]:
     yield from _html(text)
 
 
-def scan(text: str) -> tuple[Unsafe, ...]:
-    """Every piece of `text` that could run script in a reader's browser, in text order."""
+def _reading(text: str) -> list[Unsafe]:
+    """What one reading of `text` finds, in text order."""
     read, origin = _as_read(text)
     code = _code_spans(read)
     starts = [start for start, _ in code]
@@ -356,19 +358,51 @@ def scan(text: str) -> tuple[Unsafe, ...]:
         for offset, what, hint in _findings(tails):
             found.setdefault(place[offset], (what, hint))
     lines = _Lines(read)
-    return tuple(
+    return [
         Unsafe(what, lines.number(offset), origin[offset], hint)
         for offset, (what, hint) in sorted(found.items())
-    )
+    ]
+
+
+def _escaped(text: str, offsets: Iterable[int]) -> tuple[str, list[int]]:
+    """`text` with the characters at `offsets` (ascending) made inert, and where each character
+    of the result stands in `text` (-1 for one the escape added)."""
+    parts: list[str] = []
+    place: list[int] = []
+    position = 0
+    for offset in offsets:
+        parts.append(text[position:offset])
+        place.extend(range(position, offset))
+        escape = _NEUTRAL[text[offset]]
+        parts.append(escape)
+        place.extend(offset if char == text[offset] else -1 for char in escape)
+        position = offset + 1
+    parts.append(text[position:])
+    place.extend(range(position, len(text)))
+    return "".join(parts), place
+
+
+def scan(text: str) -> tuple[Unsafe, ...]:
+    """Every piece of `text` that could run script in a reader's browser, in text order.
+
+    Escaping can itself make markup: after a raw HTML block Python-Markdown moves the `&lt;`
+    that stands for a `<` away (see `_tails`), and `[r]: <<javascript:…` is a definition once
+    both `<` are escaped. So the text is read again as the site would publish it, until
+    nothing more turns up.
+    """
+    found: dict[int, Unsafe] = {}
+    current, place = text, list(range(len(text)))
+    while new := {
+        place[unsafe.offset]: unsafe
+        for unsafe in _reading(current)
+        if place[unsafe.offset] not in found
+    }:
+        found.update((offset, replace(unsafe, offset=offset)) for offset, unsafe in new.items())
+        current, moved = _escaped(current, sorted(unsafe.offset for unsafe in new.values()))
+        place = [place[offset] if offset >= 0 else -1 for offset in moved]
+    return tuple(found[offset] for offset in sorted(found))
 
 
 def safe_markdown(text: str) -> str:
     """`text` with every piece `scan` finds made inert: it shows as the characters written."""
-    parts: list[str] = []
-    position = 0
-    for unsafe in scan(text):
-        parts.append(text[position : unsafe.offset])
-        parts.append(_NEUTRAL[text[unsafe.offset]])
-        position = unsafe.offset + 1
-    parts.append(text[position:])
-    return "".join(parts)
+    return _escaped(text, (unsafe.offset for unsafe in scan(text)))[0]
