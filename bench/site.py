@@ -3,7 +3,8 @@
 A temporary repo gets 200 releases (synthetic edits of the seed statement). Ours: the real
 command, reading git history, diffing and assessing every pair, generating and rendering. Peer:
 the same pages already written as Markdown (generated once by pages.py) and built by `mkdocs
-build` with the same theme and extensions but without our plugin. Target: ratio ≤ 1.5, < 60 s.
+build` with the same theme and extensions but without our plugin. Target: ratio ≤ 1.2, < 60 s.
+Each language is one build, ours and the peer's alike.
 
     .venv/bin/python bench/site.py [--releases 200] [--runs 2]
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -21,6 +23,7 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -99,50 +102,85 @@ def make_repo(root: Path, releases: int) -> date:
     return date.fromisoformat(version) - timedelta(days=1)
 
 
-def write_plain(repo: Path, today: date, out: Path) -> tuple[Path, int]:
-    """The same pages as Markdown files plus a mkdocs.yml without our plugin."""
+def write_plain(repo: Path, today: date, out: Path) -> tuple[list[Path], int]:
+    """The same pages as Markdown files, and per language a mkdocs.yml without our plugin:
+    the configuration ours builds that language with (package defaults, the language's
+    additions, the repository's file), as a plain MkDocs user would write it."""
     sys.path.insert(0, str(PROJECT))
+    from notifier.publishing.mkdocs_config import language_config, repository_config
     from notifier.publishing.publish import Request, generate
     from notifier.settings import load_settings
 
     site = generate(Request(load_settings(repo, {}), today, strict=False))
-    docs = out / "docs"
-    shutil.copytree(repo / "site" / "pages", docs)
-    for page in site.pages:
-        target = docs / page.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        front = yaml.safe_dump(dict(page.meta), allow_unicode=True, sort_keys=False)
-        target.write_text(f"---\n{front}---\n\n{page.markdown}", encoding="utf-8")
-    for asset in site.assets:
-        target = docs / asset.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(asset.content)
-    config = yaml.load((repo / "mkdocs.yml").read_text(encoding="utf-8"), Loader=yaml.Loader)
-    config["plugins"] = [p for p in config["plugins"] if p != "notices"]
-    config |= {
-        "site_name": site.title,
-        "site_url": site.url,
-        "docs_dir": str(docs),
-        "site_dir": str(out / "site"),
-        "nav": [{i.title: i.path} for i in site.nav] + ["about.md"],
-        "not_in_nav": "/archive/\n/compare/\n",
-    }
-    config["theme"]["custom_dir"] = str(THEME)
-    config["extra_css"] = [STYLESHEET]
-    # The full dumper writes the toc slugify function back as `!!python/name:`.
-    text = yaml.dump(config, Dumper=yaml.Dumper, allow_unicode=True, sort_keys=False)
-    path = out / "mkdocs.yml"
-    path.write_text(text, encoding="utf-8")
-    return path, len(site.pages)
+    configs = []
+    for index, language in enumerate(site.languages):
+        docs = out / f"docs-{language.locale}"
+        pages = repo / "site" / "pages" / (language.locale if language.prefix else "")
+        skip = shutil.ignore_patterns(*(_other_locales(site) if index == 0 else []))
+        shutil.copytree(pages, docs, ignore=skip)
+        for page in language.pages:
+            target = docs / page.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            front = yaml.safe_dump(dict(page.meta), allow_unicode=True, sort_keys=False)
+            target.write_text(f"---\n{front}---\n\n{page.markdown}", encoding="utf-8")
+        root_assets = site.root_assets if index == 0 else ()
+        for asset in (*language.assets, *root_assets):
+            target = docs / asset.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(asset.content)
+        config = language_config(
+            repository_config(repo),
+            language,
+            repo=repo,
+            site_url=site.url,
+            site_dir=out / "site" / language.prefix,
+            empty=docs,
+            others=[],
+        )
+        config["plugins"] = [p for p in config["plugins"] if p != "notices"]
+        config |= {
+            "docs_dir": str(docs),
+            "nav": [_nav(item) for item in language.nav] + ["about.md"],
+            "not_in_nav": "/archive/\n/compare/\n",
+            "extra_css": [STYLESHEET],
+        }
+        config["theme"]["custom_dir"] = str(THEME)
+        # The full dumper writes the toc slugify function back as `!!python/name:`.
+        text = yaml.dump(config, Dumper=yaml.Dumper, allow_unicode=True, sort_keys=False)
+        path = out / f"mkdocs.{language.locale}.yml"
+        path.write_text(text, encoding="utf-8")
+        configs.append(path)
+    return configs, len(site.pages)
 
 
-def timed(command: list[str], cwd: Path) -> float:
+def _other_locales(site: Any) -> list[str]:
+    """The root language's hand-written pages leave the other languages' folders out."""
+    from notifier.locales import LOCALES
+
+    home = site.languages[0].locale
+    return [loc for loc in (*LOCALES, *(x.locale for x in site.languages)) if loc != home]
+
+
+def _nav(item: Any) -> dict[str, Any]:
+    return {item.title: item.path} if item.path else {item.title: [_nav(c) for c in item.children]}
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (user + system) of one run of `command`. On a machine shared
+    with other work the CPU seconds are the steadier figure: waiting for a core is not ours."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{result.stderr[-2000:]}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
+
+
+def _total(runs: list[tuple[float, float]]) -> tuple[float, float]:
+    return sum(wall for wall, _ in runs), sum(cpu for _, cpu in runs)
 
 
 def main() -> None:
@@ -156,20 +194,22 @@ def main() -> None:
         made = time.perf_counter()
         today = make_repo(repo, args.releases)
         print(f"repo: {args.releases} releases in {time.perf_counter() - made:.1f} s")
-        config, pages = write_plain(repo, today, root / "plain")
+        configs, pages = write_plain(repo, today, root / "plain")
         ours_cmd = [sys.executable, "-m", "notifier", "site", "build", "--today", today.isoformat()]
-        plain_cmd = [str(BIN / "mkdocs"), "build", "-q", "-f", str(config)]
+        plain_cmds = [[str(BIN / "mkdocs"), "build", "-q", "-f", str(c)] for c in configs]
         ours, plain = [], []
         for _ in range(args.runs):
-            plain.append(timed(plain_cmd, root / "plain"))
+            plain.append(_total([timed(command, root / "plain") for command in plain_cmds]))
             ours.append(timed(ours_cmd, repo))
-        ours_s, plain_s = statistics.median(ours), statistics.median(plain)
-        ratio = ours_s / plain_s
-        verdict = "OK" if ratio <= 1.5 and ours_s < 60 else "MISSED"
+        ours_s, plain_s = (statistics.median(wall for wall, _ in r) for r in (ours, plain))
+        ours_cpu, plain_cpu = (statistics.median(cpu for _, cpu in r) for r in (ours, plain))
+        ratio, cpu_ratio = ours_s / plain_s, ours_cpu / plain_cpu
+        verdict = "OK" if ratio <= 1.2 and ours_s < 60 else "MISSED"
         print(
             f"site: {args.releases} releases, {pages} pages  ours {ours_s:.1f} s  "
             f"plain mkdocs build {plain_s:.1f} s  ratio {ratio:.2f}x  "
-            f"(target ≤ 1.5x and < 60 s: {verdict})"
+            f"(target ≤ 1.2x and < 60 s: {verdict})\n"
+            f"cpu:  ours {ours_cpu:.1f} s  plain {plain_cpu:.1f} s  ratio {cpu_ratio:.2f}x"
         )
 
 

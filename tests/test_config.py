@@ -175,7 +175,7 @@ def test_lint_disabeld(tmp_path: Path) -> None:
         ("[smtp]\nport = 587.0\n", "setting 'smtp.port' must be an integer, not 587.0"),
         ("[smtp]\nstarttls = 1\n", "setting 'smtp.starttls' must be true or false, not 1"),
         ('[smtp]\nstarttls = "yes"\n', "setting 'smtp.starttls' must be true or false, not 'yes'"),
-        ("[site]\ntitle = 3\n", "setting 'site.title' must be a string, not 3"),
+        ("[site]\ntitle = 3\n", "setting 'site.title' must be text, or a table of text per locale"),
         (
             '[mail]\ntimeout_seconds = "30"\n',
             "setting 'mail.timeout_seconds' must be a number, not '30'",

@@ -90,14 +90,16 @@ def test_pages_and_files(site: SitePages) -> None:
         f"archive/{V3}/source.txt",
         "feed.xml",
         "releases.json",
+        "robots.txt",
     ]
-    assert [(item.title, item.path) for item in site.nav] == [
+    assert [lang.locale for lang in site.languages] == ["zh-CN"]
+    assert [(item.title, item.path) for item in site.languages[0].nav] == [
         ("当前版本", "index.md"),
         ("即将生效", "upcoming/index.md"),
         ("历史版本", "archive/index.md"),
         ("比较版本", "compare/index.md"),
     ]
-    assert site.alternates == ()
+    assert site.languages[0].alternates == ()
     assert site.updated == date(2024, 11, 1)
 
 
@@ -375,7 +377,8 @@ def test_nothing_in_effect_yet(notice_repo: NoticeRepo) -> None:
 
 
 def test_locales_get_their_own_urls_and_a_switcher(seeded_repo: NoticeRepo) -> None:
-    """When the notice also exists in English, then it lives under /en/ with a switcher."""
+    """When the notice also exists in English, then English is a site of its own under /en/,
+    with its own navigation, a switcher and links up to the feed at the root."""
     english = release_text(
         "---\ntitle: Privacy statement\nversion: x\n---\n\n# Privacy statement {#privacy-statement}"
         "\n\n## Scope {#scope}\n\nThis statement covers our online services.\n",
@@ -383,11 +386,14 @@ def test_locales_get_their_own_urls_and_a_switcher(seeded_repo: NoticeRepo) -> N
     )
     seeded_repo.commit("English", "2024-04-01T10:00:00+08:00", {"notices/privacy/en.md": english})
     site = _site(seeded_repo.path, date(2024, 6, 1))
-    assert [(a.name, a.url, a.lang) for a in site.alternates] == [
+    chinese, en = site.languages
+    assert (chinese.locale, chinese.prefix, en.locale, en.prefix) == ("zh-CN", "", "en", "en/")
+    assert [(a.name, a.url, a.lang) for a in chinese.alternates] == [
         ("中文（简体）", "./", "zh-CN"),
         ("English", "en/", "en"),
     ]
-    english_home = site.page("en/index.md")
+    assert [(a.url, a.lang) for a in en.alternates] == [("../", "zh-CN"), ("./", "en")]
+    english_home = next(page for page in en.pages if page.path == "index.md")
     assert (
         '<p class="notices-banner notices-banner--current">Current version, in effect since '
         'May 1, 2024. <a href="archive/2024-05-01/">Permanent address of this version</a></p>'
@@ -395,9 +401,21 @@ def test_locales_get_their_own_urls_and_a_switcher(seeded_repo: NoticeRepo) -> N
     assert english_home.meta["title"] == (
         "Privacy statement (current version, in effect since May 1, 2024)"
     )
+    assert {link["url"] for link in english_home.meta["notices"]["links"]} >= {
+        "../feed.xml", "../releases.json", "archive/",
+    }
     assert "en/archive/2024-05-01/index.md" in [p.path for p in site.pages]
-    assert [item.title for item in site.nav] == [
-        "当前版本", "历史版本", "比较版本", "Privacy statement (en)",
+    assert [item.title for item in chinese.nav] == ["当前版本", "历史版本", "比较版本"]
+    assert [item.title for item in en.nav] == ["Current version", "Archive", "Compare versions"]
+    data = json.loads(next(a.content for a in site.assets if a.path == "releases.json"))
+    assert [r["url"] for r in data["releases"]] == [
+        f"https://privacy.example.com/archive/{V1}/",
+        "https://privacy.example.com/en/archive/2024-05-01/",
+    ]
+    robots = next(a.content for a in site.assets if a.path == "robots.txt").decode()
+    assert robots.splitlines()[-2:] == [
+        "Sitemap: https://privacy.example.com/sitemap.xml",
+        "Sitemap: https://privacy.example.com/en/sitemap.xml",
     ]
 
 

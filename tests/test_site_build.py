@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
+import http.server
 import json
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -15,10 +18,12 @@ from pathlib import Path
 import pytest
 from support.repos import NoticeRepo, release_text, run_notices
 from support.site import (
+    ENGLISH,
     NOTICE,
     SECTION_IDS,
     TODAY,
     VERSIONS,
+    add_english,
     add_releases,
     install_site,
     third_text,
@@ -49,6 +54,7 @@ SITE_FILES = [
     "feed.xml",
     "index.html",
     "releases.json",
+    "robots.txt",
     "search/search_index.json",
     "sitemap.xml",
     "sitemap.xml.gz",
@@ -63,10 +69,10 @@ def site_repo(seeded_repo: NoticeRepo) -> NoticeRepo:
     return seeded_repo
 
 
-def _build(repo: NoticeRepo, *args: str) -> Path:
+def _build(repo: NoticeRepo, *args: str, pages: int = 12) -> Path:
     result = run_notices("site", "build", "--today", TODAY, *args, cwd=repo.path)
     assert (result.code, result.err) == (0, "")
-    assert result.out.startswith("built 12 pages (")
+    assert result.out.startswith(f"built {pages} pages (")
     return repo.path / "build" / "site"
 
 
@@ -152,13 +158,8 @@ def test_failed_build_keeps_the_previous_site(site_repo: NoticeRepo) -> None:
     override = site_repo.path / "site/overrides/main.html"
     override.parent.mkdir(parents=True, exist_ok=True)
     override.write_text('{% extends "base.html" %}\n{% block broken %}\n', encoding="utf-8")
-    config = site_repo.path / "mkdocs.yml"
-    config.write_text(
-        config.read_text(encoding="utf-8").replace(
-            "  name: material\n", "  name: material\n  custom_dir: site/overrides\n"
-        ),
-        encoding="utf-8",
-    )
+    with (site_repo.path / "mkdocs.yml").open("a", encoding="utf-8") as config:
+        config.write("theme:\n  custom_dir: site/overrides\n")
     result = run_notices("site", "build", "--today", TODAY, cwd=site_repo.path)
     assert result.code == 1
     errors = [line for line in result.err.splitlines() if line.startswith("error: ")]
@@ -174,11 +175,15 @@ def test_broken_config_keeps_the_previous_site(site_repo: NoticeRepo) -> None:
     """When mkdocs.yml names an unknown plugin, then nothing is replaced and the error says why."""
     site = _build(site_repo)
     before = tree_digest(site)
-    config = site_repo.path / "mkdocs.yml"
-    config.write_text(config.read_text(encoding="utf-8").replace("  - notices\n", "  - notice\n"))
+    with (site_repo.path / "mkdocs.yml").open("a", encoding="utf-8") as config:
+        config.write("plugins:\n  - notice\n")
     result = run_notices("site", "build", "--today", TODAY, cwd=site_repo.path)
     assert result.code == 1
-    assert "The \"notice\" plugin is not installed" in result.err
+    assert result.err.startswith(
+        f"error: {site_repo.path / 'mkdocs.yml'}: setting 'plugins': "
+        'The "notice" plugin is not installed'
+    )
+    assert len(result.err.splitlines()) == 1
     assert tree_digest(site) == before
 
 
@@ -304,3 +309,182 @@ def test_a_mkdocs_yml_of_an_earlier_version_still_names_the_slugify_function() -
 
     old = "slugify: !!python/name:notifier.pages.heading_slug\n"
     assert yaml.load(old, Loader=get_yaml_loader())["slugify"] is heading_slug
+
+
+# --- one site per language ---------------------------------------------------------------------
+
+URL = "https://privacy.example.com/"
+ENGLISH_TITLE = "Privacy Statement for Online Services Operated by 21Vianet"
+BILINGUAL_PAGES = 17  # 12 in Chinese; in English: home, archive, one version, compare, about
+
+
+@pytest.fixture
+def bilingual_repo(site_repo: NoticeRepo) -> NoticeRepo:
+    add_english(site_repo)
+    return site_repo
+
+
+def _html(site: Path, folder: str) -> dict[str, str]:
+    """Page path → HTML of every page under `folder` ('' for the Chinese site's own)."""
+    pages = {
+        path.relative_to(site).as_posix(): path.read_text(encoding="utf-8")
+        for path in sorted((site / folder).rglob("*.html"))
+    }
+    return {name: html for name, html in pages.items() if folder or not name.startswith("en/")}
+
+
+def _locs(sitemap: Path) -> list[str]:
+    return re.findall(r"<loc>([^<]*)</loc>", sitemap.read_text(encoding="utf-8"))
+
+
+def test_english_pages_are_english_throughout(bilingual_repo: NoticeRepo) -> None:
+    """When the notice is also in English, then its pages carry English language, title,
+    navigation and search box, and none of the Chinese site's words."""
+    site = _build(bilingual_repo, pages=BILINGUAL_PAGES)
+    english = _html(site, "en")
+    assert sorted(english) == [
+        "en/404.html", "en/about/index.html", f"en/archive/{V1}/index.html",
+        "en/archive/index.html", "en/compare/index.html", "en/index.html",
+    ]
+    for name, html in english.items():
+        assert '<html lang="en"' in html, name
+        assert re.search(rf"<title>[^<]*{ENGLISH_TITLE}</title>", html), name
+        assert 'placeholder="Search"' in html, name
+        for chinese in ("隐私声明", "历史版本", "搜索", "比较版本"):
+            assert chinese not in html, (name, chinese)
+    home = english["en/index.html"]
+    labels = re.findall(r'<span class="md-ellipsis">\s*([^<]*?)\s*</span>', home)
+    assert {"Current version", "Archive", "Compare versions", "About this site"} <= set(labels)
+    assert re.search(r'<a href="\.\./(\./)?" hreflang="zh-CN"', home)  # the switcher, to /
+    for name, html in _html(site, "").items():
+        assert '<html lang="zh"' in html, name
+        assert ENGLISH_TITLE not in html, name
+
+
+def test_links_from_english_pages_reach_the_root_files(bilingual_repo: NoticeRepo) -> None:
+    """When an English page links to the feed or releases.json, then the link lands on the one
+    file at the site's root (there is no copy under /en/)."""
+    site = _build(bilingual_repo, pages=BILINGUAL_PAGES)
+    assert not (site / "en/feed.xml").exists() and not (site / "en/releases.json").exists()
+    reached = set()
+    for name, html in _html(site, "en").items():
+        if name == "en/404.html":
+            continue  # addressed from the site's URL, as a server shows it for any path
+        for link in re.findall(r'href="([^"]*(?:feed\.xml|releases\.json))"', html):
+            target = site / link[1:] if link.startswith("/") else (site / name).parent / link
+            assert target.resolve().is_file(), (name, link)
+            reached.add(target.resolve().relative_to(site.resolve()).as_posix())
+    assert reached == {"feed.xml", "releases.json"}
+
+
+def test_each_language_has_its_sitemap_and_search_index(bilingual_repo: NoticeRepo) -> None:
+    """When the site is built, then en/sitemap.xml lists only English pages, the root one none
+    of them, each search index holds its own language only, and robots.txt names both."""
+    site = _build(bilingual_repo, pages=BILINGUAL_PAGES)
+    english, chinese = _locs(site / "en/sitemap.xml"), _locs(site / "sitemap.xml")
+    assert english and all(loc.startswith(URL + "en/") for loc in english)
+    assert f"{URL}en/archive/{V1}/" in english
+    assert chinese and not [loc for loc in chinese if loc.startswith(URL + "en/")]
+    assert (site / "robots.txt").read_text(encoding="utf-8") == (
+        f"User-agent: *\nDisallow:\n\nSitemap: {URL}sitemap.xml\nSitemap: {URL}en/sitemap.xml\n"
+    )
+    index = json.loads((site / "en/search/search_index.json").read_text(encoding="utf-8"))
+    titles = {doc["title"] for doc in index["docs"]}
+    assert {"Scope", "About this site"} <= titles
+    assert not [doc for doc in index["docs"] if re.search(r"[\u4e00-\u9fff]", doc["title"])]
+    assert (index["config"]["pipeline"], index["config"]["separator"]) == (
+        ["stopWordFilter"], r"[\s\-]+"
+    )
+    root = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))
+    assert "Scope" not in {doc["title"] for doc in root["docs"]}
+    assert "\\u200b" in root["config"]["separator"]
+
+
+def test_builds_without_a_mkdocs_yml(site_repo: NoticeRepo) -> None:
+    """When the repository has no mkdocs.yml, then the package's defaults build the same site."""
+    with_file = tree_digest(_build(site_repo))
+    (site_repo.path / "mkdocs.yml").unlink()
+    assert tree_digest(_build(site_repo)) == with_file
+
+
+def test_a_mkdocs_yml_adds_to_the_defaults(site_repo: NoticeRepo) -> None:
+    """When mkdocs.yml sets a palette and a toc option, then both apply and the defaults it
+    does not name (the toc slugify that keeps heading ids) stay."""
+    (site_repo.path / "mkdocs.yml").write_text(
+        "theme: {palette: {primary: teal}}\nmarkdown_extensions:\n  - toc:\n      permalink: '#'\n",
+        encoding="utf-8",
+    )
+    html = (_build(site_repo) / "index.html").read_text(encoding="utf-8")
+    assert 'data-md-color-primary="teal"' in html
+    assert '<h2 id="scope">' in html
+    assert 'class="headerlink" href="#scope" title="本节的永久链接">#</a>' in html
+
+
+def test_a_failing_second_language_keeps_the_previous_site(bilingual_repo: NoticeRepo) -> None:
+    """When the English build fails after the Chinese one succeeded, then nothing is replaced
+    and no staging folder is left."""
+    site = _build(bilingual_repo, pages=BILINGUAL_PAGES)
+    before = tree_digest(site)
+    hiding = bilingual_repo.path / "site/pages/en/index.md"
+    hiding.write_text("# Not the statement\n", encoding="utf-8")
+    result = run_notices("site", "build", "--today", TODAY, cwd=bilingual_repo.path)
+    assert result.code == 1
+    assert result.err == (
+        f"error: {hiding}: a hand-written page has the address of a generated one (hint: remove "
+        "or rename it: this page is generated from the notices' git history)\n"
+    )
+    assert tree_digest(site) == before
+    assert sorted(p.name for p in (bilingual_repo.path / "build").iterdir()) == ["site"]
+    assert (bilingual_repo.path / ENGLISH).is_file()
+
+
+SEARCHED = (("Azure", "#scope"), ("cookies", "#cookies"), ("未成年人", ""))  # word, section found
+
+
+def test_english_search_finds_english_words_only(bilingual_repo: NoticeRepo) -> None:
+    """When a reader searches the English site in Chromium, then English words (Azure, cookies)
+    are found on English pages, and Chinese words are not (they belong to the Chinese site)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium")
+    site = _build(bilingual_repo, pages=BILINGUAL_PAGES)
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+            )
+            try:
+                page = browser.new_page(locale="en")
+                for word, expected in SEARCHED:
+                    page.goto(base + "en/")
+                    page.locator("label.md-search__icon, .md-search__input").first.click()
+                    search = page.locator("input.md-search__input")
+                    search.fill(word)
+                    search.press("End")
+                    meta = page.locator(".md-search-result__meta")
+                    sync_api.expect(meta).not_to_have_text("", timeout=15_000)
+                    sync_api.expect(meta).not_to_contain_text("Initializing", timeout=15_000)
+                    links = [
+                        link.get_attribute("href") or ""
+                        for link in page.locator(".md-search-result__link").all()
+                    ]
+                    assert all(link.startswith(base + "en/") for link in links), links
+                    if expected:
+                        assert any(link.endswith(expected) for link in links), (word, links)
+                    else:
+                        assert links == [], (word, links)
+                        assert meta.inner_text() == "No matching documents"
+            finally:
+                browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+        """Requests are not worth a line each in the test output."""

@@ -58,7 +58,8 @@ def site_build(ctx: Context, out: Path | None, today: datetime | None, as_json: 
 @today_option
 @pass_context
 def site_serve(ctx: Context, dev_addr: str, today: datetime | None) -> None:
-    """Preview the site for editors; it rebuilds after commits and edits to site/."""
+    """Preview the site, every language, for editors; it rebuilds after commits and after
+    edits to the hand-written pages or mkdocs.yml."""
     from notifier.publishing import publish
 
     publish.serve(ctx.repo_settings, dev_addr=dev_addr, today=today.date() if today else None)

@@ -1,12 +1,14 @@
 """The MkDocs side of the site, kept thin: adds what `pages.py` generates as MkDocs files.
 
 MkDocs 1.x is unmaintained and Material for MkDocs ends in 2027, so this file only translates
-`SitePages` into MkDocs terms (generated files, nav, `page.meta` for the theme in `theme/`, pinned
+a `Language` into MkDocs terms (generated files, nav, `page.meta` for the theme in `theme/`, pinned
 page dates); replacing the renderer means replacing this file and `publish.py`, nothing else.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +18,10 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page as MkDocsPage
 
 from notifier.errors import SiteError
-from notifier.publishing import publish
 from notifier.publishing.anchors import OldIdAnchors
-from notifier.publishing.model import NavItem, Page, SitePages
+from notifier.publishing.model import Asset, Language, NavItem, Page
+
+Progress = Callable[[int, int], None]
 
 THEME = Path(__file__).with_name("theme")
 STYLESHEET = "assets/notices.css"
@@ -45,44 +48,59 @@ def _add_theme(config: MkDocsConfig) -> None:
 
 
 class NoticesPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
-    """`plugins: [notices]` in mkdocs.yml: the notices' pages, generated from git history."""
+    """`plugins: [notices]`: one language's pages, generated from git history.
+
+    `notices site build` generates every language once and hands each build its language
+    (`use`) before MkDocs runs; a plain `mkdocs build` has none and is refused.
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self.site: SitePages | None = None
+        self.language: Language | None = None
+        self.updated: date | None = None
+        self.progress: Progress | None = None
+        self.assets: tuple[Asset, ...] = ()
         self.generated: dict[str, Page] = {}
         self.built = 0
         self.total = 0
 
+    def use(
+        self,
+        language: Language,
+        updated: date,
+        progress: Progress | None,
+        root_assets: tuple[Asset, ...] = (),
+    ) -> None:
+        """The language this build publishes, with the site's root files if it is at the root;
+        `updated` dates its hand-written pages."""
+        self.language, self.updated, self.progress = language, updated, progress
+        self.assets = (*language.assets, *root_assets)
+        self.generated = {page.path: page for page in language.pages}
+
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
-        config_file = config.config_file_path or "mkdocs.yml"
-        self.site = publish.generate_for_config(Path(config_file).resolve().parent)
-        self.generated = {page.path: page for page in self.site.pages}
+        if self.language is None:
+            raise SiteError(
+                "the notices plugin only builds through `notices site build`",
+                path=config.config_file_path,
+                hint="run `notices site build` (or `notices site serve` to preview)",
+            )
         self.built = 0
-        config.site_name = self.site.title
         _add_theme(config)
         if not any(isinstance(ext, OldIdAnchors) for ext in config.markdown_extensions):
             config.markdown_extensions.append(OldIdAnchors())  # anchors for old heading ids
-        if not config.site_url:
-            config.site_url = self.site.url
-        if self.site.alternates:
-            config.extra["alternate"] = [
-                {"name": alt.name, "link": alt.url, "lang": alt.lang}
-                for alt in self.site.alternates
-            ]
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
-        assert self.site is not None
+        assert self.language is not None
         own = [file for file in files if file.is_documentation_page()]
-        for page in self.site.pages:
+        for page in self.language.pages:
             self._add(files, config, page.path, page.markdown, page.in_nav)
-        for asset in self.site.assets:
+        for asset in self.assets:
             self._add(files, config, asset.path, asset.content, True)
         self.total = len(files.documentation_pages())
         if config.nav is None:
             static = [file.src_uri for file in own if file.src_uri not in self.generated]
-            config.nav = [*_nav(self.site.nav), *sorted(static)]
+            config.nav = [*_nav(self.language.nav), *sorted(static)]
         return files
 
     def _add(
@@ -101,17 +119,18 @@ class NoticesPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
     def on_page_markdown(
         self, markdown: str, *, page: MkDocsPage, config: MkDocsConfig, files: Files
     ) -> str:
-        assert self.site is not None
+        assert self.language is not None and self.updated is not None
         generated = self.generated.get(page.file.src_uri)
         if generated is not None:
             page.meta.update(generated.meta)
             page.update_date = generated.updated.isoformat()
         else:
-            page.meta.setdefault("notices", dict(self.site.default_meta))
-            page.update_date = self.site.updated.isoformat()  # never the build date
+            page.meta.setdefault("notices", dict(self.language.default_meta))
+            page.update_date = self.updated.isoformat()  # never the build date
         return markdown
 
     def on_post_page(self, output: str, *, page: MkDocsPage, config: MkDocsConfig) -> str:
         self.built += 1
-        publish.report_progress(self.built, self.total)
+        if self.progress is not None:
+            self.progress(self.built, self.total)
         return output

@@ -7,7 +7,7 @@ renderer would read the same records.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, tzinfo
 from typing import Any
 
@@ -18,13 +18,20 @@ from notifier.statement.materiality import Verdict
 
 FEED = "feed.xml"
 RELEASES_JSON = "releases.json"
+ROBOTS = "robots.txt"
+SITEMAP = "sitemap.xml"  # the renderer writes one per language
 SOURCE_FILE = "source.txt"
 CURRENT, UPCOMING, ARCHIVED = "current", "upcoming", "archived"
 
 
 @dataclass(frozen=True, slots=True)
 class SiteOptions:
-    """What the site needs from the settings: name, public address, timezone, default locale."""
+    """What the site needs from the settings: name, public address, timezone, default locale.
+
+    `title` is the site's name in the default locale, `titles` in others; `root` leads from the
+    home of the language being generated to the site's root (`../` from `en/`), where the feed
+    and releases.json live.
+    """
 
     title: str
     url: str
@@ -32,6 +39,11 @@ class SiteOptions:
     default_locale: str = "zh-CN"
     primary_notice: str = "privacy"
     laws: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # [notices.laws]
+    titles: Mapping[str, str] = field(default_factory=dict)
+    root: str = ""
+
+    def title_in(self, locale: str) -> str:
+        return self.titles.get(locale) or self.title
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,18 +118,62 @@ class Entry:
         return f"{self.url}changes/" if self.previous is not None else None
 
 
-@dataclass(frozen=True, slots=True)
-class SitePages:
-    """Everything generated for the site."""
+def to_root(prefix: str) -> str:
+    """From the home of a language's site under `prefix` (`en/`) up to the site's root (`../`)."""
+    return "../" * prefix.count("/")
 
+
+@dataclass(frozen=True, slots=True)
+class Language:
+    """One language's own site, built on its own under its prefix (`""`, `en/`).
+
+    Paths and URLs of its pages, assets, navigation and switcher are inside that site, so each
+    language gets its own theme language, navigation, search index and sitemap.
+    """
+
+    locale: str
+    prefix: str
     title: str
-    url: str
     pages: tuple[Page, ...]
     assets: tuple[Asset, ...]
     nav: tuple[NavItem, ...]
     alternates: tuple[Alternate, ...]
+    default_meta: Mapping[str, Any]  # for its hand-written pages
+
+    @property
+    def root(self) -> str:
+        """From this language's home to the site's root: `../` from `en/`."""
+        return to_root(self.prefix)
+
+
+@dataclass(frozen=True, slots=True)
+class SitePages:
+    """Everything generated for the site: each language's pages, and the files at its root."""
+
+    title: str
+    url: str
+    languages: tuple[Language, ...]  # the default locale first: its site is the root
+    root_assets: tuple[Asset, ...]  # the feed, releases.json, robots.txt
     updated: date
-    default_meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> tuple[Page, ...]:
+        """Every page with its path and URL from the site's root (`en/archive/`)."""
+        return tuple(
+            replace(page, path=lang.prefix + page.path, url=lang.prefix + page.url)
+            for lang in self.languages
+            for page in lang.pages
+        )
+
+    @property
+    def assets(self) -> tuple[Asset, ...]:
+        """Every generated file with its path from the site's root."""
+        nested = (
+            replace(asset, path=lang.prefix + asset.path)
+            for lang in self.languages
+            for asset in lang.assets
+        )
+        return (*nested, *self.root_assets)
 
     def page(self, path: str) -> Page:
         return next(page for page in self.pages if page.path == path)

@@ -37,16 +37,18 @@ _H1 = re.compile(r"^# .*$", re.M)
 _ATTRIBUTES = re.compile(r"\s*\{:?[^{}]*\}\s*$")  # `{#privacy-statement}` ending a heading
 
 
-def chrome(locale: str, prefix: str) -> dict[str, Any]:
-    """Metadata every page carries for the theme: its language and the footer's links."""
+def chrome(locale: str, prefix: str, root: str = "") -> dict[str, Any]:
+    """Metadata every page carries for the theme: its language and the footer's links.
+
+    `root` leads from the language's home to the site's root, where the feed lives."""
     return {
         "lang": locale,
         "links_label": text(locale, "site_links"),
         "links": [
             {"text": text(locale, "archive"), "url": f"{prefix}archive/"},
             {"text": text(locale, "compare"), "url": f"{prefix}compare/"},
-            {"text": text(locale, "feed"), "url": FEED, "rel": "alternate"},
-            {"text": RELEASES_JSON, "url": RELEASES_JSON},
+            {"text": text(locale, "feed"), "url": root + FEED, "rel": "alternate"},
+            {"text": RELEASES_JSON, "url": root + RELEASES_JSON},
         ],
     }
 
@@ -157,7 +159,8 @@ class NoticePages:
 
     def meta(self, title: str, **extra: Any) -> dict[str, Any]:
         """`page.meta` for the theme: the title, and under `notices` links, kind and status."""
-        meta: dict[str, Any] = {"title": title, "notices": chrome(self.locale, self.prefix)}
+        notices = chrome(self.locale, self.prefix, self.options.root)
+        meta: dict[str, Any] = {"title": title, "notices": notices}
         meta["notices"].update(extra)
         return meta
 

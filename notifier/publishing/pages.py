@@ -10,6 +10,7 @@ touching this logic.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, tzinfo
 
 from notifier.locales import display_name
@@ -17,14 +18,18 @@ from notifier.publishing.feed import atom_feed, releases_json
 from notifier.publishing.model import (
     FEED,
     RELEASES_JSON,
+    ROBOTS,
+    SITEMAP,
     Alternate,
     Asset,
     Entry,
+    Language,
     NavItem,
     Page,
     SiteOptions,
     SitePages,
     statuses,
+    to_root,
 )
 from notifier.publishing.notice_pages import NoticePages, chrome
 from notifier.releases.verdicts import AssessedRelease
@@ -52,6 +57,8 @@ def build_site(
 ) -> SitePages:
     """Generate every page and file of the site from the assessed releases in publish order.
 
+    Each locale is a site of its own: the first (the default locale) at the root, the others
+    under `<locale>/`; in each, the primary notice at its home and any other under `<notice>/`.
     `sources` maps a release id to the bytes of its text in force when `release.text` is not
     those bytes (a BOM or CRLF line ends); the archive publishes the exact bytes. `notified`
     maps a release id to the day customers were first mailed about it.
@@ -60,34 +67,87 @@ def build_site(
     for item in assessed:
         groups.setdefault((item.release.notice, item.release.locale), []).append(item)
     keys = sorted(groups, key=lambda k: _group_order(k, options))
-    prefixes = _prefixes(keys)
-    pages: list[Page] = []
-    assets: list[Asset] = []
-    all_entries: list[Entry] = []
-    nav: list[NavItem] = []
+    primary = keys[0][0] if keys else options.primary_notice
+    locales = sorted({locale for _, locale in keys}, key=lambda x: (x != options.default_locale, x))
+    prefixes = {locale: "" if locale == locales[0] else f"{locale}/" for locale in locales}
+    switcher = [locale for notice, locale in keys if notice == primary]
     updated = _newest_date(assessed, options.timezone)
-    for key in keys:
-        entries = _entries(groups[key], prefixes[key], today, notified or {})
-        all_entries.extend(entries)
-        group = NoticePages(entries, prefixes[key], options, updated)
-        pages.extend(group.pages())
-        assets.extend(group.sources(sources or {}))
-        nav.append(group.nav(top=key == keys[0]))
+    languages: list[Language] = []
+    site_entries: list[Entry] = []
+    context = _Context(options, today, updated, primary, sources or {}, notified or {})
+    for locale in locales:
+        own = {key[0]: groups[key] for key in keys if key[1] == locale}
+        language, entries = _language(locale, prefixes, own, switcher, context)
+        languages.append(language)
+        site_entries.extend(entries)
     order = {item.release.id: index for index, item in enumerate(assessed)}
-    ordered = sorted(all_entries, key=lambda e: order[e.release.id])
-    assets.append(Asset(FEED, atom_feed(ordered, options)))
-    assets.append(Asset(RELEASES_JSON, releases_json(ordered, options)))
-    top, rest = (nav[0].children, nav[1:]) if nav else ((), [])
+    ordered = sorted(site_entries, key=lambda e: order[e.release.id])
     return SitePages(
         title=options.title,
         url=options.url,
+        languages=tuple(languages),
+        root_assets=(
+            Asset(FEED, atom_feed(ordered, options)),
+            Asset(RELEASES_JSON, releases_json(ordered, options)),
+            Asset(ROBOTS, robots_txt(options.url, languages)),
+        ),
+        updated=updated,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every language's pages are generated with."""
+
+    options: SiteOptions
+    today: date
+    updated: date
+    primary: str
+    sources: Mapping[str, bytes]
+    notified: Mapping[str, date]
+
+
+def _language(
+    locale: str,
+    prefixes: Mapping[str, str],
+    notices: Mapping[str, Sequence[AssessedRelease]],
+    switcher: Sequence[str],
+    context: _Context,
+) -> tuple[Language, list[Entry]]:
+    """One locale's site, and its entries addressed from the site's root (for the feed)."""
+    prefix = prefixes[locale]
+    local = replace(context.options, root=to_root(prefix))
+    pages: list[Page] = []
+    assets: list[Asset] = []
+    nav: list[NavItem] = []
+    site_entries: list[Entry] = []
+    for index, (notice, assessed) in enumerate(notices.items()):
+        notice_prefix = "" if notice == context.primary else f"{notice}/"
+        entries = _entries(assessed, notice_prefix, context.today, context.notified)
+        site_entries.extend(replace(e, prefix=prefix + notice_prefix) for e in entries)
+        group = NoticePages(entries, notice_prefix, local, context.updated)
+        pages.extend(group.pages())
+        assets.extend(group.sources(context.sources))
+        nav.append(group.nav(top=index == 0))
+    language = Language(
+        locale=locale,
+        prefix=prefix,
+        title=context.options.title_in(locale),
         pages=tuple(pages),
         assets=tuple(assets),
-        nav=(*top, *rest),
-        alternates=_alternates(keys, prefixes),
-        updated=updated,
-        default_meta=chrome(options.default_locale, prefix=""),
+        nav=(*nav[0].children, *nav[1:]),
+        alternates=_alternates(switcher, prefixes, prefix),
+        default_meta=chrome(locale, prefix="", root=local.root),
     )
+    return language, site_entries
+
+
+def robots_txt(url: str, languages: Sequence[Language]) -> bytes:
+    """Every page may be crawled; each language's sitemap is named (search engines read the
+    file at the host's root only, so a site under a path gets it for completeness)."""
+    lines = ["User-agent: *", "Disallow:", ""]
+    lines += [f"Sitemap: {url}{lang.prefix}{SITEMAP}" for lang in languages]
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def _group_order(key: Key, options: SiteOptions) -> tuple[bool, str, bool, str]:
@@ -100,29 +160,19 @@ def _group_order(key: Key, options: SiteOptions) -> tuple[bool, str, bool, str]:
     )
 
 
-def _prefixes(keys: Sequence[Key]) -> dict[Key, str]:
-    """URL prefix per (notice, locale): the first notice in the default locale lives at `/`."""
-    if not keys:
-        return {}
-    primary = keys[0][0]
-    first_locale = {notice: locale for notice, locale in reversed(keys)}
-    prefixes = {}
-    for notice, locale in keys:
-        locale_part = "" if locale == first_locale[notice] else f"{locale}/"
-        notice_part = "" if notice == primary else f"{notice}/"
-        prefixes[(notice, locale)] = locale_part + notice_part
-    return prefixes
-
-
-def _alternates(keys: Sequence[Key], prefixes: Mapping[Key, str]) -> tuple[Alternate, ...]:
-    if not keys:
-        return ()
-    primary = keys[0][0]
-    locales = [locale for notice, locale in keys if notice == primary]
+def _alternates(
+    locales: Sequence[str], prefixes: Mapping[str, str], here: str
+) -> tuple[Alternate, ...]:
+    """The language switcher on the site under `here`: each locale's home, relative to it."""
     if len(locales) < 2:
         return ()
+    up = to_root(here)
     return tuple(
-        Alternate(name=display_name(locale), url=prefixes[(primary, locale)] or "./", lang=locale)
+        Alternate(
+            name=display_name(locale),
+            url="./" if prefixes[locale] == here else (up + prefixes[locale]) or "./",
+            lang=locale,
+        )
         for locale in locales
     )
 

@@ -1,7 +1,9 @@
-"""Publish the site: generate its pages from git history, build it aside, then swap it in.
+"""Publish the site: generate its pages from git history once, build each language aside, swap.
 
-The build runs into a temporary folder next to the target and replaces the old site with two
-renames only when it succeeded, so a failed build (a broken template, a bad mkdocs.yml, a
+Each language is a MkDocs build of its own (theme language, navigation, search index, sitemap):
+the default locale into the root of a temporary folder next to the target, the others into
+their prefix (`en/`) inside it. The folder replaces the old site with two renames only when
+every build succeeded, so a failure in any language (a broken template, a bad mkdocs.yml, a
 rewritten history) leaves the previous site untouched and raises `SiteError`.
 """
 
@@ -13,12 +15,15 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 from notifier.errors import NoticeError, SiteError
+from notifier.locales import LOCALES
+from notifier.publishing import mkdocs_config
 from notifier.publishing.model import FEED, RELEASES_JSON, SiteOptions, SitePages
 from notifier.publishing.notified import notified_dates
 from notifier.publishing.pages import build_site
@@ -30,23 +35,21 @@ from notifier.releases.history import (
     record_releases,
 )
 from notifier.releases.verdicts import assessed_releases
-from notifier.settings import Settings, load_settings
+from notifier.settings import Settings
 from notifier.statement.materiality import rules_for
 
 log = logging.getLogger(__name__)
 
-CONFIG_FILE = "mkdocs.yml"
 Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """What the MkDocs plugin generates for: settings, the day that counts as today, checks."""
+    """What to generate the site for: settings, the day that counts as today, checks."""
 
     settings: Settings
     today: date | None = None
     strict: bool = True
-    progress: Progress | None = None
     history: History | None = None  # read by `build` (which records it once the site is in place)
 
 
@@ -58,11 +61,6 @@ class BuiltSite:
     seconds: float
 
 
-# MkDocs creates its plugins itself (and `mkdocs serve` rebuilds in another thread), so the
-# request reaches the plugin through this module rather than through arguments.
-_request: Request | None = None
-
-
 def today_in(settings: Settings) -> date:
     """Today in the notices' timezone: the day that decides which version is current."""
     return datetime.now(settings.timezone).date()
@@ -72,6 +70,7 @@ def site_options(settings: Settings) -> SiteOptions:
     url = settings.site_url if settings.site_url.endswith("/") else settings.site_url + "/"
     return SiteOptions(
         title=settings.site_title,
+        titles=settings.site_titles,
         url=url,
         timezone=settings.timezone,
         default_locale=settings.default_locale,
@@ -107,31 +106,57 @@ def generate(request: Request) -> SitePages:
     )
 
 
-def generate_for_config(config_dir: Path) -> SitePages:
-    """What the plugin calls: the current request, or the repository around mkdocs.yml."""
-    _quiet_segmenter()
-    request = _request or Request(load_settings(config_dir, {}), strict=False)
-    return generate(request)
-
-
 def _quiet_segmenter() -> None:
     """jieba (imported by Material's search plugin) resets its logger to DEBUG on import."""
     root = logging.getLogger().getEffectiveLevel()
     logging.getLogger("jieba").setLevel(max(logging.WARNING, root))
 
 
-def report_progress(done: int, total: int) -> None:
-    if _request is not None and _request.progress is not None:
-        _request.progress(done, total)
+def render(site: SitePages, settings: Settings, folder: Path, progress: Progress | None) -> None:
+    """Every language's MkDocs build into `folder`: the first at its root, the others under
+    their prefix; the feed, releases.json and robots.txt go to the root with the first."""
+    from mkdocs.commands.build import build as mkdocs_build
+
+    from notifier.publishing.mkdocs_plugin import NoticesPlugin
+
+    repository = mkdocs_config.repository_config(settings.repo)
+    home = site.languages[0].locale
+    locales = dict.fromkeys((*LOCALES, *(lang.locale for lang in site.languages)))
+    others = [locale for locale in locales if locale != home]  # their folders of pages
+    done = 0
+    with tempfile.TemporaryDirectory(prefix="notices-empty-") as empty:
+        for index, language in enumerate(site.languages):
+            raw = mkdocs_config.language_config(
+                repository,
+                language,
+                repo=settings.repo,
+                site_url=site.url,
+                site_dir=folder / language.prefix,
+                empty=Path(empty),
+                others=others,
+            )
+            config = mkdocs_config.validated(raw, settings.repo)
+            _quiet_segmenter()  # after the search plugin has imported it
+            plugin = config.plugins.get("notices")
+            if not isinstance(plugin, NoticesPlugin):
+                raise SiteError(
+                    "the notices plugin is not in the MkDocs configuration",
+                    path=mkdocs_config.config_path(settings.repo),
+                    hint="keep `notices` in plugins: it adds every generated page",
+                )
+            later = sum(len(lang.pages) for lang in site.languages[index + 1 :])
+            step = _offset(progress, done, later)
+            plugin.use(language, site.updated, step, site.root_assets if index == 0 else ())
+            mkdocs_build(config)
+            done += plugin.total
 
 
-def _config_file(settings: Settings) -> Path:
-    path = settings.repo / CONFIG_FILE
-    if not path.is_file():
-        raise SiteError(
-            "no MkDocs configuration", path=path, hint="restore mkdocs.yml at the repository root"
-        )
-    return path
+def _offset(progress: Progress | None, done: int, later: int) -> Progress | None:
+    """One language's progress as part of the whole site's."""
+    if progress is None:
+        return None
+    report = progress
+    return lambda built, total: report(done + built, done + total + later)
 
 
 def _check_target(target: Path) -> None:
@@ -171,25 +196,30 @@ def build(
     progress: Progress | None = None,
 ) -> BuiltSite:
     """Build the site into `out` (default `build/site`); the old site stays if anything fails."""
-    from mkdocs.commands.build import build as mkdocs_build
-    from mkdocs.config import load_config
-
-    global _request
-    config_file = _config_file(settings)
     target = (out or settings.site_dir).absolute()
     _check_target(target)
     started = time.monotonic()
     history = read_history(settings.repo, settings)
+    site = generate(Request(settings, today, strict=True, history=history))
     target.parent.mkdir(parents=True, exist_ok=True)
+    with _staging(target, settings) as staging:
+        render(site, settings, staging, progress)
+        _swap(staging, target)
+    # only now: the record says what was published, so a failed build must not add to it
+    record_releases(history, record_path(settings))
+    pages = sum(1 for _ in target.rglob("index.html"))
+    files = sum(1 for path in target.rglob("*") if path.is_file())
+    return BuiltSite(target, pages, files, time.monotonic() - started)
+
+
+@contextmanager
+def _staging(target: Path, settings: Settings) -> Iterator[Path]:
+    """A new folder next to `target`, removed if the build in it fails; any failure of MkDocs,
+    Jinja2 or a Markdown extension becomes one `SiteError` naming the configuration."""
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
     staging.chmod(0o755)
-    _request = Request(settings, today, strict=True, progress=progress, history=history)
     try:
-        config = load_config(config_file=str(config_file), site_dir=str(staging))
-        mkdocs_build(config)
-        _swap(staging, target)
-        # only now: the record says what was published, so a failed build must not add to it
-        record_releases(history, record_path(settings))
+        yield staging
     except NoticeError:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -197,36 +227,48 @@ def build(
         shutil.rmtree(staging, ignore_errors=True)
         raise SiteError(
             f"the site build failed: {type(error).__name__}: {error}".strip(),
-            path=config_file,
+            path=mkdocs_config.config_path(settings.repo),
             hint=f"fix it and build again; the previous site in {target} is unchanged",
         ) from error
-    finally:
-        _request = None
-    pages = sum(1 for _ in target.rglob("index.html"))
-    files = sum(1 for path in target.rglob("*") if path.is_file())
-    return BuiltSite(target, pages, files, time.monotonic() - started)
 
 
 def serve(settings: Settings, *, dev_addr: str, today: date | None = None) -> None:
-    """Preview the site with live reload (`mkdocs serve`) until interrupted.
+    """Preview every language of the site, with live reload, until interrupted.
 
-    It rebuilds when site/ or mkdocs.yml change, and after each commit (the pages come from
-    history, so editing a notice without committing it changes nothing).
+    It rebuilds the way `build` does after each commit (the pages come from history, so an
+    uncommitted edit of a notice changes nothing) and when mkdocs.yml or hand-written pages change.
     """
-    from mkdocs.commands.serve import serve as mkdocs_serve
+    from mkdocs.livereload import LiveReloadServer
 
-    global _request
-    config_file = _config_file(settings)
-    heads = settings.repo / ".git" / "refs" / "heads"
-    watch = [str(heads)] if heads.is_dir() else []
-    _request = Request(settings, today, strict=False)
-    try:
-        mkdocs_serve(config_file=str(config_file), dev_addr=dev_addr, livereload=True, watch=watch)
-    except NoticeError:
-        raise
-    except Exception as error:
-        raise SiteError(
-            f"the preview server failed: {type(error).__name__}: {error}", path=config_file
-        ) from error
-    finally:
-        _request = None
+    host, _, port = dev_addr.rpartition(":")
+    with tempfile.TemporaryDirectory(prefix="notices-preview-") as folder:
+        site_dir = Path(folder) / "site"
+
+        def rebuild() -> None:
+            site = generate(Request(settings, today, strict=False))
+            with _staging(site_dir, settings) as staging:
+                render(site, settings, staging, None)
+                _swap(staging, site_dir)
+
+        rebuild()
+        server = LiveReloadServer(builder=rebuild, host=host, port=int(port), root=str(site_dir))
+        for path in _watched(settings):
+            server.watch(str(path))
+        try:
+            server.serve()  # type: ignore[no-untyped-call]
+        except KeyboardInterrupt:
+            log.info("preview stopped")
+        finally:
+            server.shutdown()
+
+
+def _watched(settings: Settings) -> list[Path]:
+    """What a preview rebuilds after: commits, mkdocs.yml and the hand-written pages."""
+    repository = mkdocs_config.repository_config(settings.repo)
+    docs = mkdocs_config.merge(mkdocs_config.defaults(), repository).get("docs_dir", "docs")
+    paths = [
+        settings.repo / ".git" / "refs" / "heads",
+        settings.repo / mkdocs_config.CONFIG_FILE,
+        settings.repo / str(docs),
+    ]
+    return [path for path in paths if path.exists()]

@@ -95,9 +95,9 @@ TOML: dict[str, tuple[Callable[[], str], str, str]] = {
         "unknown setting 'contact.ulr'",
     ),
     "misspelt key in [site]": (
-        _replace('title = "世纪互联', 'titel = "世纪互联'),
-        "titel =",
-        "unknown setting 'site.titel'",
+        _replace('[site]\nurl = "https://privacy', '[site]\nulr = "https://privacy'),
+        'ulr = "https://privacy',
+        "unknown setting 'site.ulr'",
     ),
     "misspelt key in [mail]": (
         _replace("batch_size = 1000", "batch_sise = 1000"),

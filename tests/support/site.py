@@ -64,3 +64,12 @@ def tree_digest(folder: Path) -> dict[str, str]:
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
+
+
+ENGLISH = "notices/privacy/en.md"
+
+
+def add_english(repo: NoticeRepo) -> None:
+    """Commit the project's English translation of the seed (version 2018-11-01)."""
+    text = (PROJECT / ENGLISH).read_text(encoding="utf-8")
+    repo.commit("English translation", "2024-01-03T09:00:00+08:00", {ENGLISH: text})
