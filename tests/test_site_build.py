@@ -48,6 +48,7 @@ SITE_FILES = [
     f"archive/{V3}/source.txt",
     "archive/index.html",
     "assets/notices.css",
+    "assets/search-words.js",
     f"compare/{V1}/index.html",
     f"compare/{V3}/index.html",
     "compare/index.html",
