@@ -134,3 +134,5 @@ def test_site_build_from_the_wheel(installed: Installed) -> None:
     built = installed.run("notices", "site", "build", cwd=repo)
     assert built.returncode == 0, built.stderr
     assert (repo / "build/site/index.html").is_file()
+    for asset in ("notices.css", "search-words.js"):  # the theme's files, from package data
+        assert (repo / "build/site/assets" / asset).is_file(), asset
