@@ -31,9 +31,13 @@ from support.consent import KEYS, free_port, grant_for  # noqa: E402
 from support.notify import NOTICE, VERSION, amended, write_customers  # noqa: E402
 from support.repos import NoticeRepo, seed_text  # noqa: E402
 
-from notifier.consent import serving  # noqa: E402
 from notifier.consent.tokens import sign  # noqa: E402
-from notifier.delivery import customers, events_server, notify  # noqa: E402
+from notifier.delivery import (  # noqa: E402
+    customers,
+    events_server,
+    notify,
+    serving,  # noqa: E402
+)
 from notifier.settings import load_settings  # noqa: E402
 from notifier.storage import db  # noqa: E402
 
