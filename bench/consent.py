@@ -32,12 +32,7 @@ from support.notify import NOTICE, VERSION, amended, write_customers  # noqa: E4
 from support.repos import NoticeRepo, seed_text  # noqa: E402
 
 from notifier.consent.tokens import sign  # noqa: E402
-from notifier.delivery import (  # noqa: E402
-    customers,
-    events_server,
-    notify,
-    serving,  # noqa: E402
-)
+from notifier.delivery import customers, events_server, notify, serving  # noqa: E402
 from notifier.settings import load_settings  # noqa: E402
 from notifier.storage import db  # noqa: E402
 
