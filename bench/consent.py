@@ -31,9 +31,8 @@ from support.consent import KEYS, free_port, grant_for  # noqa: E402
 from support.notify import NOTICE, VERSION, amended, write_customers  # noqa: E402
 from support.repos import NoticeRepo, seed_text  # noqa: E402
 
-from notifier.consent import serving  # noqa: E402
 from notifier.consent.tokens import sign  # noqa: E402
-from notifier.delivery import customers, events_server, notify  # noqa: E402
+from notifier.delivery import customers, events_server, notify, serving  # noqa: E402
 from notifier.settings import load_settings  # noqa: E402
 from notifier.storage import db  # noqa: E402
 
@@ -68,13 +67,18 @@ def _client(origin: str, requests: list[tuple[str, bytes]]) -> int:
     return done
 
 
-def _drive(origin: str, requests: list[tuple[str, bytes]], clients: int) -> tuple[int, float]:
+def _drive(
+    origin: str, requests: list[tuple[str, bytes]], clients: int
+) -> tuple[int, float, float]:
+    """Requests answered, seconds taken, and CPU seconds this process (the server: the clients
+    are other processes) spent meanwhile; the server's threads share one interpreter lock, so
+    its CPU per request bounds its rate whatever else the machine runs."""
     shares = [requests[n::clients] for n in range(clients)]
     with ProcessPoolExecutor(clients) as pool:
         list(pool.map(_client, [origin] * clients, [[] for _ in range(clients)]))  # warm up
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         answered = sum(pool.map(_client, [origin] * clients, shares))
-        return answered, time.perf_counter() - started
+        return answered, time.perf_counter() - started, time.process_time() - cpu
 
 
 def _hello(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -111,7 +115,7 @@ def main(count: int, clients: int) -> None:
         server = serving.start(settings, "127.0.0.1", port, limits)
         events_server.serve_in_thread(server)
         try:
-            answered, elapsed = _drive(server.url, requests, clients)
+            answered, elapsed, cpu = _drive(server.url, requests, clients)
         finally:
             server.shutdown()
             server.server_close()
@@ -123,7 +127,7 @@ def main(count: int, clients: int) -> None:
         peer_server = events_server.EventsServer(("127.0.0.1", 0), _hello, limits)
         events_server.serve_in_thread(peer_server)
         try:
-            peer_answered, peer_elapsed = _drive(peer_server.url, requests, clients)
+            peer_answered, peer_elapsed, peer_cpu = _drive(peer_server.url, requests, clients)
         finally:
             peer_server.shutdown()
             peer_server.server_close()
@@ -134,6 +138,11 @@ def main(count: int, clients: int) -> None:
         print(f"target 2,000 decisions/s: ratio {rate / TARGET:.2f}x")
         print(f"peer (bare hello app, same server and clients): {peer_rate:,.0f} requests/s")
         print(f"ratio against the peer: {rate / peer_rate:.2f}x")
+        ours_ms, peer_ms = cpu / recorded * 1000, peer_cpu / peer_answered * 1000
+        print(
+            f"server CPU per request: {ours_ms:.3f} ms (peer {peer_ms:.3f} ms); "
+            f"at one core, at most {1000 / ours_ms:,.0f} decisions/s (peer {1000 / peer_ms:,.0f}/s)"
+        )
 
 
 if __name__ == "__main__":

@@ -27,8 +27,9 @@ from support.notify import VERSION
 from support.repos import NoticeRepo, run_notices
 from support.schedule import postgres_database
 
-from notifier.consent import records, reminders
+from notifier.consent import records
 from notifier.consent.tokens import verify
+from notifier.delivery import consent_reminders as reminders
 from notifier.delivery import proof_chain
 from notifier.releases.history import read_history
 from notifier.scheduling.schedule import consent_asking, material_verdicts, plan_jobs

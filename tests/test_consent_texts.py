@@ -10,9 +10,9 @@ from support.consent import KEYS
 from support.notify import VERSION, add_english, material_repo
 from support.repos import NoticeRepo, seed_text
 
+from notifier.consent.site import site_map
 from notifier.consent.texts import UnknownConsent, consent_text, texts_of
 from notifier.consent.triggers import Trigger, triggers_of
-from notifier.delivery.site_links import site_map
 from notifier.demo.sandbox import WHAT_CHANGES_FOR_YOU
 from notifier.releases.history import read_history
 from notifier.releases.verdicts import assess_release

@@ -65,7 +65,7 @@ def test_the_notice_says_everything_the_promise_needs(locale: str) -> None:
             "我们将在验证您身份后 30 天内予以回复。",
             "我们将在验证您身份后 15 个工作日内予以回复。",
             "原文" if locale == "zh-CN" else "Before",
-            "另有 2 处更改" if locale == "zh-CN" else "2 more change(s)",
+            "另有 2 处更改" if locale == "zh-CN" else "2 more changes",
             effective,
             CONTENT.version_url,
             CONTENT.redline_url,

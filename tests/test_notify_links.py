@@ -8,8 +8,9 @@ import pytest
 from support.notify import VERSION, material_repo
 from support.repos import NoticeRepo, release_text, run_notices, seed_text
 
+from notifier.consent.site import site_map
 from notifier.delivery.mail import Message
-from notifier.delivery.site_links import check_links, site_map
+from notifier.delivery.site_links import check_links
 from notifier.errors import NotifyError
 from notifier.releases.history import read_history
 from notifier.settings import load_settings

@@ -22,7 +22,7 @@ def consent() -> None:
 @pass_context
 def consent_serve(ctx: Context, host: str, port: int) -> None:
     """Serve the consent pages (and the Event Webhook, when its key is set) until interrupted."""
-    from notifier.consent import serving
+    from notifier.delivery import serving
 
     server = serving.start(ctx.settings, host, port)
     click.echo(f"serving consent pages on {server.url}/consent/ (Ctrl+C to stop)")

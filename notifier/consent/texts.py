@@ -20,8 +20,8 @@ from pathlib import Path
 import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from notifier.consent.site import SiteMap, site_map
 from notifier.consent.triggers import TRIGGERS, Trigger, sections_asking, triggers_of
-from notifier.delivery.site_links import SiteMap, site_map
 from notifier.errors import ConsentError, NoticeError
 from notifier.locales import LOCALES, format_date, matching_locale
 from notifier.releases.history import History, Release, read_history, tip

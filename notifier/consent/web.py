@@ -17,15 +17,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 from wsgiref.types import StartResponse, WSGIEnvironment
 
-from notifier.consent import links, records
+from notifier.consent import records
 from notifier.consent.pages import STYLESHEET, Standing, render, stylesheet
 from notifier.consent.texts import ConsentText, UnknownConsent, consent_text
 from notifier.consent.tokens import ExpiredToken, ForgedToken, Grant, sign, verify
-from notifier.delivery import ledger
 from notifier.errors import ConfigError, ConsentError
 from notifier.locales import LOCALES, matching_locale
 from notifier.settings import Settings
@@ -117,10 +116,21 @@ def _form(environ: WSGIEnvironment) -> dict[str, str] | None:
         return None
 
 
+class Deliveries(Protocol):
+    """What the pages need of the deliveries they ask about, from the ledger above them."""
+
+    def locale(self, grant: Grant) -> str | None:
+        """The locale of the grant's delivery; None when there is no such delivery of its
+        release."""
+
+    def reissue(self, grant: Grant) -> None:
+        """Mail the delivery's recipient a fresh link to the grant's question, if allowed."""
+
+
 class ConsentApp:
     """The WSGI app serving everything under /consent/."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, deliveries: Deliveries) -> None:
         if not settings.consent_keys:
             raise ConfigError("no consent key is set", hint="set NOTICES_CONSENT_KEYS")
         self.origin = origin_of(settings.consent_url)
@@ -130,6 +140,7 @@ class ConsentApp:
                 hint='set url = "https://…" in the [consent] table of notices.toml',
             )
         self.settings = settings
+        self.deliveries = deliveries
         self.engine = db.engine(settings)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -233,12 +244,11 @@ class ConsentApp:
         return self._page(200, "withdraw.html.j2", asked)
 
     def _expired(self, method: str, page: str, token: str, grant: Grant, language: str) -> Response:
-        locale = self._locale(grant)
+        locale = self.deliveries.locale(grant)
         if locale is None:
             return self._message(404, "missing", language)
         if method == "POST" and page == "reissue":
-            links.reissue(self.settings, grant)
-            log.info("fresh consent link mailed for delivery %d", grant.delivery_id)
+            self.deliveries.reissue(grant)  # sent, limited or suppressed: the page says the same
             return self._message(200, "reissued", locale)
         return Response(410, render("expired.html.j2", locale, PREFIX, action=PREFIX + token))
 
@@ -248,7 +258,7 @@ class ConsentApp:
         """The question `grant` asks, in `shown_in` (the language an answer says its text was
         shown in: the text's hash, signed into the grant, vouches for it) or else in the
         language of the grant's delivery."""
-        locale = shown_in or self._locale(grant)
+        locale = shown_in or self.deliveries.locale(grant)
         if locale is None:
             log.warning("consent link of delivery %d: no such delivery", grant.delivery_id)
             return None
@@ -260,12 +270,6 @@ class ConsentApp:
         if text.sha256 != grant.text_sha256:
             token = sign(replace(grant, text_sha256=text.sha256), self.settings.consent_keys)
         return _Asked(grant, token, text.locale, text)
-
-    def _locale(self, grant: Grant) -> str | None:
-        """The locale of the grant's delivery; None when the ledger has no such delivery of
-        that release (a database reset since the mail, or a key shared with another one)."""
-        found = ledger.delivery(self.engine, grant.delivery_id)
-        return found[1].locale if found is not None and found[0] == grant.release_id else None
 
     def _record(
         self, asked: _Asked, decision: str, shown: str, environ: WSGIEnvironment, *, current: bool

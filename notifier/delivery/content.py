@@ -13,11 +13,11 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from notifier.consent.site import SiteMap
 from notifier.consent.texts import compose, section_heading
 from notifier.consent.triggers import triggers_of
 from notifier.delivery.mail import consent_placeholder
 from notifier.delivery.mail.render import ChangeNote, ConsentNote, NoticeContent
-from notifier.delivery.site_links import SiteMap
 from notifier.locales import LOCALES
 from notifier.releases.history import History, Release
 from notifier.releases.verdicts import AssessedRelease, assess_release

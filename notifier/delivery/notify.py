@@ -19,6 +19,7 @@ from pathlib import Path
 from email_validator import EmailNotValidError, validate_email
 
 from notifier.consent import links, records, report, texts
+from notifier.consent.site import SiteMap, site_map
 from notifier.consent.triggers import triggers_of
 from notifier.delivery import content, customers, ledger, proof_chain, provenance, site_links
 from notifier.delivery.mail import (
@@ -27,13 +28,13 @@ from notifier.delivery.mail import (
     Sent,
     Transport,
     as_test,
+    consent_placeholder,
     lease_seconds,
     personalised,
     scrub,
 )
 from notifier.delivery.mail.render import render
 from notifier.delivery.mail.transports import FALLBACK_NAME, configured_transport
-from notifier.delivery.site_links import SiteMap
 from notifier.errors import MailError, MailFailure, NotifyError
 from notifier.files import atomic_writer
 from notifier.locales import LOCALES
@@ -171,7 +172,7 @@ def _messages(
     refused before anything is sent if it links to a page the site does not have. The site is
     generated once here, where mail is rendered, never to plan: it costs seconds. The consent
     questions' texts are kept from the same site, for each recipient's links."""
-    site = site_links.site_map(settings, plan_.history)
+    site = site_map(settings, plan_.history)
     asking = bool(triggers_of(plan_.verdict))
     with_links = asking and links.ready(settings)
     if with_links:
@@ -202,8 +203,11 @@ def _recipient(
     """One addressee of `message`, with their personal consent links when it asks consent."""
     personal: tuple[tuple[str, str], ...] = ()
     if "-consent_" in message.text:
-        personal = links.placeholders(
-            links.consent_links(settings, delivery.id, plan_.release, message.locale)
+        personal = tuple(
+            (consent_placeholder(article), url)
+            for article, url in links.consent_links(
+                settings, delivery.id, plan_.release, message.locale
+            )
         )
     return Recipient(delivery.id, delivery.email, delivery.name, tag, personal)
 

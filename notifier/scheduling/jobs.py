@@ -145,9 +145,9 @@ def _remind(settings: Settings, history: History, release: Release) -> tuple[str
 
 def _consent_reminder(settings: Settings, history: History, release: Release) -> tuple[str, str]:
     """Nobody is deemed to agree: those who have not answered are asked once more."""
-    from notifier.consent import reminders
+    from notifier.delivery import consent_reminders
 
-    done = reminders.remind(settings, history, release, _now(settings))
+    done = consent_reminders.remind(settings, history, release, _now(settings))
     if not done.asked:
         return schedule.DONE, f"{release.id} asks no consent"
     detail = (

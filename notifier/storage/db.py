@@ -159,6 +159,17 @@ consent_reminders = Table(
     Column("sent_at", DateTime(timezone=True), nullable=False),
 )
 
+# each fresh consent link mailed on request, so that requests can be limited per question
+consent_reissues = Table(
+    "consent_reissues",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("delivery_id", Integer, ForeignKey("deliveries.id"), nullable=False),
+    Column("article", String(32), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+    Index("consent_reissues_by_question", "delivery_id", "article", "sent_at"),
+)
+
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 

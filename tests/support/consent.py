@@ -19,10 +19,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from notifier.consent import serving
 from notifier.consent.texts import consent_text
 from notifier.consent.tokens import Grant, expiry, sign
-from notifier.delivery import notify
+from notifier.delivery import notify, serving
 from notifier.delivery.events_server import EventsServer, Limits, serve_in_thread
 from notifier.settings import Settings, load_settings
 from notifier.storage import db

@@ -17,10 +17,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 
-from notifier.consent import links, records
+from notifier.consent import records
 from notifier.consent.report import articles
 from notifier.consent.texts import consent_text
 from notifier.delivery import ledger
+from notifier.delivery.consent_requests import send_request
 from notifier.delivery.mail import scrub
 from notifier.releases.history import History, Release
 from notifier.settings import Settings
@@ -85,7 +86,7 @@ def remind(settings: Settings, history: History, release: Release, now: datetime
         texts = tuple(consent_text(settings, release.id, locale, a) for a in questions)
         for start in range(0, len(group), settings.mail_batch_size):
             batch = group[start : start + settings.mail_batch_size]
-            outcome = links.send_request(settings, texts, batch, reminder=True, now=now)
+            outcome = send_request(settings, texts, batch, reminder=True, now=now)
             refused = {i for i, _ in outcome.failures} if outcome.ok else {d.id for d in batch}
             _mark(engine, [d.id for d in batch if d.id not in refused], now)
             reminded, failed = reminded + len(batch) - len(refused), failed + len(refused)

@@ -1,16 +1,37 @@
 """`notices consent serve`: the consent pages on the webhook's waitress server, and the Event
 Webhook beside them when SendGrid's public key is set, so one process and one port can face
-the internet for both."""
+the internet for both. The pages learn about deliveries, and mail fresh links, through the
+ledger here (`Deliveries`): consent sits below delivery and never reaches up for it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
+from notifier.consent.tokens import Grant
 from notifier.consent.web import PREFIX, ConsentApp
+from notifier.delivery import fresh_links, ledger
 from notifier.delivery.events import receiver_for
 from notifier.delivery.events_server import EventsServer, Limits, WebhookApp
 from notifier.settings import Settings
+from notifier.storage import db
+
+
+class Deliveries:
+    """What the consent pages ask of the ledger: a grant's locale, and a fresh link by mail."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = db.engine(settings)
+
+    def locale(self, grant: Grant) -> str | None:
+        """The locale of the grant's delivery; None when the ledger has no such delivery of
+        that release (a database reset since the mail, or a key shared with another one)."""
+        found = ledger.delivery(self.engine, grant.delivery_id)
+        return found[1].locale if found is not None and found[0] == grant.release_id else None
+
+    def reissue(self, grant: Grant) -> None:
+        fresh_links.reissue(self.settings, grant)
 
 
 class Dispatch:
@@ -33,4 +54,5 @@ def start(
     """Bind the server (port 0 picks a free one); a ConfigError when the consent URL or keys
     are missing."""
     webhook = WebhookApp(receiver_for(settings)) if settings.webhook_public_key else None
-    return EventsServer((host, port), Dispatch(ConsentApp(settings), webhook), limits or Limits())
+    pages = ConsentApp(settings, Deliveries(settings))
+    return EventsServer((host, port), Dispatch(pages, webhook), limits or Limits())
