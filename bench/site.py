@@ -6,7 +6,7 @@ the same pages already written as Markdown (generated once by pages.py) and buil
 build` with the same theme and extensions but without our plugin. Target: ratio ≤ 1.2, < 60 s.
 Each language is one build, ours and the peer's alike.
 
-    .venv/bin/python bench/site.py [--releases 200] [--runs 2]
+    .venv/bin/python bench/site.py [--releases 200] [--runs 2] [--keep FOLDER]
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -183,13 +185,24 @@ def _total(runs: list[tuple[float, float]]) -> tuple[float, float]:
     return sum(wall for wall, _ in runs), sum(cpu for _, cpu in runs)
 
 
+@contextmanager
+def _workspace(keep: Path | None) -> Iterator[Path]:
+    """A temporary folder, or `keep` (which must not exist yet) left in place afterwards."""
+    if keep is None:
+        with tempfile.TemporaryDirectory(prefix="notices-bench-site-") as temp:
+            yield Path(temp)
+        return
+    keep.mkdir(parents=True)
+    yield keep.absolute()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--releases", type=int, default=200)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--keep", type=Path, help="build in this new folder and keep it")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="notices-bench-site-") as temp:
-        root = Path(temp)
+    with _workspace(args.keep) as root:
         repo = root / "repo"
         made = time.perf_counter()
         today = make_repo(repo, args.releases)
