@@ -28,6 +28,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TypeVar
 
+from notifier.files import make_folders
 from notifier.releases.history import Release
 from notifier.statement.diff import Comparison, compare
 from notifier.statement.materiality import RuleSet, Verdict
@@ -179,7 +180,7 @@ class JudgementCache:
         payload = buffer.getvalue()
         temporary = None
         try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            make_folders(path.parent)
             handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".entry-")
             with os.fdopen(handle, "wb") as stream:
                 stream.write(hashlib.sha256(payload).digest() + payload)
