@@ -11,6 +11,7 @@ NoticeError                 base: message, path, line, row, hint
  ├── MailError              a transport failed for a whole batch
  ├── ScheduleError          the scheduler or its job store
  ├── DatabaseError          the database cannot be reached or its schema is not current
+ ├── ConsentError           a consent question or decision that cannot be asked or recorded
  └── SiteError              the site build failed; the previous site is kept
 """
 
@@ -144,6 +145,11 @@ class ScheduleError(NoticeError):
 
 class DatabaseError(NoticeError):
     """The database cannot be reached, or its schema is behind (or ahead of) this version."""
+
+
+class ConsentError(NoticeError):
+    """A consent question that does not exist, or a decision that cannot be recorded as asked
+    (the text changed since it was shown, nothing to withdraw); nothing was recorded."""
 
 
 class SiteError(NoticeError):

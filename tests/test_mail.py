@@ -190,6 +190,12 @@ def test_templates_ship_as_package_data() -> None:
     folder = resources.files("notifier.delivery.mail") / "templates"
     names = sorted(entry.name for entry in folder.iterdir())
     assert names == [
+        "consent.en.html",
+        "consent.en.txt",
+        "consent.zh-CN.html",
+        "consent.zh-CN.txt",
+        "consent_subject.en.txt",
+        "consent_subject.zh-CN.txt",
         "notice.en.html",
         "notice.en.txt",
         "notice.zh-CN.html",
@@ -241,7 +247,9 @@ def test_the_text_part_says_what_the_html_part_says(locale: str) -> None:
 
 def _with_consent() -> NoticeContent:
     fields = {field: getattr(CONTENT, field) for field in CONTENT.__dataclass_fields__}
-    consent = (ConsentNote("我们如何共享、转让、公开披露您的信息", separate=True),)
+    consent = (
+        ConsentNote("向其他公司提供您的个人信息", ("我们如何共享、转让、公开披露您的信息",), True),
+    )
     return NoticeContent(**{**fields, "consent": consent})
 
 

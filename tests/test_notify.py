@@ -195,7 +195,8 @@ def test_proof_csv_masks_addresses(seeded_repo: NoticeRepo) -> None:
     lines = (seeded_repo.path / "proof.csv").read_text(encoding="utf-8").splitlines()
     assert lines[0] == (
         "version,sha256,customer_id,email,locale,status,sent_at,message_id,"
-        "delivery_state,event_at,release,row_hash"
+        "delivery_state,event_at,delivery_id,article,text_sha256,decision,decided_at,"
+        "decision_seq,withdraws_seq,client,decision_chain,release,row_hash"
     )
     assert lines[1].split(",")[3] == "u***@e***.com" and len(lines) == 21
     assert "@example.com" not in "".join(lines)

@@ -110,7 +110,9 @@ def test_a_change_needing_consent_is_never_accepted_by_silence(seeded_repo: Noti
     run = run_notices("notify", "preview", "2029-11-01", "--out", "preview", cwd=seeded_repo.path)
     assert run.code == 0, run.err
     text = (seeded_repo.path / "preview" / "2029-11-01.zh-CN.txt").read_text(encoding="utf-8")
-    assert "【我们如何共享、转让、公开披露您的信息】依照法律规定，须取得您的单独同意。" in text
+    shared = "（涉及：我们如何共享、转让、公开披露您的信息）依照法律规定，须取得您的单独同意。"
+    assert f"【向其他公司提供您的个人信息】{shared}" in text
+    assert f"【将您的个人信息传输到境外】{shared}" in text
     assert "新版本将于 2030 年 1 月 1 日生效，但您的沉默不视为您同意上述更改" in text
     assert "起适用于您对服务的使用" not in text
 

@@ -46,6 +46,10 @@ PIECES = (
     "# ",
     "> ",
     "- ",
+    "1. ",
+    "\t",
+    "\r",
+    "\x02",
     "---\n",
     '!!! note "',
     "<b>",
@@ -53,6 +57,8 @@ PIECES = (
     "<div>",
     "</div>",
     "<br>",
+    "<hr>",
+    "&amp;",
     "<https://example.com/>",
     "<privacy@example.com>",
     "[链接](https://example.com/)",
@@ -206,6 +212,69 @@ def test_each_unsafe_piece_is_found_where_it_is(
 
 
 @pytest.mark.parametrize(
+    "shape",
+    [
+        "- [r]: javascript:alert(1)",
+        "* [r]: javascript:alert(1)",
+        "+ [r]: javascript:alert(1)",
+        "1. [r]: javascript:alert(1)",
+        "- - [r]: javascript:alert(1)",
+        "- a\n    - [r]: javascript:alert(1)",
+        "- a\n\n    [r]: javascript:alert(1)",
+        "- a\n\n\t- [r]: javascript:alert(1)",
+        "- [r]:\n  javascript:alert(1)",
+        "> - [r]: javascript:alert(1)",
+        "- > [r]: javascript:alert(1)",
+        "> 1. > [r]: javascript:alert(1)",
+        "> > [r]:\n>  > javascript:alert(1)",
+        '!!! note "注意"\n    [r]: javascript:alert(1)',
+        "??? note\n    - [r]: javascript:alert(1)",
+        "<div>x</div>[r]: javascript:alert(1)",
+        "<div>\nx\n</div> - [r]: javascript:alert(1)",
+        "<hr>[r]: javascript:alert(1)",
+        "<!-- 注释 -->[r]: javascript:alert(1)",
+        "<script>alert(1)</script>[r]: javascript:alert(1)\n\n- [r]: javascript:alert(1)",
+        "段落\r[r]: javascript:alert(1)",
+        "[r]\x02: javascript:alert(1)",
+        "[x]\x02(javascript:alert(1))",
+        "<\x02script>alert(1)</script>",
+        "<hr><&amp;script>alert(1)</script>",
+        "<hr><<script>alert(1)</script>",
+        "<div>x</div><<!-- 注释 -->img src=x onerror=alert(1)>",
+        "<hr>[x](java&amp;script:alert(1))",
+        "[r]: <<javascript:alert(1)",
+    ],
+)
+def test_markup_is_found_where_markdown_reads_it(shape: str) -> None:
+    """When markup stands where Python-Markdown reads it and a plain reading would not: a
+    reference definition in a list item, in nested lists and quotes, in an admonition or after a
+    raw HTML block on its line; markup split by STX or after a lone CR; after a raw HTML block,
+    markup that closes up once Python-Markdown moves entities, comments and its own `&lt;` away;
+    then it would run as written, and the site shows it as text."""
+    text = f"[r]\n\n{shape}"
+    assert _live(text)
+    assert scan(text)
+    assert _live(safe_markdown(text)) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<div>x</div>[r]: <<javascript:alert(1)",
+        "<hr>[x](java<script:alert(1))",
+        "<hr>[x](<<javascript:alert(1)>)",
+    ],
+)
+def test_what_escaping_makes_is_found_too(text: str) -> None:
+    """When escaping a `<` after a raw HTML block would let Python-Markdown close up a link or a
+    reference definition (it moves the `&lt;` away), then the scanner finds that too and the site
+    publishes it inert."""
+    text = f"[r]\n\n{text}"
+    assert _live(safe_markdown(text)) == []
+    assert scan(safe_markdown(text)) == ()
+
+
+@pytest.mark.parametrize(
     "text",
     [
         seed_text().partition("\n---\n")[2],
@@ -215,6 +284,7 @@ def test_each_unsafe_piece_is_found_where_it_is(
         "代码 `<script>alert(1)</script>` 与 ``[a](javascript:x)`` 只是文字",
         "年龄 < 14 岁；a<3；<<；<=",
         '<b>粗体</b> <a href="https://example.com/" title="安全">链接</a> <!-- 注释 -->',
+        "见[注]。\n\n- [注]: https://example.com/\n\n<div>x</div>[例]: mailto:a@example.com",
     ],
 )
 def test_harmless_markup_is_untouched(text: str) -> None:

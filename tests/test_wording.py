@@ -65,6 +65,16 @@ def test_periods_in_days() -> None:
     assert periods("Last updated: November 1, 2018") == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["自 2018 年 11 月 1 日起保存 30 天", "自2018年11月1日起保存30天", "自 11 月 1 号起保存 30 天"],
+)
+def test_dates_with_or_without_spaces_are_not_periods(text: str) -> None:
+    """When a date is written with spaces, as notices write it, or with 号, then it is a date,
+    as the redline takes it, and not periods of years, months and days."""
+    assert [days for _, days in periods(text)] == [30.0]
+
+
 def test_ages_are_not_periods() -> None:
     """When an age is stated, then it is an age (18岁, under 13) and not a period of years."""
     assert ages("如您是18岁以下的未成年人,不满十四周岁的儿童") == [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from notifier.cli import db, delivery, demo, schedule, site, statement
+from notifier.cli import consent, db, delivery, demo, init, schedule, site, statement
 from notifier.cli.app import NoticesGroup
 
 
@@ -26,6 +26,8 @@ for command in (
     delivery.customers,
     delivery.notify,
     delivery.events,
+    consent.consent,
     demo.demo,
+    init.init,
 ):
     main.add_command(command)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from notifier.consent.report import Report as ConsentReport
     from notifier.delivery.customers import ImportResult
     from notifier.delivery.ledger import Failure, Suppressed
     from notifier.delivery.notify import Plan, SendReport
@@ -256,14 +257,17 @@ def status(
     counts: dict[str, int],
     held: Sequence[Suppressed],
     why: Sequence[Failure],
+    consent: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, Any]:
-    """Ledger counts; why deliveries failed (errors were masked when stored); suppressed
-    customers with their address masked, never whole."""
+    """Ledger counts (with `agreed`, `declined`, `no_answer` where consent is asked, and
+    `consent`: the same per article); why deliveries failed (errors were masked when stored);
+    suppressed customers with their address masked, never whole."""
     from notifier.logs import mask_email
 
     return {
         "version": version,
         "counts": counts,
+        **({"consent": consent} if consent else {}),
         "failures": [
             {
                 "reason": f.reason,
@@ -276,6 +280,38 @@ def status(
         "suppressed": [
             {"customer_id": s.customer_id, "email": mask_email(s.email), "reason": s.reason}
             for s in held
+        ],
+    }
+
+
+# how `consent report` names where a recipient stands: a withdrawal is a decline from then on
+ANSWER_STATES = {
+    None: "no_answer",
+    "decline": "declined",
+    "withdraw": "withdrew",
+    "agree": "agreed",
+}
+
+
+def consent_report(found: ConsentReport) -> dict[str, Any]:
+    """Per question, the counts; then who has not agreed, address masked, never whole."""
+    from notifier.logs import mask_email
+
+    return {
+        "version": found.version,
+        "release": found.release_id,
+        "effective": found.effective.isoformat(),
+        "questions": found.counts,
+        "outstanding": [
+            {
+                "article": a.article,
+                "state": ANSWER_STATES[a.decision],
+                "customer_id": a.customer_id,
+                "email": mask_email(a.email),
+                "locale": a.locale,
+                "at": a.at.isoformat() if a.at else None,
+            }
+            for a in found.outstanding
         ],
     }
 

@@ -246,14 +246,17 @@ def _refuse_unsent(report: SendReport, version: str) -> None:
 @json_option("the counts")
 @pass_context
 def notify_status(ctx: Context, version: str, as_json: bool) -> None:
-    """Ledger counts: planned, sending, sent, failed, bounced; why deliveries failed."""
+    """Ledger counts: planned, sending, sent, failed, bounced; why deliveries failed; where
+    consent is asked, how many answers stand agreed, declined or missing."""
+    from notifier.consent import report as consent_report
     from notifier.delivery import notify as notifying
 
     counts = notifying.status(ctx.settings, version)
     held = notifying.suppressed(ctx.settings, version)
     why = notifying.failures(ctx.settings, version)
     if as_json:
-        print_json(contracts.status(version, counts, held, why))
+        per_article = consent_report.tally(ctx.settings, version) if "agreed" in counts else {}
+        print_json(contracts.status(version, counts, held, why, per_article))
         return
     click.echo("  ".join(f"{name} {count}" for name, count in counts.items()))
     for failure in why:
@@ -276,8 +279,9 @@ def notify_proof(ctx: Context, version: str, out: Path) -> None:
     """Write the proof-of-notice CSV (masked addresses)."""
     from notifier.delivery import notify as notifying
 
-    rows = notifying.proof(ctx.settings, version, out)
-    click.echo(f"wrote {rows} row(s) to {out}")
+    rows, decisions = notifying.proof(ctx.settings, version, out)
+    also = f" and {decisions} consent decision(s)" if decisions else ""
+    click.echo(f"wrote {rows} row(s){also} to {out}")
 
 
 @notify.command("verify-proof")

@@ -13,6 +13,9 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from notifier.consent.texts import compose, section_heading
+from notifier.consent.triggers import triggers_of
+from notifier.delivery.mail import consent_placeholder
 from notifier.delivery.mail.render import ChangeNote, ConsentNote, NoticeContent
 from notifier.delivery.site_links import SiteMap
 from notifier.locales import LOCALES
@@ -54,8 +57,9 @@ def message_locale(plan: Plan, customer_locale: str) -> str:
     return mailed[0]
 
 
-def content_for(plan: Plan, locale: str, site: SiteMap) -> NoticeContent:
-    """Everything the mail says in `locale` (the source edition when there is none in it)."""
+def content_for(plan: Plan, locale: str, site: SiteMap, *, links: bool = False) -> NoticeContent:
+    """Everything the mail says in `locale` (the source edition when there is none in it);
+    with `links`, a placeholder for the recipient's personal link to each consent question."""
     edition = plan.editions.get(locale) or plan.editions[plan.release.locale]
     release = edition.release
     version_url, redline_url = site.links_of(release.id)
@@ -69,27 +73,22 @@ def content_for(plan: Plan, locale: str, site: SiteMap) -> NoticeContent:
         redline_url=redline_url,
         changes=_notes(plan, edition),
         services=plan.services,
-        consent=_consent(plan, edition),
+        consent=_consent(plan, edition, locale, site, links),
         translation=release.id != plan.release.id,
     )
 
 
-def _consent(plan: Plan, edition: AssessedRelease) -> tuple[ConsentNote, ...]:
-    """The material changes whose rule names a consent article, by section in the edition's
-    words: doing nothing must never read as agreeing to them."""
-    doc = edition.release.notice_doc
-    previous = edition.previous.notice_doc if edition.previous else doc
-    needed: dict[str, bool] = {}
-    for judged in plan.verdict.changes if plan.verdict else ():
-        asking = [r for r in judged.reasons if r.consent] if judged.material else []
-        if asking:
-            separate = any(r.separate_consent for r in asking)
-            section_id = judged.change.section_id
-            needed[section_id] = needed.get(section_id, False) or separate
-    return tuple(
-        ConsentNote(_heading(section_id, doc, previous), separate)
-        for section_id, separate in needed.items()
-    )
+def _consent(
+    plan: Plan, edition: AssessedRelease, locale: str, site: SiteMap, links: bool
+) -> tuple[ConsentNote, ...]:
+    """One note per consent question the version asks (never one for the statement as a
+    whole), in the edition's words: doing nothing must never read as agreeing to them."""
+    notes = []
+    for trigger in triggers_of(plan.verdict):
+        text = compose(plan.release.id, edition, locale, plan.verdict, trigger, site)
+        link = consent_placeholder(trigger.article) if links else ""
+        notes.append(ConsentNote(text.title, text.sections, trigger.separate, link))
+    return tuple(notes)
 
 
 def _notes(plan: Plan, edition: AssessedRelease) -> tuple[ChangeNote, ...]:
@@ -111,7 +110,7 @@ def _notes(plan: Plan, edition: AssessedRelease) -> tuple[ChangeNote, ...]:
     ]
     if not notes:  # material by the editor's decision: their sentences are the whole story
         notes = [
-            ChangeNote(_heading(section_id, doc, previous), text)
+            ChangeNote(section_heading(section_id, doc, previous), text)
             for section_id, text in written.items()
         ]
     return tuple(notes)
@@ -129,13 +128,6 @@ def _for_you(section_id: str, written: Mapping[str, str], *docs: Notice) -> str:
     """The editor's sentence for a section, or for the nearest heading above it."""
     key = covering(section_id, written, *docs)
     return written[key] if key is not None else ""
-
-
-def _heading(section_id: str, *docs: Notice) -> str:
-    for doc in docs:
-        if (section := doc.section(section_id)) is not None:
-            return section.path or section.title
-    return section_id
 
 
 def _plain(sentence: str) -> str:

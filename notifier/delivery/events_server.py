@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any, cast
-from wsgiref.types import StartResponse, WSGIEnvironment
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from waitress import wasyncore
 from waitress.adjustments import Adjustments
@@ -110,10 +110,11 @@ class _Server(TcpWSGIServer):
 
 
 class EventsServer:
-    """The webhook on waitress, bound at once (port 0 picks a free one); `serve_forever` runs
-    it until `shutdown` is called from another thread or the process is interrupted."""
+    """A WSGI app (the webhook, or the consent pages beside it) on waitress, bound at once
+    (port 0 picks a free one); `serve_forever` runs it until `shutdown` is called from another
+    thread or the process is interrupted."""
 
-    def __init__(self, address: tuple[str, int], receiver: Receiver, limits: Limits) -> None:
+    def __init__(self, address: tuple[str, int], app: WSGIApplication, limits: Limits) -> None:
         listening = socket.create_server(address)
         self._address: tuple[str, int] = listening.getsockname()[:2]
         self._map: dict[int, Any] = {}
@@ -129,7 +130,7 @@ class EventsServer:
             ident="notices",
         )
         self._server = _Server(
-            WebhookApp(receiver),
+            app,
             map=self._map,
             _sock=listening,
             adj=adjustments,
@@ -177,8 +178,8 @@ def start(
     settings: Settings, host: str = "127.0.0.1", port: int = 8025, limits: Limits | None = None
 ) -> EventsServer:
     """Bind the server (port 0 picks a free one); a ConfigError when no public key is set."""
-    receiver = receiver_for(settings)
-    return EventsServer((host, port), receiver, limits or Limits())
+    app = WebhookApp(receiver_for(settings))
+    return EventsServer((host, port), app, limits or Limits())
 
 
 def serve_in_thread(server: EventsServer) -> threading.Thread:

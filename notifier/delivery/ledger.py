@@ -47,6 +47,7 @@ class Delivery:
     email: str
     name: str
     locale: str
+    suppressed: bool = False  # the customer may not be mailed any more (bounced, by hand)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,7 @@ class ProofRow:
     error: str | None
     delivery_state: str | None = None
     event_at: datetime | None = None
+    delivery_id: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,6 +380,27 @@ def failures(engine: Engine, release_id: str) -> list[Failure]:
         ]
 
 
+def delivery(engine: Engine, delivery_id: int) -> tuple[str, Delivery] | None:
+    """The release and recipient of one delivery (None: no such delivery)."""
+    table, customers = db.deliveries, db.customers
+    query = (
+        select(
+            table.c.release_id, table.c.id, table.c.customer_id, customers.c.email,
+            customers.c.name, table.c.locale, customers.c.suppressed_reason,
+        )
+        .join(customers, customers.c.id == table.c.customer_id)
+        .where(table.c.id == delivery_id)
+    )
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    if row is None:
+        return None
+    suppressed = row.suppressed_reason is not None
+    return row.release_id, Delivery(
+        row.id, row.customer_id, row.email, row.name, row.locale, suppressed
+    )
+
+
 def counts(engine: Engine, release_id: str) -> dict[str, int]:
     table = db.deliveries
     with engine.begin() as connection:
@@ -417,6 +440,7 @@ def proof_rows(engine: Engine, release_id: str) -> Iterator[ProofRow]:
             table.c.error,
             table.c.delivery_state,
             table.c.state_at,
+            table.c.id,
         )
         .join(customers, customers.c.id == table.c.customer_id)
         .where(table.c.release_id == release_id)
@@ -434,6 +458,7 @@ def proof_rows(engine: Engine, release_id: str) -> Iterator[ProofRow]:
                 row.error,
                 row.delivery_state,
                 _utc(row.state_at),
+                row.id,
             )
 
 

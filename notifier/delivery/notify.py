@@ -18,6 +18,8 @@ from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
+from notifier.consent import links, records, report, texts
+from notifier.consent.triggers import triggers_of
 from notifier.delivery import content, customers, ledger, proof_chain, provenance, site_links
 from notifier.delivery.mail import (
     Message,
@@ -26,10 +28,11 @@ from notifier.delivery.mail import (
     Transport,
     as_test,
     lease_seconds,
+    personalised,
     scrub,
 )
-from notifier.delivery.mail.outbox import OutboxTransport
 from notifier.delivery.mail.render import render
+from notifier.delivery.mail.transports import FALLBACK_NAME, configured_transport
 from notifier.delivery.site_links import SiteMap
 from notifier.errors import MailError, MailFailure, NotifyError
 from notifier.files import atomic_writer
@@ -49,7 +52,6 @@ from notifier.statement.materiality import Verdict, rules_for
 from notifier.storage import db
 
 log = logging.getLogger(__name__)
-FALLBACK_NAME = {"zh-CN": "尊敬的客户", "en": "customer"}
 TEST_OUTBOX = "outbox-test"  # under var/: where the outbox transport writes `--test-to` mails
 GIVE_UP_AFTER = 3  # batches in a row failing alike (endpoint down, key refused) end a run
 Progress = Callable[[int, int], None]
@@ -158,49 +160,8 @@ def _plan(settings: Settings, history: History, release: Release, current: datet
 def transport_for(settings: Settings, release: Release, *, test: bool = False) -> Transport:
     """The transport NOTICES_MAIL_BACKEND names (outbox unless a SendGrid key is set). Test
     mails written to files go to a folder of their own (TEST_OUTBOX), never the outbox."""
-    sender, name, reply_to = settings.sender_email, settings.sender_name, settings.reply_to
-    fallback = FALLBACK_NAME["zh-CN"]
-    if settings.mail_backend == "sendgrid":
-        if settings.sendgrid_api_key is None:
-            raise NotifyError(
-                "NOTICES_MAIL_BACKEND=sendgrid but SENDGRID_API_KEY is not set",
-                hint="set SENDGRID_API_KEY in the environment",
-            )
-        from notifier.delivery.mail.sendgrid import SendGridTransport
-
-        return SendGridTransport(
-            settings.sendgrid_api_key,
-            settings.sendgrid_api_host,
-            sender=sender,
-            sender_name=name,
-            reply_to=reply_to,
-            fallback_name=fallback,
-            timeout=settings.mail_timeout,
-            max_retries=settings.mail_max_retries,
-        )
-    if settings.mail_backend == "smtp":
-        from notifier.delivery.mail.smtp import SmtpTransport
-
-        return SmtpTransport(
-            settings.smtp_host,
-            settings.smtp_port,
-            starttls=settings.smtp_starttls,
-            username=settings.smtp_username,
-            password=settings.smtp_password,
-            sender=sender,
-            sender_name=name,
-            reply_to=reply_to,
-            fallback_name=fallback,
-            timeout=settings.mail_timeout,
-        )
     folder = settings.var_dir / TEST_OUTBOX if test else settings.outbox_dir
-    return OutboxTransport(
-        folder / release.version,
-        sender=sender,
-        sender_name=name,
-        reply_to=reply_to,
-        fallback_name=fallback,
-    )
+    return configured_transport(settings, folder / release.version)
 
 
 def _messages(
@@ -208,17 +169,43 @@ def _messages(
 ) -> dict[str, Message]:
     """One message per locale the version has an edition in (and we have templates for), each
     refused before anything is sent if it links to a page the site does not have. The site is
-    generated once here, where mail is rendered, never to plan: it costs seconds."""
+    generated once here, where mail is rendered, never to plan: it costs seconds. The consent
+    questions' texts are kept from the same site, for each recipient's links."""
     site = site_links.site_map(settings, plan_.history)
+    asking = bool(triggers_of(plan_.verdict))
+    with_links = asking and links.ready(settings)
+    if with_links:
+        texts.remember(settings, plan_.history, plan_.release, site)
+    elif asking:
+        log.info(
+            "release %s asks for consent, but no consent links can be made: the mail says "
+            "consent is needed without a link (set [consent] url and NOTICES_CONSENT_KEYS)",
+            plan_.release.id,
+        )
     chosen = locales or content.mailed_locales(plan_)
-    return {loc: _rendered(settings, plan_, loc, site) for loc in chosen}
+    return {loc: _rendered(settings, plan_, loc, site, with_links) for loc in chosen}
 
 
-def _rendered(settings: Settings, plan_: Plan, locale: str, site: SiteMap) -> Message:
+def _rendered(
+    settings: Settings, plan_: Plan, locale: str, site: SiteMap, with_links: bool
+) -> Message:
     """The mail in `locale`, its links checked against the site built from the same releases."""
-    message = render(content.content_for(plan_, locale, site), locale, settings)
+    notice = content.content_for(plan_, locale, site, links=with_links)
+    message = render(notice, locale, settings)
     site_links.check_links(message, site)
     return message
+
+
+def _recipient(
+    settings: Settings, plan_: Plan, message: Message, delivery: ledger.Delivery, tag: str
+) -> Recipient:
+    """One addressee of `message`, with their personal consent links when it asks consent."""
+    personal: tuple[tuple[str, str], ...] = ()
+    if "-consent_" in message.text:
+        personal = links.placeholders(
+            links.consent_links(settings, delivery.id, plan_.release, message.locale)
+        )
+    return Recipient(delivery.id, delivery.email, delivery.name, tag, personal)
 
 
 def ready(
@@ -344,7 +331,7 @@ def _send_batches(
             ):
                 last = batch.deliveries[-1].id
                 recipients = [
-                    Recipient(d.id, d.email, d.name, provenance.tag(key, release.id, d.id))
+                    _recipient(settings, plan_, message, d, provenance.tag(key, release.id, d.id))
                     for d in batch.deliveries
                 ]
                 outcome = transport.send(message, recipients, release_id=release.id)
@@ -458,8 +445,9 @@ def send_test(settings: Settings, version: str, address: str, *, locale: str | N
     plan_ = plan(settings, version, now=datetime.now(settings.timezone))
     chosen = content.message_locale(plan_, locale or plan_.release.locale)
     message = as_test(_messages(settings, plan_, [chosen])[chosen])
+    example = ledger.Delivery(0, 0, address, "", message.locale)  # links that record nothing
     outcome = transport_for(settings, plan_.release, test=True).send(
-        message, [Recipient(0, address, "")], release_id=plan_.release.id
+        message, [_recipient(settings, plan_, message, example, "")], release_id=plan_.release.id
     )
     if not outcome.ok:
         raise NotifyError(f"the test mail to {mask_email(address)} failed: {outcome.error}")
@@ -467,8 +455,14 @@ def send_test(settings: Settings, version: str, address: str, *, locale: str | N
 
 
 def status(settings: Settings, version: str) -> dict[str, int]:
-    release = _release(settings, version, None, None)
-    return ledger.counts(db.engine(settings), release.id)
+    """The ledger's counts; where the release asks consent by link (a consent server is set
+    up), also how many answers stand agreed, declined and missing (see `records.counts`)."""
+    history = read_history(settings.repo, settings)
+    release = history.find(version)
+    engine = db.engine(settings)
+    counts = ledger.counts(engine, release.id)
+    asked = report.articles(settings, history, release) if links.ready(settings) else ()
+    return counts | records.counts(engine, release.id, asked) if asked else counts
 
 
 def failures(settings: Settings, version: str) -> list[ledger.Failure]:
@@ -500,9 +494,10 @@ def preview(
     chosen_locales = [content.message_locale(plan_, locale)] if locale else None
     for chosen, message in _messages(settings, plan_, chosen_locales).items():
         fallback = FALLBACK_NAME.get(chosen, "")
-        for suffix, body in (("txt", message.text), ("html", message.html)):
+        reader = ledger.Delivery(0, 0, "", fallback, chosen)  # links that record nothing
+        text, html = personalised(message, _recipient(settings, plan_, message, reader, ""), "")
+        for suffix, body in (("txt", text), ("html", html)):
             target = out / f"{plan_.release.version}.{chosen}.{suffix}"
-            body = body.replace("-name-", fallback).replace("-name_html-", fallback)
             header = f"Subject: {message.subject}\n\n" if suffix == "txt" else ""
             with atomic_writer(target) as stream:
                 stream.write((header + body).encode("utf-8"))
@@ -513,17 +508,20 @@ def preview(
 PROOF_COLUMNS = proof_chain.COLUMNS
 
 
-def proof(settings: Settings, version: str, out: Path) -> int:
-    """Write the proof-of-notice CSV (masked addresses, delivery state, hash chain) atomically;
-    return the row count."""
+def proof(settings: Settings, version: str, out: Path) -> tuple[int, int]:
+    """Write the proof-of-notice CSV atomically: every delivery (masked address, delivery
+    state), then every consent decision in its chain's order, all under one hash chain.
+    Returns (deliveries, decisions)."""
     release = _release(settings, version, None, None)
-    rows = 0
+    engine = db.engine(settings)
+    rows = decisions = 0
+    blank = [""] * len(proof_chain.DECISION_COLUMNS)
     with atomic_writer(out, mode=0o600) as raw:
         stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         writer = csv.writer(stream)
         writer.writerow(PROOF_COLUMNS)
         previous = proof_chain.seed(release.id, release.sha256)
-        for row in ledger.proof_rows(db.engine(settings), release.id):
+        for row in ledger.proof_rows(engine, release.id):
             fields = [
                 release.version,
                 release.sha256,
@@ -535,11 +533,37 @@ def proof(settings: Settings, version: str, out: Path) -> int:
                 row.message_id or "",
                 row.delivery_state or "",
                 row.event_at.isoformat() if row.event_at else "",
+                str(row.delivery_id),
+                *blank[1:],
                 release.id,
             ]
             previous = proof_chain.row_hash(previous, fields)
             writer.writerow([*fields, previous])
             rows += 1
+        for proved in records.history(engine, release.id):
+            decision = proved.decision
+            withdraws = proved.withdraws_seq
+            fields = [
+                release.version,
+                release.sha256,
+                str(proved.customer_id),
+                mask_email(proved.email),
+                decision.locale,
+                *[""] * 5,
+                str(decision.delivery_id),
+                decision.article,
+                decision.text_sha256,
+                decision.decision,
+                proved.decided_at,
+                str(decision.seq),
+                str(withdraws) if withdraws is not None else "",
+                decision.client or "",
+                decision.chain,
+                release.id,
+            ]
+            previous = proof_chain.row_hash(previous, fields)
+            writer.writerow([*fields, previous])
+            decisions += 1
         stream.flush()
         stream.detach()  # the atomic writer closes the file itself
-    return rows
+    return rows, decisions

@@ -12,11 +12,14 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+from notifier.consent import records
 from notifier.errors import NotifyError
 
-COLUMNS = (
+# Before consent decisions were part of the proof: still verified as they were written.
+LEGACY_COLUMNS = (
     "version",
     "sha256",
     "customer_id",
@@ -30,6 +33,21 @@ COLUMNS = (
     "release",
     "row_hash",
 )
+# A delivery row leaves the decision columns empty; a decision row the delivery's status and
+# events. A decision row repeats what its record's own chain covers, so `decision_chain` is
+# checked too: it must follow from the decision rows before it, in order, none missing.
+DECISION_COLUMNS = (
+    "delivery_id",
+    "article",
+    "text_sha256",
+    "decision",
+    "decided_at",
+    "decision_seq",
+    "withdraws_seq",
+    "client",
+    "decision_chain",
+)
+COLUMNS = (*LEGACY_COLUMNS[:-2], *DECISION_COLUMNS, "release", "row_hash")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,32 +68,82 @@ def row_hash(previous: str, fields: Sequence[str]) -> str:
 
 
 def verify(path: Path) -> Verified:
-    """Recompute the chain; a NotifyError names the first row that does not match."""
+    """Recompute the chain, and the decisions' own chain; a NotifyError names the first row
+    that does not match."""
     hint = "this proof was edited after it was written; export it again from the ledger"
     try:
         with path.open(newline="", encoding="utf-8") as stream:
             rows = list(csv.reader(stream))
     except (OSError, UnicodeDecodeError) as error:
         raise NotifyError(f"cannot read the proof: {error}", path=path) from error
-    if not rows or tuple(rows[0]) != COLUMNS:
+    if not rows or tuple(rows[0]) not in (COLUMNS, LEGACY_COLUMNS):
         raise NotifyError(
             "not a proof-of-notice CSV with a hash chain (header differs)",
             path=path,
             row=1,
             hint="write it with `notices notify proof VERSION --out FILE`",
         )
-    release = rows[1][COLUMNS.index("release")] if len(rows) > 1 else ""
-    sha = rows[1][COLUMNS.index("sha256")] if len(rows) > 1 else ""
+    columns = tuple(rows[0])
+    release = rows[1][columns.index("release")] if len(rows) > 1 else ""
+    sha = rows[1][columns.index("sha256")] if len(rows) > 1 else ""
     previous = seed(release, sha)
+    decisions = _Decisions(release)
     for number, fields in enumerate(rows[1:], start=2):
-        if len(fields) != len(COLUMNS):
+        if len(fields) != len(columns):
             raise NotifyError(
-                f"{len(fields)} fields, expected {len(COLUMNS)}", path=path, row=number
+                f"{len(fields)} fields, expected {len(columns)}", path=path, row=number
             )
-        if fields[COLUMNS.index("release")] != release or fields[1] != sha:
+        if fields[columns.index("release")] != release or fields[1] != sha:
             raise NotifyError("row belongs to another release", path=path, row=number, hint=hint)
         expected = row_hash(previous, fields[:-1])
         if fields[-1] != expected:
             raise NotifyError("row hash does not match", path=path, row=number, hint=hint)
         previous = expected
+        if columns == COLUMNS and fields[COLUMNS.index("decision")]:
+            problem = decisions.follow(dict(zip(COLUMNS, fields, strict=True)))
+            if problem:
+                raise NotifyError(problem, path=path, row=number, hint=hint)
     return Verified(len(rows) - 1, previous)
+
+
+class _Decisions:
+    """The decision rows met so far: their chain, and the agreements a withdrawal may name."""
+
+    def __init__(self, release: str) -> None:
+        self.release, self.seq, self.chain = release, 0, records.seed(release)
+        self.agreements: dict[int, tuple[str, str]] = {}  # seq → (delivery id, article)
+
+    def follow(self, row: dict[str, str]) -> str | None:
+        """What is wrong with the next decision row (None: it follows)."""
+        if row["decision"] not in records.DECISIONS:
+            return f"unknown consent decision {row['decision']!r}"
+        try:
+            seq, delivery_id = int(row["decision_seq"]), int(row["delivery_id"])
+            withdraws = int(row["withdraws_seq"]) if row["withdraws_seq"] else None
+            decided = datetime.fromisoformat(row["decided_at"].replace("Z", "+00:00"))
+        except ValueError:
+            return "consent decision fields are not numbers and a time"
+        if seq != self.seq + 1:
+            return f"consent decision {seq} follows decision {self.seq}: one is missing or moved"
+        who = (row["delivery_id"], row["article"])
+        if row["decision"] == "withdraw" and self.agreements.get(withdraws or 0) != who:
+            return "a withdrawal that names no earlier agreement of the same recipient"
+        expected = records.chained(
+            self.chain,
+            seq=seq,
+            delivery_id=delivery_id,
+            release_id=self.release,
+            article=row["article"],
+            text_sha256=row["text_sha256"],
+            locale=row["locale"],
+            decision=row["decision"],
+            withdraws_seq=withdraws,
+            recorded_at=decided,
+            client=row["client"] or None,
+        )
+        if row["decision_chain"] != expected:
+            return "consent decision hash does not match"
+        self.seq, self.chain = seq, expected
+        if row["decision"] == "agree":
+            self.agreements[seq] = who
+        return None

@@ -622,6 +622,13 @@ def read_history(repo: Path, settings: Settings, *, ref: str | None = None) -> H
     )
 
 
+def tip(repo: Path) -> str:
+    """The commit `read_history` would read up to (main, else HEAD): cheap, so that what is
+    derived from the history can be kept until main moves."""
+    with _opened(repo) as git_repo:
+        return _tip(git_repo, None)[1]
+
+
 # --- the record of what was published --------------------------------------------------------
 
 

@@ -44,6 +44,11 @@ def remind(repo: str, release: str, commit: str) -> None:
     _run("remind", repo, release, commit, _remind)
 
 
+def consent_reminder(repo: str, release: str, commit: str) -> None:
+    """Remind, once, those who have not answered a release's consent questions."""
+    _run("consent_reminder", repo, release, commit, _consent_reminder)
+
+
 def _now(settings: Settings) -> datetime:
     return datetime.now(settings.timezone)
 
@@ -136,3 +141,17 @@ def _remind(settings: Settings, history: History, release: Release) -> tuple[str
     )
     log.error("ALERT: %s", detail)
     return schedule.DONE, detail
+
+
+def _consent_reminder(settings: Settings, history: History, release: Release) -> tuple[str, str]:
+    """Nobody is deemed to agree: those who have not answered are asked once more."""
+    from notifier.consent import reminders
+
+    done = reminders.remind(settings, history, release, _now(settings))
+    if not done.asked:
+        return schedule.DONE, f"{release.id} asks no consent"
+    detail = (
+        f"reminded {done.reminded}, failed {done.failed}; "
+        f"{done.open} recipient(s) had a question open"
+    )
+    return (schedule.FAILED if done.failed else schedule.DONE), detail

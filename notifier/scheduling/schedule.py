@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,6 +36,8 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from notifier.consent import links
+from notifier.consent.triggers import triggers_of
 from notifier.delivery import ledger
 from notifier.errors import NoticeError, ScheduleError
 from notifier.releases.history import History, Release, read_history, record_path, rewritten
@@ -47,7 +49,7 @@ from notifier.storage import db
 
 log = logging.getLogger(__name__)
 
-KINDS = ("notify", "remind", "publish")
+KINDS = ("notify", "remind", "consent_reminder", "publish")
 JOB_TABLE = "apscheduler_jobs"
 REMIND_BEFORE = timedelta(days=1)
 # What a row of `schedule_runs` says: scheduled (put in the store) → queued (submitted to the
@@ -149,6 +151,22 @@ def material_verdicts(history: History, settings: Settings, now: datetime) -> di
     return verdicts
 
 
+def consent_asking(history: History, settings: Settings, now: datetime) -> frozenset[str]:
+    """The releases in the planning window whose customers were sent consent links (their
+    verdict asks consent, and links can be made): each gets a reminder for those who have
+    not answered."""
+    if not links.ready(settings):
+        return frozenset()
+    rules = rules_for(settings)
+    return frozenset(
+        release.id
+        for release in history.releases
+        if in_window(release, settings, now)
+        and source_release(history, release) is None
+        and triggers_of(assess_release(history, release, rules).verdict)
+    )
+
+
 def plan_jobs(
     history: History,
     settings: Settings,
@@ -156,6 +174,7 @@ def plan_jobs(
     now: datetime,
     *,
     remind_before: timedelta | None = REMIND_BEFORE,
+    asking: Collection[str] = frozenset(),
 ) -> tuple[PlannedJob, ...]:
     """The jobs the releases call for at `now`, ordered by run time.
 
@@ -163,8 +182,9 @@ def plan_jobs(
     was published later than that; one published on or after its effective date is `late`: it
     is refused, never sent. Each release published ahead of its effective date gets a publish
     job at 00:00 of that date (so the site switches "current"); a material one also gets a
-    reminder `remind_before` the effective date that checks every customer was told. Releases
-    already in effect (and in time) call for nothing more.
+    reminder `remind_before` the effective date that checks every customer was told, and one in
+    `asking` the consent reminder `[consent] reminder_days` before it. Releases already in
+    effect (and in time) call for nothing more.
     """
     planned: list[PlannedJob] = []
     for release in history.releases:
@@ -175,7 +195,12 @@ def plan_jobs(
                 f"no materiality verdict for release {release.id}",
                 hint="compute verdicts with schedule.material_verdicts for the same `now`",
             )
-        planned.extend(_release_jobs(release, settings, verdicts[release.id], now, remind_before))
+        planned.extend(
+            _release_jobs(
+                release, settings, verdicts[release.id], now, remind_before,
+                release.id in asking,
+            )
+        )
     order = {kind: index for index, kind in enumerate(KINDS)}
     return tuple(sorted(planned, key=lambda p: (p.run_at, order[p.kind], p.release)))
 
@@ -186,6 +211,7 @@ def _release_jobs(
     material: bool,
     now: datetime,
     remind_before: timedelta | None,
+    asks_consent: bool = False,
 ) -> list[PlannedJob]:
     tz = settings.timezone
     effective_at = release.effective_at(tz)
@@ -212,6 +238,10 @@ def _release_jobs(
             remind_at = effective_at - remind_before if remind_before else None
             if remind_at is not None and remind_at > notify_at:
                 job("remind", remind_at, "check that every customer was told")
+            consent_at = effective_at - timedelta(days=settings.consent_reminder_days)
+            if asks_consent and settings.consent_reminder_days and consent_at > notify_at:
+                job("consent_reminder", consent_at, "remind those who have not answered the "
+                    f"consent questions, {settings.consent_reminder_days} days before")
     if effective_at > published:
         job("publish", effective_at, "takes effect: rebuild the site so it becomes current")
     return jobs
@@ -418,7 +448,10 @@ def sync(
             return sync(settings, now=now, scheduler=opened, reconcile=reconcile)
     history = read_history(settings.repo, settings)
     rewrites = {r.release_id: r.detail for r in rewritten(history, record_path(settings))}
-    planned = plan_jobs(history, settings, material_verdicts(history, settings, now), now)
+    planned = plan_jobs(
+        history, settings, material_verdicts(history, settings, now), now,
+        asking=consent_asking(history, settings, now),
+    )
     current = {release.id: release for release in history.releases}
     existing = {job.id: job for job in scheduler.get_jobs()}
     changes: list[SyncChange] = []

@@ -89,6 +89,11 @@ class Settings:
     smtp_password: Secret | None
     webhook_public_key: str
     events_key: Secret | None  # NOTICES_EVENTS_KEY; None: the one kept in var/events.key
+    consent_url: str  # public base URL of the consent pages ("": no consent links can be made)
+    consent_grace_days: int
+    consent_reminder_days: int
+    consent_record_client: bool
+    consent_keys: tuple[Secret, ...]  # NOTICES_CONSENT_KEYS: the first signs, all verify
     materiality_overrides: MaterialityTable
     lint_overrides: LintTable
     # notice name → the citation prefixes of the law it is written under ([notices.laws])
@@ -177,15 +182,24 @@ def _api_key(environ: Mapping[str, str]) -> Secret | None:
     return Secret(key)
 
 
-SECRET_VARIABLES = ("SENDGRID_API_KEY", "NOTICES_SMTP_PASSWORD", "NOTICES_EVENTS_KEY")
+SECRET_VARIABLES = (
+    "SENDGRID_API_KEY",
+    "NOTICES_SMTP_PASSWORD",
+    "NOTICES_EVENTS_KEY",
+    "NOTICES_CONSENT_KEYS",
+)
 
 
 def scrub_secrets(text: str, environ: Mapping[str, str]) -> str:
     """`text` with the value of every secret variable replaced by ***, as is and as `repr`
     escapes it: for the one output that may quote anything, a --debug traceback."""
     for name in SECRET_VARIABLES:
-        value = environ.get(name)
-        if value:
+        raw = environ.get(name)
+        # a list of keys (NOTICES_CONSENT_KEYS) may be quoted whole or one key at a time
+        for value in [raw, *raw.split(",")] if raw else []:
+            value = value.strip()
+            if not value:
+                continue
             for form in {value, repr(value)[1:-1], repr(value.encode("utf-8", "replace"))[2:-1]}:
                 text = text.replace(form, "***")
     return text
@@ -216,6 +230,22 @@ def _events_key(environ: Mapping[str, str]) -> Secret | None:
             "or unset it to keep a generated key in var/events.key",
         )
     return Secret(key)
+
+
+def _consent_keys(environ: Mapping[str, str]) -> tuple[Secret, ...]:
+    """NOTICES_CONSENT_KEYS, comma-separated, newest first: the first signs consent links and
+    every one verifies them, so a key added in front never breaks links already mailed."""
+    raw = environ.get("NOTICES_CONSENT_KEYS", "")
+    keys = [key.strip() for key in raw.split(",")] if raw.strip() else []
+    for number, key in enumerate(keys, start=1):
+        if len(key) < MIN_EVENTS_KEY or not key.isascii() or any(c.isspace() for c in key):
+            raise ConfigError(
+                f"key {number} of NOTICES_CONSENT_KEYS must be at least {MIN_EVENTS_KEY} ASCII "
+                "characters, no spaces",
+                hint="separate keys with commas, the signing key first; make one with "
+                "`python -c 'import secrets; print(secrets.token_hex(32))'`",
+            )
+    return tuple(Secret(key) for key in keys)
 
 
 def in_locale(texts: Mapping[str, str], locale: str, default: str) -> str:
@@ -271,6 +301,11 @@ def load_settings(repo: Path, environ: Mapping[str, str]) -> Settings:
         smtp_password=Secret(smtp_password) if smtp_password else None,
         webhook_public_key=file.events.public_key,
         events_key=_events_key(environ),
+        consent_url=file.consent.url,
+        consent_grace_days=file.consent.grace_days,
+        consent_reminder_days=file.consent.reminder_days,
+        consent_record_client=file.consent.record_client,
+        consent_keys=_consent_keys(environ),
         materiality_overrides=file.materiality,
         lint_overrides=file.lint,
         laws=notices.laws,

@@ -132,7 +132,7 @@ WordGroups = Annotated[
         "a group lists words that count as one",
     ),
 ]
-_LOCALE_CODE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")  # as notice files are named
+LOCALE_CODE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")  # as notice files are named
 LocaleCodes = Annotated[
     tuple[_Text, ...],
     _ARRAY,
@@ -141,7 +141,7 @@ LocaleCodes = Annotated[
         lambda key: f'write it as {_name(key)} = ["en"]',
     ),
     _check(
-        lambda codes: all(_LOCALE_CODE.match(code) for code in codes),
+        lambda codes: all(LOCALE_CODE.match(code) for code in codes),
         lambda key, codes: f"setting '{key}' holds something that is no locale: {list(codes)}",
         "name locales as the notice files are named, e.g. en or zh-CN",
     ),
@@ -333,6 +333,24 @@ class EventsTable(_Table):
     public_key: str = ""
 
 
+_Days = Annotated[
+    int,
+    _check(
+        lambda days: days >= 0,
+        lambda key, _: f"setting '{key}' must not be negative",
+        "give a number of days, e.g. 7",
+    ),
+]
+
+
+class ConsentTable(_Table):
+    # the public address of `notices consent serve`, as customers' links name it
+    url: Annotated[str, _url(("http", "https"), required=False)] = ""
+    grace_days: _Days = 30  # links keep working this long after the effective date
+    reminder_days: _Days = 7  # one reminder this many days before the effective date
+    record_client: bool = False  # keep a truncated IP address and the browser's product name
+
+
 class MaterialityRule(_Table):
     """[materiality.rules.<id>]: a material rule's tiers, watched sections and extra keywords."""
 
@@ -444,6 +462,7 @@ class SettingsFile(_Table):
     mail: MailTable = MailTable()
     smtp: SmtpTable = SmtpTable()
     events: EventsTable = EventsTable()
+    consent: ConsentTable = ConsentTable()
     services: dict[str, ServiceNames] = Field(default_factory=dict)
     materiality: MaterialityTable = MaterialityTable()
     lint: LintTable = LintTable()

@@ -7,6 +7,9 @@ check refuses exactly what the site would alter. An HTML tag survives only when 
 formatting tag with harmless attributes; a `<` that cannot open markup (`a < b`) is text
 anyway. Links, reference definitions and attribute lists survive only with harmless targets
 and keys. Inline code is left as written where its extent is certain (see `_code_spans`).
+The scanners read the text as Python-Markdown does (`_as_read`), find a reference definition
+wherever it may start a block line (`_CONTAINERS`), and read the rest of a line after a raw
+HTML block also without what it moves away from there (`_tails`).
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ from __future__ import annotations
 import bisect
 import html
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 
 from notifier.statement.notice import OLD_IDS_KEY
 
@@ -49,10 +52,15 @@ _LOOSE_ATTRIBUTE = re.compile(r"""[\s/"']([^\s/>"'=]+)\s*=\s*("[^"]*"|'[^']*'|[^
 _URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "data", "xlink:href"})
 # a link target up to `)`, a blank line or the next `](` (a scheme ends before any of them)
 _DESTINATION = re.compile(r"\]\((?=\s*<?((?:[^)\]\n]|\](?!\()|\n(?![^\S\n]*\n))*))")
-# a reference definition, also inside block quotes (`> [r]: …`): Python-Markdown reads both
-_REFERENCE = re.compile(
-    r"^((?:[ ]{0,3}>[ ]?)*[ ]{0,3})\[(?=[^\[\]]*\]:[ \t]*\n?[ \t]*(?:>[ ]?)*[ \t]*<?(\S*))", re.M
-)
+# `[label]:` and its target, which may start the next line after indentation or quote markers;
+# Python-Markdown takes every `<` off its start
+_DEFINITION = re.compile(r"\[(?=[^\[\]]*\]:[ \t]*(?:\n[ \t>]*)?<*(\S*))")
+# What may stand before a reference definition on its line: Python-Markdown looks for one at the
+# start of every line of a block once it has taken off indentation (list items, admonitions),
+# quote markers and list markers, nested in any order; and a raw HTML block ends at a `>` and
+# what follows on that line starts a block of its own, so only the text after a line's last `>`
+# counts
+_CONTAINERS = re.compile(r"(?:[ \t>]|[*+-][ \t]|\d+\.[ \t])*")
 # attr_list reads from an unescaped `{` to the last `}` of its line (a `}` inside quotes does
 # not end it: `{: title="}" onclick=… }` is one list), so that is what is checked
 _LINE = re.compile(r"[^\n]+")
@@ -60,6 +68,10 @@ _OPEN_BRACE = re.compile(r"(?<!\\)(?:\\\\)*\{")
 _LIST_KEY = re.compile(r"(?<![^\s=#.])([^\s=#.]++)\s*=")  # possessive: linear time
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _IGNORED_BY_BROWSERS = re.compile(r"[\x00-\x20\x7f]+")
+# what Python-Markdown moves out of the rest of a line after a raw HTML block (see `_tails`)
+_MOVED = re.compile(
+    r"&(?:#(?:[0-9]+|[xX][0-9a-fA-F]+)|[A-Za-z][-.A-Za-z0-9]*);?|<!--.*?-->|<[A-Za-z][^<>]*/>"
+)
 _LINE_START = re.compile(r"^(?:[^\S\n]|>)*<", re.M)  # a `<` after only blanks and quote markers
 _BLOCK = re.compile(r"(?:^(?![ \t]*$).*(?:\n|$))+", re.M)  # lines between blank lines
 _TICK = re.compile(r"(?<!\\)((?:\\{2})+)(?=`+)|(?<!\\)`")  # Python-Markdown's BACKTICK_RE
@@ -135,15 +147,25 @@ def _describe_markup(text: str, start: int) -> tuple[str, str]:
 
 
 def _html(text: str) -> Iterator[tuple[int, str, str]]:
-    for found in re.finditer("<", text):
-        start = found.start()
+    found: dict[int, tuple[str, str]] = {}
+    for bracket in re.finditer("<", text):
+        start = bracket.start()
         if _kept(text, start):
             continue
         autolink = _AUTOLINK.match(text, start)
         if autolink is not None and not safe_url(autolink.group(1)):
-            yield start, f"a {_scheme(autolink.group(1))}: link", _LINK_HINT
+            found[start] = f"a {_scheme(autolink.group(1))}: link", _LINK_HINT
         elif _MARKUP.match(text, start):
-            yield (start, *_describe_markup(text, start))
+            found[start] = _describe_markup(text, start)
+    # After a raw HTML block Python-Markdown moves `&lt;` away (see `_tails`), so the first `<`
+    # of `<<script>` would open the tag the second one no longer does: it goes too, here rather
+    # than one `<` per reading in `scan`
+    for start in sorted(found, reverse=True):
+        while start > 0 and text[start - 1] == "<" and start - 1 not in found:
+            found[start - 1] = found[start]
+            start -= 1
+    for start, (what, hint) in sorted(found.items()):
+        yield start, what, hint
 
 
 def _links(text: str) -> Iterator[tuple[int, str, str]]:
@@ -153,9 +175,13 @@ def _links(text: str) -> Iterator[tuple[int, str, str]]:
 
 
 def _references(text: str) -> Iterator[tuple[int, str, str]]:
-    for match in _REFERENCE.finditer(text):
-        if not safe_url(match.group(2)):
-            yield match.end(1), f"a {_scheme(match.group(2))}: link", _LINK_HINT
+    for match in _DEFINITION.finditer(text):
+        if safe_url(match.group(1)):
+            continue
+        line = text.rfind("\n", 0, match.start()) + 1
+        block = max(line, text.rfind(">", line, match.start()) + 1)
+        if _CONTAINERS.fullmatch(text, block, match.start()):
+            yield match.start(), f"a {_scheme(match.group(1))}: link", _LINK_HINT
 
 
 def _attribute_lists(text: str) -> Iterator[tuple[int, str, str]]:
@@ -230,12 +256,9 @@ def _code_spans(text: str) -> list[tuple[int, int]]:
     Only code on one line, in a paragraph where no code crosses a line and on a line without
     table pipes, counts: Python-Markdown pairs backticks across the lines of a paragraph, and a
     heading or HTML block starting on a later line would split the pairing. A text with a kept
-    tag at the start of a line (an HTML block), or with characters Python-Markdown rewrites
-    before it parses (CR, STX, ETX), has no such code at all.
+    tag at the start of a line (an HTML block) has no such code at all.
     """
-    if any(c in text for c in "\r\x02\x03") or any(
-        _kept(text, m.end() - 1) for m in _LINE_START.finditer(text)
-    ):
+    if _has_html_block(text):
         return []
     lines = _Lines(text)
     piped = {lines.number(m.start()) for m in re.finditer(r"\|", text)}
@@ -262,31 +285,124 @@ class _Lines:
         return bisect.bisect_left(self.breaks, offset) + 1
 
 
-def scan(text: str) -> tuple[Unsafe, ...]:
-    """Every piece of `text` that could run script in a reader's browser, in text order."""
-    code = _code_spans(text)
+def _as_read(text: str) -> tuple[str, Sequence[int]]:
+    """`text` as Python-Markdown reads it, and where each of its characters stands in `text`.
+
+    Before it parses, Python-Markdown drops STX and ETX and reads CR and CRLF as LF, so
+    `<\x02script>` is a tag to it and a lone CR starts a line: the scanners read the same.
+    """
+    if not any(c in text for c in "\r\x02\x03"):
+        return text, range(len(text))
+    chars: list[str] = []
+    origin: list[int] = []
+    after_cr = False
+    for offset, char in enumerate(text):
+        if char in "\x02\x03":
+            continue
+        if not (char == "\n" and after_cr):
+            chars.append("\n" if char == "\r" else char)
+            origin.append(offset)
+        after_cr = char == "\r"
+    return "".join(chars), origin
+
+
+def _has_html_block(text: str) -> bool:
+    """Whether a kept tag starts a line, which Python-Markdown may read as a raw HTML block."""
+    return any(_kept(text, m.end() - 1) for m in _LINE_START.finditer(text))
+
+
+def _tails(text: str) -> tuple[str, list[int]]:
+    """`text` without what Python-Markdown moves out of the rest of a line after a raw HTML
+    block, and where each remaining character stands in `text`.
+
+    There it keeps entity and character references, comments and self-closing tags for the end
+    of the document, and the text on either side closes up: `<&amp;script>` becomes `<script>`.
+    Where a block ends is not worked out: each line is read so from its first `>` on.
+    """
+    chars: list[str] = []
+    origin: list[int] = []
+    position = 0
+    for line in _LINE.finditer(text):
+        start = text.find(">", line.start(), line.end())
+        if start < 0:
+            continue
+        for moved in _MOVED.finditer(text, start + 1, line.end()):
+            chars.append(text[position : moved.start()])
+            origin.extend(range(position, moved.start()))
+            position = moved.end()
+    chars.append(text[position:])
+    origin.extend(range(position, len(text)))
+    return "".join(chars), origin
+
+
+def _findings(text: str) -> Iterator[tuple[int, str, str]]:
+    yield from _links(text)
+    yield from _references(text)
+    yield from _attribute_lists(text)
+    yield from _html(text)
+
+
+def _reading(text: str) -> list[Unsafe]:
+    """What one reading of `text` finds, in text order."""
+    read, origin = _as_read(text)
+    code = _code_spans(read)
     starts = [start for start, _ in code]
-    lines = _Lines(text)
 
     def in_code(offset: int) -> bool:
         index = bisect.bisect_right(starts, offset) - 1
         return index >= 0 and offset < code[index][1]
 
-    found = (*_links(text), *_references(text), *_attribute_lists(text), *_html(text))
-    return tuple(
-        Unsafe(what, lines.number(offset), offset, hint)
-        for offset, what, hint in sorted(found)
-        if not in_code(offset)
-    )
+    found = {offset: (what, hint) for offset, what, hint in _findings(read) if not in_code(offset)}
+    if _has_html_block(read):  # then there is no code to leave alone
+        tails, place = _tails(read)
+        for offset, what, hint in _findings(tails):
+            found.setdefault(place[offset], (what, hint))
+    lines = _Lines(read)
+    return [
+        Unsafe(what, lines.number(offset), origin[offset], hint)
+        for offset, (what, hint) in sorted(found.items())
+    ]
+
+
+def _escaped(text: str, offsets: Iterable[int]) -> tuple[str, list[int]]:
+    """`text` with the characters at `offsets` (ascending) made inert, and where each character
+    of the result stands in `text` (-1 for one the escape added)."""
+    parts: list[str] = []
+    place: list[int] = []
+    position = 0
+    for offset in offsets:
+        parts.append(text[position:offset])
+        place.extend(range(position, offset))
+        escape = _NEUTRAL[text[offset]]
+        parts.append(escape)
+        place.extend(offset if char == text[offset] else -1 for char in escape)
+        position = offset + 1
+    parts.append(text[position:])
+    place.extend(range(position, len(text)))
+    return "".join(parts), place
+
+
+def scan(text: str) -> tuple[Unsafe, ...]:
+    """Every piece of `text` that could run script in a reader's browser, in text order.
+
+    Escaping can itself make markup: after a raw HTML block Python-Markdown moves the `&lt;`
+    that stands for a `<` away (see `_tails`), and `[r]: <<javascript:…` is a definition once
+    both `<` are escaped. So the text is read again as the site would publish it, until
+    nothing more turns up.
+    """
+    found: dict[int, Unsafe] = {}
+    current, place = text, list(range(len(text)))
+    while new := {
+        place[unsafe.offset]: unsafe
+        for unsafe in _reading(current)
+        if place[unsafe.offset] not in found
+    }:
+        found.update((offset, replace(unsafe, offset=offset)) for offset, unsafe in new.items())
+        current, moved = _escaped(current, sorted(unsafe.offset for unsafe in new.values()))
+        place = [place[offset] if offset >= 0 else -1 for offset in moved]
+    return tuple(found[offset] for offset in sorted(found))
 
 
 def safe_markdown(text: str) -> str:
     """`text` with every piece `scan` finds made inert: it shows as the characters written."""
-    parts: list[str] = []
-    position = 0
-    for unsafe in scan(text):
-        parts.append(text[position : unsafe.offset])
-        parts.append(_NEUTRAL[text[unsafe.offset]])
-        position = unsafe.offset + 1
-    parts.append(text[position:])
-    return "".join(parts)
+    return _escaped(text, (unsafe.offset for unsafe in scan(text)))[0]

@@ -2,7 +2,9 @@
 or `[-1-]1{+2+} 月` makes the reader rebuild both values; this module says where each number
 and each date sits, so the diff can show the old value replaced by the new one.
 
-`DATE` is also what makes a line a date line (`diff.is_date_line`): one pattern for both.
+`DATE` is also what makes a line a date line (`diff.is_date_line`), and `DATE_IN_TEXT` what
+`wording.periods` sets aside so that 2018 年 11 月 is not read as a period of 2018 years: one
+definition of a date for all three.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ DATE = re.compile(
     re.IGNORECASE,
 )
 # A date in running text may leave out the year (11 月 1 日); a date line never does.
-_DATE_IN_TEXT = re.compile(rf"{DATE.pattern}|\d{{1,2}}\s*月\s*\d{{1,2}}\s*[日号]", re.IGNORECASE)
+DATE_IN_TEXT = re.compile(rf"{DATE.pattern}|\d{{1,2}}\s*月\s*\d{{1,2}}\s*[日号]", re.IGNORECASE)
 # Digits of any width with the decimal points and thousands separators inside them (3.5,
 # 1,000, ２０１８), or a run of Chinese numerals (十四, 二十四, 一百).
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*|[〇零一二两三四五六七八九十百千万亿]+")
@@ -53,4 +55,4 @@ def numbers(text: str) -> Spans:
 def dates(text: str) -> Spans:
     """The dates written as one unit in `text`: 2018 年 11 月 1 日, 2018-11-01, 2018/11/1,
     November 1, 2018, 1 November 2018, 11 月 1 日."""
-    return Spans.find(_DATE_IN_TEXT, text)
+    return Spans.find(DATE_IN_TEXT, text)

@@ -19,6 +19,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from notifier.statement.diff import DELETE, EQUAL, INSERT, Change, normalise
+from notifier.statement.tokens import DATE_IN_TEXT
 
 ADVERSE, FAVOURABLE, CHANGED = "adverse", "favourable", "changed"
 
@@ -577,16 +578,6 @@ _NUMBER = r"(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)"
 _EN_NUMBER = r"(\d+|" + "|".join(sorted(_EN_NUMBERS, key=len, reverse=True)) + ")"
 
 
-_MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-
-
-_DATES = re.compile(
-    r"\d{4}年\d{1,2}月(?:\d{1,2}日)?|\d{1,2}月\d{1,2}日|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
-    rf"|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}\s+{_MONTHS},?\s+\d{{4}}",
-    re.IGNORECASE,
-)
-
-
 _ZH_AGE = re.compile(_NUMBER + r"\s*(?:周岁|岁)")
 
 
@@ -670,7 +661,7 @@ def ages(text: str) -> list[tuple[str, float]]:
 
 def periods(text: str) -> list[tuple[str, float]]:
     """Periods in the text, in days: ('30天', 30.0), ('十五个工作日', 21.0), ('1 year', 365.0)."""
-    text = _DATES.sub(" ", text)
+    text = DATE_IN_TEXT.sub(" ", text)
     text = _EN_AGE.sub(" ", _ZH_AGE.sub(" ", text))
     found = [
         (m.group(0), cn_number(m.group(1)) * _DAYS[m.group(2)]) for m in _ZH_PERIOD.finditer(text)

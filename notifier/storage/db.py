@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    CheckConstraint,
     Column,
     DateTime,
     Engine,
@@ -127,6 +128,35 @@ scheduler_leader = Table(
     Column("holder", String(200), nullable=False),
     Column("since", DateTime(timezone=True), nullable=False),
     Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+
+# append-only: a change of mind or a withdrawal is a new row (see `notifier.consent.records`)
+consent_decisions = Table(
+    "consent_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("release_id", String(200), nullable=False),
+    Column("seq", Integer, nullable=False),  # the decision's place in its release's chain
+    Column("delivery_id", Integer, ForeignKey("deliveries.id"), nullable=False),
+    Column("article", String(32), nullable=False),
+    Column("text_sha256", String(64), nullable=False),
+    Column("locale", String(16), nullable=False),
+    Column("decision", String(8), nullable=False),  # agree | decline | withdraw
+    Column("withdraws", Integer, ForeignKey("consent_decisions.id"), nullable=True),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("client", String(200), nullable=True),  # truncated, and only when configured
+    Column("chain", String(64), nullable=False),
+    UniqueConstraint("release_id", "seq", name="one_place_in_the_chain"),
+    CheckConstraint("decision IN ('agree', 'decline', 'withdraw')", name="known_decision"),
+    Index("consent_decisions_by_delivery", "delivery_id", "article", "id"),
+)
+
+# the one consent reminder a recipient gets, so that a rerun never sends it twice
+consent_reminders = Table(
+    "consent_reminders",
+    metadata,
+    Column("delivery_id", Integer, ForeignKey("deliveries.id"), primary_key=True),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
 )
 
 _engines: dict[str, Engine] = {}

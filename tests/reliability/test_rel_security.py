@@ -86,6 +86,7 @@ TODAY = dt.date.today()
 VERSION = (TODAY - dt.timedelta(days=12)).isoformat()
 EFFECTIVE = (TODAY + dt.timedelta(days=20)).isoformat()
 RELEASE = f"privacy/zh-CN/{VERSION}"
+CONSENT_KEY = "consent-key-not-for-output-0123456789abcdef"
 BASE_ID = 7_300_000  # customer ids start above it: numbers distinctive enough to scan a site for
 COUNT = 40
 HOSTILE = (
@@ -349,7 +350,8 @@ def _run_flow(tmp: Path) -> Flow:
     _write_csv(repo.path / "c.csv", [(a, n, loc, "azure;powerbi") for a, n, loc in rows])
     _write_csv(repo.path / "bad.csv", list(BAD_ROWS))
     flow.names = {a.lower(): n for a, n, _ in rows}
-    flow.secrets = {API_KEY, WRONG_KEY, KEY, REVIEWER, STRANGER, "placeholder.sec@example.org"}
+    flow.secrets = {API_KEY, WRONG_KEY, KEY, CONSENT_KEY, REVIEWER, STRANGER}
+    flow.secrets.add("placeholder.sec@example.org")
     flow.secrets |= {a for a, _, _ in rows} | {row[0] for row in BAD_ROWS}
     try:
         flow.run("db upgrade", "db", "upgrade", env=env, expected=0)
@@ -362,6 +364,18 @@ def _run_flow(tmp: Path) -> Flow:
         )
         flow.run("check", "check", env=env, expected=0)
         flow.run("lint", "lint", env=env, expected=0)
+        flow.run(
+            "init",
+            *("init", str(tmp / "started"), "--locale", "zh-CN", "--locale", "en"),
+            env={
+                **env,
+                "GIT_AUTHOR_NAME": "法务编辑",
+                "GIT_AUTHOR_EMAIL": "legal@example.com",
+                "GIT_COMMITTER_NAME": "法务编辑",
+                "GIT_COMMITTER_EMAIL": "legal@example.com",
+            },
+            expected=0,
+        )
         flow.run("log", "log", "--json", env=env, expected=0)
         flow.run("diff", "diff", env=env, expected=0)
         flow.run("customers import", "customers", "import", "bad.csv", env=env, expected=1)
@@ -434,7 +448,22 @@ def _run_flow(tmp: Path) -> Flow:
             with contextlib.suppress(FileNotFoundError):
                 flow.modes[f"database {suffix.upper()} (while open)"] = path.stat().st_mode
         flow.add("events serve", "events serve (SIGINT)", server.stop())
+        consent_port = _free_port()
+        with (repo.path / "notices.toml").open("a", encoding="utf-8") as toml:
+            toml.write(f'\n[consent]\nurl = "http://127.0.0.1:{consent_port}"\n')
+        consenting = {**env, "NOTICES_CONSENT_KEYS": CONSENT_KEY}
+        pages = _start(
+            *("-vv", "consent", "serve", "--port", str(consent_port)),
+            cwd=repo.path,
+            env=consenting,
+            logs=logs,
+        )
+        started.append(pages)
+        _until(lambda: "serving consent pages" in pages.output(), 60)
+        _consent_answers(load_settings(repo.path, consenting), flow.database)
+        flow.add("consent serve", "consent serve (SIGINT)", pages.stop())
         flow.run("notify status", "notify", "status", VERSION, env=env, expected=0)
+        flow.run("consent report", "consent", "report", VERSION, env=env, expected=0)
         flow.run(
             "notify proof", "notify", "proof", VERSION, "--out", "proof.csv", env=env, expected=0
         )
@@ -471,6 +500,33 @@ def _run_flow(tmp: Path) -> Flow:
     return flow
 
 
+def _consent_answers(settings: Settings, database: Path) -> None:
+    """A forged link, an answer posted from another site, then a genuine answer."""
+    from notifier.consent.texts import consent_text
+    from notifier.consent.tokens import Grant, sign
+
+    ((delivery_id,),) = _query(
+        database, "SELECT min(id) FROM deliveries WHERE release_id = ?", RELEASE
+    )
+    text = consent_text(settings, RELEASE, "zh-CN", "PIPL 39")
+    grant = Grant(
+        delivery_id, RELEASE, "PIPL 39", text.sha256, dt.datetime(2099, 1, 1, tzinfo=dt.UTC)
+    )
+    path = "/consent/" + sign(grant, settings.consent_keys)
+    origin = settings.consent_url
+    form = f"shown={text.sha256}&decision=agree"
+    for target, headers in (
+        (path[:-4], {"Origin": origin}),
+        (path, {"Origin": "https://elsewhere.example"}),
+        (path, {"Origin": origin}),
+    ):
+        connection = http.client.HTTPConnection(origin.removeprefix("http://"), timeout=30)
+        headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
+        connection.request("POST", target, body=form, headers=headers)
+        connection.getresponse().read()
+        connection.close()
+
+
 def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
@@ -497,6 +553,7 @@ EVIDENCE = {
     "notify send": "SendGrid answered 401",
     "notify status": "<r***@k***.cn>",
     "events serve": "webhook post refused (403)",
+    "consent serve": "consent answer refused: not from http://127.0.0.1:",
 }
 
 

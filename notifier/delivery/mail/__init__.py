@@ -1,7 +1,8 @@
 """Mail: one rendered notice per locale, sent in batches by a transport (outbox, SendGrid, SMTP).
 
 A message carries two placeholders replaced per recipient (`-name-` in the text part,
-`-name_html-` in the HTML part) so that one SendGrid request carries up to 1,000 recipients.
+`-name_html-` in the HTML part), and one per consent question for the recipient's personal link
+(`consent_placeholder`), so that one SendGrid request carries up to 1,000 recipients.
 A test mail (`--test-to`) is marked in its subject and kept apart by each transport.
 """
 
@@ -20,7 +21,7 @@ NAME_TEXT = "-name-"
 NAME_HTML = "-name_html-"
 TEST_MARK = "[TEST] "  # literally, in every locale: a marker for mail filters and people alike
 MAX_WAIT_SECONDS = 120.0  # the longest a transport waits between two tries of one batch
-_PLACEHOLDER = re.compile(f"{re.escape(NAME_TEXT)}|{re.escape(NAME_HTML)}")
+_PLACEHOLDER = re.compile(f"{re.escape(NAME_TEXT)}|{re.escape(NAME_HTML)}|-consent_[a-z0-9_]+-")
 _ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*")
 _MASKED = re.compile(r".?\*\*\*@[\w-]?")  # what `mask_email` leaves, up to the domain's ***
 
@@ -42,18 +43,26 @@ def as_test(message: Message) -> Message:
     return replace(message, subject=TEST_MARK + message.subject, test=True)
 
 
+def consent_placeholder(article: str) -> str:
+    """Where a recipient's personal consent link goes: `-consent_pipl_23-` for "PIPL 23"."""
+    return "-consent_" + re.sub(r"[^a-z0-9]+", "_", article.lower()).strip("_") + "-"
+
+
 @dataclass(frozen=True, slots=True)
 class Recipient:
     """One addressee; `delivery_id` is the opaque ledger id and `tag` its MAC (see
-    `provenance`): the only things sent as custom_args."""
+    `provenance`): the only things sent as custom_args. `links` maps each consent question's
+    placeholder to this recipient's personal link."""
 
     delivery_id: int
     email: str
     name: str
     tag: str = ""  # none for a test mail: its events are never ours
+    links: tuple[tuple[str, str], ...] = ()
 
     def substitutions(self, fallback: str) -> dict[str, str]:
-        """The name for the text part (no line breaks) and for the HTML part (escaped).
+        """The name for the text part (no line breaks) and for the HTML part (escaped), and the
+        consent links (URL-safe tokens: the same in both parts).
 
         A name never carries a placeholder: were SendGrid to substitute inside a substituted
         value, the text name (unescaped) would land in the HTML part.
@@ -62,7 +71,7 @@ class Recipient:
         while _PLACEHOLDER.search(name):
             name = _PLACEHOLDER.sub("", name)
         name = " ".join(name.split()) or " ".join(fallback.split())
-        return {NAME_TEXT: name, NAME_HTML: escape(name)}
+        return {NAME_TEXT: name, NAME_HTML: escape(name), **dict(self.links)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +135,8 @@ class Transport(Protocol):
 def personalised(message: Message, recipient: Recipient, fallback: str) -> tuple[str, str]:
     """The text and HTML bodies for one recipient (for transports that send one by one)."""
     values = recipient.substitutions(fallback)
-    return (
-        message.text.replace(NAME_TEXT, values[NAME_TEXT]),
-        message.html.replace(NAME_HTML, values[NAME_HTML]),
-    )
+    text = message.text.replace(NAME_TEXT, values[NAME_TEXT])
+    html = message.html.replace(NAME_HTML, values[NAME_HTML])
+    for placeholder, link in recipient.links:
+        text, html = text.replace(placeholder, link), html.replace(placeholder, escape(link))
+    return text, html

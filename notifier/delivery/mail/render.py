@@ -40,11 +40,15 @@ class ChangeNote:
 
 @dataclass(frozen=True, slots=True)
 class ConsentNote:
-    """A changed section that needs the customer's consent: separate consent (PIPL art. 23, 25,
-    29, 39) or consent given again for a changed purpose or method (art. 14)."""
+    """One consent question the mail asks, on its own: what it is about in plain words, the
+    sections concerned, whether the law asks for separate consent (PIPL art. 23, 25, 29, 39) or
+    consent given again (art. 14), and the placeholder of the recipient's personal link ("" when
+    no consent server is set up: then the mail only says consent is needed)."""
 
-    section: str
+    title: str
+    sections: tuple[str, ...]
     separate: bool
+    link: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,5 +96,38 @@ def render(content: NoticeContent, locale: str, settings: Settings) -> Message:
         subject=" ".join(subject.split()),
         text=_environment.get_template(f"notice.{locale}.txt").render(context),
         html=_environment.get_template(f"notice.{locale}.html").render(context),
+        sender_name=sender_name,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRequest:
+    """A mail that asks consent questions again: a fresh link for one whose link expired, or
+    the one reminder before the effective date to someone who has not answered."""
+
+    title: str
+    version: str
+    effective: date
+    questions: tuple[ConsentNote, ...]
+    reminder: bool
+
+
+def render_request(request: ConsentRequest, locale: str, settings: Settings) -> Message:
+    """The request in `locale`, with the name and link placeholders left for the recipient."""
+    sender_name = in_locale(settings.sender_names, locale, settings.default_locale)
+    context = {
+        "request": request,
+        "effective": format_date(request.effective, locale),
+        "settings": settings,
+        "sender_name": sender_name,
+        "name_text": NAME_TEXT,
+        "name_html": NAME_HTML,
+    }
+    subject = _environment.get_template(f"consent_subject.{locale}.txt").render(context)
+    return Message(
+        locale=locale,
+        subject=" ".join(subject.split()),
+        text=_environment.get_template(f"consent.{locale}.txt").render(context),
+        html=_environment.get_template(f"consent.{locale}.html").render(context),
         sender_name=sender_name,
     )

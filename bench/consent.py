@@ -1,0 +1,141 @@
+"""Benchmark: consent decisions recorded per second on SQLite, over real HTTP.
+
+Mails N customers a release that asks two consent questions (another company, abroad), then
+posts every customer's answer to each (agree or decline, as the page's form sends it, with a
+same-origin Origin) to the real consent server on 127.0.0.1 from concurrent clients, each in
+its own process on a kept-alive connection. Prints decisions/s recorded (token check, text
+hash check, one chained row each), its ratio to the 2,000/s target, and to a peer measured in
+the same run: a bare WSGI app answering "hello" on the same waitress server and clients.
+Usage: bench/consent.py [CUSTOMERS] [CLIENTS] (default 5000 customers → 10,000 decisions, 8).
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from wsgiref.types import StartResponse, WSGIEnvironment
+
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT / "tests"))
+
+from sqlalchemy import func, select  # noqa: E402
+from support.consent import KEYS, free_port, grant_for  # noqa: E402
+from support.notify import NOTICE, VERSION, amended, write_customers  # noqa: E402
+from support.repos import NoticeRepo, seed_text  # noqa: E402
+
+from notifier.consent import serving  # noqa: E402
+from notifier.consent.tokens import sign  # noqa: E402
+from notifier.delivery import customers, events_server, notify  # noqa: E402
+from notifier.settings import load_settings  # noqa: E402
+from notifier.storage import db  # noqa: E402
+
+TARGET = 2000.0
+ARTICLES = ("PIPL 23", "PIPL 39")
+THREADS = 4  # the server's worker threads, as `notices consent serve` runs them
+
+
+def _repo(folder: Path, port: int) -> NoticeRepo:
+    repo = NoticeRepo(folder)
+    folder.mkdir(parents=True)
+    repo.git("init", "-q", "-b", "main")
+    toml = (PROJECT / "notices.toml").read_text(encoding="utf-8")
+    repo.write("notices.toml", toml + f'\n[consent]\nurl = "http://127.0.0.1:{port}"\n')
+    repo.commit("seed", "2029-01-01T10:00:00+08:00", {NOTICE: seed_text()})
+    repo.commit("amend", "2029-11-01T10:00:00+08:00", {NOTICE: amended()})
+    return repo
+
+
+def _client(origin: str, requests: list[tuple[str, bytes]]) -> int:
+    """POST each (path, form) on one kept-alive connection; how many were answered 303 or 200."""
+    parts = urllib.parse.urlsplit(origin)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
+    headers = {"Origin": origin, "Content-Type": "application/x-www-form-urlencoded"}
+    done = 0
+    for path, body in requests:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        done += response.status in (200, 303)
+    connection.close()
+    return done
+
+
+def _drive(origin: str, requests: list[tuple[str, bytes]], clients: int) -> tuple[int, float]:
+    shares = [requests[n::clients] for n in range(clients)]
+    with ProcessPoolExecutor(clients) as pool:
+        list(pool.map(_client, [origin] * clients, [[] for _ in range(clients)]))  # warm up
+        started = time.perf_counter()
+        answered = sum(pool.map(_client, [origin] * clients, shares))
+        return answered, time.perf_counter() - started
+
+
+def _hello(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
+    return [b"hello"]
+
+
+def main(count: int, clients: int) -> None:
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" per burst
+    with tempfile.TemporaryDirectory() as folder:
+        port = free_port()
+        repo = _repo(Path(folder) / "repo", port)
+        settings = load_settings(repo.path, {"NOTICES_CONSENT_KEYS": KEYS})
+        customers.import_csv(write_customers(repo.path / "c.csv", count), settings)
+        notify.send(settings, VERSION, early=True)
+        with db.engine(settings).connect() as connection:
+            rows = connection.execute(select(db.deliveries.c.id, db.deliveries.c.locale)).all()
+        grants = {
+            (article, locale): grant_for(settings, 1, locale=locale, article=article)
+            for article in ARTICLES
+            for locale in {locale for _, locale in rows}
+        }
+        requests = []
+        for number, (delivery_id, locale) in enumerate(rows):
+            for article in ARTICLES:
+                grant = replace(grants[article, locale], delivery_id=delivery_id)
+                token = sign(grant, settings.consent_keys)
+                answer = "agree" if number % 3 else "decline"
+                shown = {"shown": grant.text_sha256, "locale": locale, "decision": answer}
+                form = urllib.parse.urlencode(shown)
+                requests.append((f"/consent/{token}", form.encode("ascii")))
+        limits = events_server.Limits(threads=THREADS)
+        server = serving.start(settings, "127.0.0.1", port, limits)
+        events_server.serve_in_thread(server)
+        try:
+            answered, elapsed = _drive(server.url, requests, clients)
+        finally:
+            server.shutdown()
+            server.server_close()
+        with db.engine(settings).connect() as connection:
+            recorded = connection.execute(
+                select(func.count()).select_from(db.consent_decisions)
+            ).scalar_one()
+        assert answered == recorded == len(requests), (answered, recorded, len(requests))
+        peer_server = events_server.EventsServer(("127.0.0.1", 0), _hello, limits)
+        events_server.serve_in_thread(peer_server)
+        try:
+            peer_answered, peer_elapsed = _drive(peer_server.url, requests, clients)
+        finally:
+            peer_server.shutdown()
+            peer_server.server_close()
+        assert peer_answered == len(requests)
+        rate, peer_rate = recorded / elapsed, peer_answered / peer_elapsed
+        print(f"customers: {count}, decisions: {recorded}, clients: {clients}, threads: {THREADS}")
+        print(f"recorded: {rate:,.0f} decisions/s ({elapsed:.2f} s) on SQLite over HTTP")
+        print(f"target 2,000 decisions/s: ratio {rate / TARGET:.2f}x")
+        print(f"peer (bare hello app, same server and clients): {peer_rate:,.0f} requests/s")
+        print(f"ratio against the peer: {rate / peer_rate:.2f}x")
+
+
+if __name__ == "__main__":
+    arguments = [int(value) for value in sys.argv[1:3]]
+    main(*(arguments + [5000, 8][len(arguments) :]))

@@ -1,0 +1,1 @@
+"""Consent where the law asks for it: one decision per article, bound to the text shown."""

@@ -1,0 +1,403 @@
+"""The record of consent decisions: append-only, each bound to the text shown, chained.
+
+No answer is never consent: a decision exists only when the customer posted one. A change of
+mind is a new row, and a withdrawal a new row naming the agreement it withdraws, so the record
+says who agreed to which words when, and what came after. Each row keeps the minimum: the
+delivery (not the address), the article, the text's hash and locale, the decision and the
+server's time; a client's address and browser only when configured, and then truncated. Rows
+of a release are numbered and hash-chained (`seq`, `chain`): the proof of notice carries them,
+and an edited, dropped or reordered row breaks the chain from there on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, bindparam, func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from notifier.consent.tokens import Grant
+from notifier.errors import ConsentError
+from notifier.storage import db
+
+DECISIONS = ("agree", "decline", "withdraw")
+_ATTEMPTS = 5  # places in the chain taken by another writer before one is free
+_PRODUCT = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:/[!#$%&'*+.^_`|~0-9A-Za-z-]+)?")
+
+
+class TextChanged(ConsentError):
+    """The text shown is not the text the link was made for, or no longer the current one."""
+
+
+class NothingToWithdraw(ConsentError):
+    """A withdrawal where the standing decision is not an agreement."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One recorded decision; `withdraws` is the id of the agreement a withdrawal withdraws."""
+
+    id: int
+    release_id: str
+    seq: int
+    delivery_id: int
+    article: str
+    text_sha256: str
+    locale: str
+    decision: str
+    withdraws: int | None
+    recorded_at: datetime
+    client: str | None
+    chain: str
+
+    @property
+    def agreed(self) -> bool:
+        return self.decision == "agree"
+
+
+def seed(release_id: str) -> str:
+    """The "previous hash" of a release's first decision."""
+    return hashlib.sha256(f"consent\n{release_id}".encode()).hexdigest()
+
+
+def chained(
+    previous: str,
+    *,
+    seq: int,
+    delivery_id: int,
+    release_id: str,
+    article: str,
+    text_sha256: str,
+    locale: str,
+    decision: str,
+    withdraws_seq: int | None,
+    recorded_at: datetime,
+    client: str | None,
+) -> str:
+    """sha256(previous + the decision as a compact JSON array). A withdrawal names the
+    agreement by its place in the chain, which a proof shows without the database's ids."""
+    fields = [
+        seq, delivery_id, release_id, article, text_sha256, locale, decision,
+        withdraws_seq, _instant(recorded_at), client,
+    ]
+    canonical = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256((previous + canonical).encode("utf-8")).hexdigest()
+
+
+def _instant(at: datetime) -> str:
+    """The time as hashed and shown: UTC, to the microsecond, always the same spelling."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def client_of(record_client: bool, address: str | None, user_agent: str | None) -> str | None:
+    """What is kept of the client: nothing unless configured; then the address's /24 (IPv4) or
+    /48 (IPv6) network and the browser's first product token (`Mozilla/5.0`)."""
+    if not record_client:
+        return None
+    network = ""
+    try:
+        ip = ipaddress.ip_address((address or "").strip())
+        prefix = 24 if ip.version == 4 else 48
+        network = str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+    except ValueError:
+        pass
+    product = _PRODUCT.match((user_agent or "").strip())
+    kept = " ".join(part for part in (network, product.group(0)[:64] if product else "") if part)
+    return kept or None
+
+
+def record(
+    engine: Engine,
+    grant: Grant,
+    *,
+    decision: str,
+    shown_sha256: str,
+    locale: str,
+    at: datetime,
+    client: str | None = None,
+    current_sha256: str | None = None,
+) -> Decision:
+    """Record one decision on `grant`, as shown in `locale`. Nothing is recorded, and
+    TextChanged is raised, when the text shown is not the grant's or (given
+    `current_sha256`, the current text's hash) no longer the current one; NothingToWithdraw
+    when a withdrawal finds no standing agreement."""
+    if decision not in DECISIONS:
+        raise ConsentError(f"unknown decision {decision!r}", hint=f"one of {', '.join(DECISIONS)}")
+    if shown_sha256 != grant.text_sha256 or (
+        current_sha256 is not None and shown_sha256 != current_sha256
+    ):
+        raise TextChanged(
+            f"the text shown for {grant.article} of {grant.release_id} is not the current one",
+            hint="show the current text and ask again",
+        )
+    for _ in range(_ATTEMPTS):
+        try:
+            with engine.begin() as connection:
+                return _append(connection, grant, decision, locale, at, client)
+        except IntegrityError as error:  # another writer took the place (the lock forbids it)
+            said = str(error.orig)  # PostgreSQL names the constraint, SQLite its columns
+            if "one_place_in_the_chain" not in said and "consent_decisions.seq" not in said:
+                raise
+    raise ConsentError(
+        f"could not record the decision on {grant.release_id}: the record stayed busy",
+        hint="try again",
+    )
+
+
+def _lock(connection: Connection, release_id: str) -> None:
+    """One writer per release's chain at a time: SQLite takes its write lock at once,
+    PostgreSQL an advisory lock on the release (the unique `seq` is the last guard)."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(release_id.encode()).digest()[:8], "big", signed=True)
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+# Built once: a decision is recorded per POST, and building statements costs more than running
+# them on SQLite.
+def _latest(column: Any) -> Any:
+    table = db.consent_decisions
+    return (
+        select(column)
+        .where(table.c.release_id == bindparam("release_id"))
+        .order_by(table.c.seq.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+# The delivery's release and the chain's last place and hash, in one round trip.
+_STATE = select(
+    select(db.deliveries.c.release_id)
+    .where(db.deliveries.c.id == bindparam("delivery_id"))
+    .scalar_subquery()
+    .label("owner"),
+    _latest(db.consent_decisions.c.seq).label("seq"),
+    _latest(db.consent_decisions.c.chain).label("chain"),
+)
+_INSERT = db.consent_decisions.insert().returning(db.consent_decisions.c.id)
+
+
+def _append(
+    connection: Connection,
+    grant: Grant,
+    decision: str,
+    locale: str,
+    at: datetime,
+    client: str | None,
+) -> Decision:
+    _lock(connection, grant.release_id)
+    found = connection.execute(
+        _STATE, {"delivery_id": grant.delivery_id, "release_id": grant.release_id}
+    ).one()
+    if found.owner != grant.release_id:
+        raise ConsentError(
+            f"delivery {grant.delivery_id} is not one of release {grant.release_id}",
+            hint="the link was made for another database",
+        )
+    withdrawn: Decision | None = None
+    if decision == "withdraw":
+        withdrawn = _standing(connection, grant.delivery_id, grant.article)
+        if withdrawn is None or not withdrawn.agreed:
+            raise NothingToWithdraw(
+                f"delivery {grant.delivery_id} has no agreement to {grant.article} to withdraw",
+                hint="only a standing agreement can be withdrawn",
+            )
+    seq, previous = (found.seq + 1, found.chain) if found.seq else (1, seed(grant.release_id))
+    at = at.astimezone(UTC)
+    chain = chained(
+        previous,
+        seq=seq,
+        delivery_id=grant.delivery_id,
+        release_id=grant.release_id,
+        article=grant.article,
+        text_sha256=grant.text_sha256,
+        locale=locale,
+        decision=decision,
+        withdraws_seq=withdrawn.seq if withdrawn else None,
+        recorded_at=at,
+        client=client,
+    )
+    values = {
+        "release_id": grant.release_id,
+        "seq": seq,
+        "delivery_id": grant.delivery_id,
+        "article": grant.article,
+        "text_sha256": grant.text_sha256,
+        "locale": locale,
+        "decision": decision,
+        "withdraws": withdrawn.id if withdrawn else None,
+        "recorded_at": at,
+        "client": client,
+        "chain": chain,
+    }
+    new_id = connection.execute(_INSERT, values).scalar_one()
+    return _decision({"id": new_id, **values})
+
+
+def standing(engine: Engine, delivery_id: int, article: str) -> Decision | None:
+    """The latest decision of a delivery on one article (None: no answer, which is no consent)."""
+    with engine.connect() as connection:
+        return _standing(connection, delivery_id, article)
+
+
+def _standing(connection: Connection, delivery_id: int, article: str) -> Decision | None:
+    table = db.consent_decisions
+    row = connection.execute(
+        select(table)
+        .where(table.c.delivery_id == delivery_id, table.c.article == article)
+        .order_by(table.c.id.desc())
+        .limit(1)
+    ).first()
+    return _decision(row) if row is not None else None
+
+
+def _decision(row: Any) -> Decision:
+    mapping = row if isinstance(row, dict) else row._mapping
+    recorded = mapping["recorded_at"]
+    recorded = recorded.replace(tzinfo=UTC) if recorded.tzinfo is None else recorded
+    return Decision(**{**mapping, "recorded_at": recorded.astimezone(UTC)})
+
+
+@dataclass(frozen=True, slots=True)
+class Proved:
+    """A decision as the proof shows it: with its recipient, and the agreement a withdrawal
+    withdraws named by its place in the chain."""
+
+    decision: Decision
+    customer_id: int
+    email: str
+    withdraws_seq: int | None
+
+    @property
+    def decided_at(self) -> str:
+        return _instant(self.decision.recorded_at)
+
+
+def history(engine: Engine, release_id: str) -> Iterator[Proved]:
+    """Every decision on a release in chain order, streamed (for the proof)."""
+    table, deliveries, customers = db.consent_decisions, db.deliveries, db.customers
+    withdrawn = table.alias("withdrawn")
+    query = (
+        select(table, deliveries.c.customer_id, customers.c.email, withdrawn.c.seq.label("w"))
+        .join(deliveries, deliveries.c.id == table.c.delivery_id)
+        .join(customers, customers.c.id == deliveries.c.customer_id)
+        .outerjoin(withdrawn, withdrawn.c.id == table.c.withdraws)
+        .where(table.c.release_id == release_id)
+        .order_by(table.c.seq)
+    )
+    names = [column.name for column in table.columns]
+    with engine.connect() as connection:
+        for row in connection.execution_options(yield_per=5000).execute(query):
+            decision = _decision(dict(zip(names, row[: len(names)], strict=True)))
+            yield Proved(decision, row.customer_id, row.email, row.w)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """Where one recipient stands on one question: `decision` is None when they never answered;
+    a withdrawn agreement stands as "withdraw"."""
+
+    delivery_id: int
+    customer_id: int
+    email: str
+    name: str
+    locale: str
+    article: str
+    decision: str | None
+    at: datetime | None
+    suppressed: bool = False  # the customer may not be mailed any more
+
+
+def answers(engine: Engine, release_id: str, articles: Sequence[str]) -> Iterator[Answer]:
+    """Each recipient told of the release (its mail sent), for each article, with where they
+    stand, in customer order."""
+    deliveries, customers, table = db.deliveries, db.customers, db.consent_decisions
+    latest = (
+        select(table.c.delivery_id, table.c.article, func.max(table.c.id).label("id"))
+        .where(table.c.release_id == release_id)
+        .group_by(table.c.delivery_id, table.c.article)
+        .subquery()
+    )
+    for article in articles:
+        query = (
+            select(
+                deliveries.c.id,
+                deliveries.c.customer_id,
+                customers.c.email,
+                customers.c.name,
+                deliveries.c.locale,
+                table.c.decision,
+                table.c.recorded_at,
+                customers.c.suppressed_reason,
+            )
+            .join(customers, customers.c.id == deliveries.c.customer_id)
+            .outerjoin(
+                latest,
+                and_(latest.c.delivery_id == deliveries.c.id, latest.c.article == article),
+            )
+            .outerjoin(table, table.c.id == latest.c.id)
+            .where(deliveries.c.release_id == release_id)
+            .where((deliveries.c.status == "sent") | latest.c.id.is_not(None))
+            .order_by(deliveries.c.customer_id)
+        )
+        with engine.connect() as connection:
+            for row in connection.execution_options(yield_per=5000).execute(query):
+                at = row.recorded_at
+                yield Answer(
+                    row.id, row.customer_id, row.email, row.name, row.locale, article,
+                    row.decision,
+                    (at.replace(tzinfo=UTC) if at.tzinfo is None else at) if at else None,
+                    row.suppressed_reason is not None,
+                )
+
+
+COUNTED = ("agreed", "declined", "no_answer")
+
+
+def counts_by_article(
+    engine: Engine, release_id: str, articles: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """Per article, the recipients who stand agreed, declined (a withdrawal is a decline from
+    then on), and who never answered."""
+    table, deliveries = db.consent_decisions, db.deliveries
+    found = {article: dict.fromkeys(COUNTED, 0) for article in articles}
+    latest = (
+        select(func.max(table.c.id))
+        .where(table.c.release_id == release_id)
+        .group_by(table.c.delivery_id, table.c.article)
+    )
+    with engine.connect() as connection:
+        told = connection.execute(
+            select(func.count()).where(
+                deliveries.c.release_id == release_id, deliveries.c.status == "sent"
+            )
+        ).scalar_one()
+        rows = connection.execute(
+            select(table.c.article, table.c.decision, func.count())
+            .where(table.c.id.in_(latest))
+            .group_by(table.c.article, table.c.decision)
+        ).all()
+    for article, decision, count in rows:
+        tally = found.setdefault(article, dict.fromkeys(COUNTED, 0))
+        tally["agreed" if decision == "agree" else "declined"] += int(count)
+    for tally in found.values():
+        tally["no_answer"] = max(0, int(told) - tally["agreed"] - tally["declined"])
+    return found
+
+
+def counts(
+    engine: Engine, release_id: str, articles: Sequence[str] | None = None
+) -> dict[str, int]:
+    """`agreed`, `declined` and `no_answer` over every question of the release (a recipient
+    asked two questions counts twice); `articles` are those asked (default: those answered)."""
+    per_article = counts_by_article(engine, release_id, articles or ())
+    return {key: sum(tally[key] for tally in per_article.values()) for key in COUNTED}

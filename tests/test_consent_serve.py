@@ -1,0 +1,71 @@
+"""`notices consent serve`: the consent pages and the Event Webhook on one port, and a clear
+refusal when what the pages need is not configured."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from support.consent import KEYS, Client, consent_release, decisions, link, port_of
+from support.events import KEY, Signer, event, post
+from support.repos import NoticeRepo, run_notices
+
+
+def test_serve_needs_a_consent_url_and_keys(seeded_repo: NoticeRepo) -> None:
+    """When the consent URL or the keys are missing, then `consent serve` refuses to start with
+    one error line saying what to set, exit 1."""
+    no_keys = run_notices("consent", "serve", "--port", "0", cwd=seeded_repo.path)
+    assert (no_keys.code, no_keys.out) == (1, "")
+    assert no_keys.err == "error: no consent key is set (hint: set NOTICES_CONSENT_KEYS)\n"
+    env = {"NOTICES_CONSENT_KEYS": KEYS}
+    no_url = run_notices("consent", "serve", "--port", "0", cwd=seeded_repo.path, env=env)
+    assert no_url.code == 1
+    assert no_url.err == (
+        "error: no consent URL is set "
+        '(hint: set url = "https://…" in the [consent] table of notices.toml)\n'
+    )
+
+
+def test_serve_answers_consent_pages_and_webhook_posts_on_one_port(
+    seeded_repo: NoticeRepo,
+) -> None:
+    """When `notices consent serve` runs with the webhook's key set too, then the same port
+    shows consent pages, records a POSTed answer, and takes signed webhook posts."""
+    settings, ids = consent_release(seeded_repo, 1, {"NOTICES_EVENTS_KEY": KEY})
+    signer = Signer.new()
+    toml = seeded_repo.path / "notices.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8") + f'\n[events]\npublic_key = "{signer.public}"\n',
+        encoding="utf-8",
+    )
+    port = port_of(settings)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "notifier", "consent", "serve", "--port", str(port)],
+        cwd=seeded_repo.path,
+        env={**os.environ, "NOTICES_CONSENT_KEYS": KEYS, "NOTICES_EVENTS_KEY": KEY},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        origin = f"http://127.0.0.1:{port}"
+        assert line == f"serving consent pages on {origin}/consent/ (Ctrl+C to stop)\n"
+        client = Client(origin)
+        path = link(settings, ids[0])
+        page = client.get(path)
+        assert page.status == 200
+        shown = page.body.split('name="shown" value="')[1][:64]
+        assert client.post(path, {"shown": shown, "decision": "decline"}).status == 303
+        body = json.dumps([event(ids[0], "delivered", int(time.time()), "s1")]).encode()
+        status, counts = post(origin, body, signer.headers(body))
+        assert (status, counts["received"], counts["applied"]) == (200, 1, 1)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if process.stdout is not None:
+            process.stdout.close()
+    assert [row[7] for row in decisions(settings)] == ["decline"]
