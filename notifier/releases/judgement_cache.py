@@ -74,6 +74,7 @@ def _canonical(value: object) -> object:
 
 
 def text_digest(release: Release) -> str:
+    """The bytes of the text in force: what the release's parsed text was read from."""
     return hashlib.sha256(release.data).hexdigest()
 
 
@@ -97,8 +98,10 @@ class JudgementCache:
 
     def compared(self, old: Release, new: Release) -> Comparison:
         """`compare` of two releases' texts in force."""
+        def compute() -> Comparison:
+            return compare(old.notice_doc, new.notice_doc)
+
         parts = ("comparison", text_digest(old), text_digest(new))
-        compute = lambda: compare(old.notice_doc, new.notice_doc)  # noqa: E731
         return self._remember(parts, (old, new), compute, Comparison)
 
     def judged(
@@ -123,7 +126,11 @@ class JudgementCache:
         removed = 0
         for path in self.folder.glob("??/*"):
             if path not in self.used:
-                path.unlink(missing_ok=True)
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError as error:  # left for the next build to remove
+                    log.debug("cache entry %s not removed: %s", path.name, error)
+                    continue
                 removed += 1
         return removed
 
