@@ -1,5 +1,5 @@
-"""Comparisons and verdicts kept under var/cache/: the same answers as computed, never trusted
-when damaged, and only for the texts and rules they were computed from."""
+"""Parsed texts, comparisons and verdicts kept under var/cache/: the same answers as computed,
+never trusted when damaged, and only for the texts and rules they were computed from."""
 
 from __future__ import annotations
 
@@ -24,6 +24,10 @@ def history_repo(seeded_repo: NoticeRepo) -> NoticeRepo:
     # a translation of v2: its verdict is the source's, its comparison its own
     add_english(seeded_repo, "2024-03-01", "2024-03-01")
     return seeded_repo
+
+
+# five texts parsed (zh-CN v1 to v3, en v1 and v2), two releases judged, a translation compared
+ENTRIES = 5 + 2 + 1
 
 
 def _read(repo: NoticeRepo) -> tuple[History, RuleSet]:
@@ -52,13 +56,14 @@ def test_kept_answers_are_the_computed_ones(history_repo: NoticeRepo, tmp_path: 
     history, rules = _read(history_repo)
     computed = assessed_releases(history, rules)
     assert any(a.source is not None for a in computed), "the fixture has a translation"
+    history, rules = _read(history_repo)  # texts not parsed yet
     cold = JudgementCache(tmp_path / "cache")
     _same(assessed_releases(history, rules, stored=cold), computed)
-    assert (cold.hits, cold.misses) == (0, 3)  # two releases judged, one translation compared
+    assert (cold.hits, cold.misses) == (0, ENTRIES)
     history, rules = _read(history_repo)  # a new run: texts parsed again
     warm = JudgementCache(tmp_path / "cache")
     _same(assessed_releases(history, rules, stored=warm), computed)
-    assert (warm.hits, warm.misses) == (3, 0)
+    assert (warm.hits, warm.misses) == (ENTRIES, 0)
 
 
 def test_damaged_entries_are_computed_again(history_repo: NoticeRepo, tmp_path: Path) -> None:
@@ -67,20 +72,22 @@ def test_damaged_entries_are_computed_again(history_repo: NoticeRepo, tmp_path: 
     history, rules = _read(history_repo)
     computed = assessed_releases(history, rules)
     folder = tmp_path / "cache"
-    assessed_releases(history, rules, stored=JudgementCache(folder))
+    assessed_releases(*_read(history_repo), stored=JudgementCache(folder))
     entries = _entries(folder)
-    assert len(entries) == 3
-    first, second, third = (path.read_bytes() for path in entries)
-    entries[0].write_bytes(first[: len(first) // 2])
-    entries[1].write_bytes(second[:-1] + bytes([second[-1] ^ 1]))
-    entries[2].write_bytes(b"")
+    assert len(entries) == ENTRIES
+    sound = [path.read_bytes() for path in entries]
+    for index, (path, data) in enumerate(zip(entries, sound, strict=True)):
+        cut, altered = data[: len(data) // 2], data[:-1] + bytes([data[-1] ^ 1])
+        path.write_bytes((cut, altered, b"")[index % 3])
+    history, rules = _read(history_repo)
     damaged = JudgementCache(folder)
     _same(assessed_releases(history, rules, stored=damaged), computed)
-    assert (damaged.hits, damaged.misses) == (0, 3)
+    assert (damaged.hits, damaged.misses) == (0, ENTRIES)
+    history, rules = _read(history_repo)
     again = JudgementCache(folder)
     assessed_releases(history, rules, stored=again)
-    assert (again.hits, again.misses) == (3, 0)
-    assert [path.read_bytes() for path in _entries(folder)] == [first, second, third]
+    assert (again.hits, again.misses) == (ENTRIES, 0)
+    assert [path.read_bytes() for path in _entries(folder)] == sound
 
 
 def test_other_rules_are_not_answered_from_the_cache(
@@ -88,28 +95,27 @@ def test_other_rules_are_not_answered_from_the_cache(
 ) -> None:
     """When the rules in force change (a rule disabled in notices.toml), then verdicts are
     judged again under them; comparisons, which do not depend on rules, are kept."""
-    history, rules = _read(history_repo)
     folder = tmp_path / "cache"
-    assessed_releases(history, rules, stored=JudgementCache(folder))
+    assessed_releases(*_read(history_repo), stored=JudgementCache(folder))
+    history, rules = _read(history_repo)
     other = replace(rules, disabled=frozenset({next(iter(rules.rules))}))
     stored = JudgementCache(folder)
     kept = assessed_releases(history, other, stored=stored)
-    assert (stored.hits, stored.misses) == (1, 2)
+    assert (stored.hits, stored.misses) == (ENTRIES - 2, 2)
     assert [a.verdict for a in kept] == [a.verdict for a in assessed_releases(history, other)]
 
 
 def test_prune_removes_what_a_run_did_not_use(history_repo: NoticeRepo, tmp_path: Path) -> None:
     """When a run is over, then entries it did not use are removed and its own stay."""
-    history, rules = _read(history_repo)
     folder = tmp_path / "cache"
-    assessed_releases(history, rules, stored=JudgementCache(folder))
+    assessed_releases(*_read(history_repo), stored=JudgementCache(folder))
     stale = folder / "00" / ("0" * 64)
     stale.parent.mkdir(exist_ok=True)
     stale.write_bytes(b"an entry of a version no longer compared")
     stored = JudgementCache(folder)
-    assessed_releases(history, rules, stored=stored)
+    assessed_releases(*_read(history_repo), stored=stored)
     assert stored.prune() == 1
-    assert not stale.exists() and len(_entries(folder)) == 3
+    assert not stale.exists() and len(_entries(folder)) == ENTRIES
 
 
 def test_site_built_from_kept_or_damaged_entries_is_the_same(seeded_repo: NoticeRepo) -> None:

@@ -53,7 +53,7 @@ class Request:
     today: date | None = None
     strict: bool = True
     history: History | None = None  # read by `build` (which records it once the site is in place)
-    stored: bool = False  # keep comparisons and verdicts under var/cache/ for the next build
+    stored: bool = False  # keep parsed texts, comparisons and verdicts under var/cache/
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +113,7 @@ def generate(request: Request) -> SitePages:
     if stored is not None:
         removed = stored.prune()
         log.info(
-            "comparisons and verdicts: %d kept, %d computed, %d no longer needed removed",
+            "parsed texts, comparisons and verdicts: %d kept, %d computed, %d unused removed",
             stored.hits,
             stored.misses,
             removed,

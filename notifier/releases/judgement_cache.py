@@ -1,8 +1,9 @@
-"""Comparisons and verdicts kept between site builds, addressed by what they were computed from.
+"""Parsed texts, comparisons and verdicts kept between site builds, addressed by what they were
+computed from.
 
 A site is rebuilt on every release and every effective date from a history that only grows, and
-each build compares and judges the same pairs of texts again. An entry's address is the SHA-256
-of both texts, the rules in force, the package's version and the source of the code that judges
+each build parsed, compared and judged the same texts again. An entry's address is the SHA-256
+of its texts, the rules in force, the package's version and the source of the code that judges
 (`statement/` and the packaged rules), so it never answers for other texts, rules or code.
 
 Entries live under the repository's `var/cache/` (var/ is not committed), each written
@@ -32,7 +33,7 @@ from notifier.files import make_folders
 from notifier.releases.history import Release
 from notifier.statement.diff import Comparison, compare
 from notifier.statement.materiality import RuleSet, Verdict
-from notifier.statement.notice import Notice
+from notifier.statement.notice import Notice, parse_notice
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,11 @@ class JudgementCache:
         self.used: set[Path] = set()
         self._rules: dict[int, tuple[RuleSet, str]] = {}
 
+    def parsed(self, release: Release) -> Notice:
+        """The release's text in force, parsed: its `notice_doc`."""
+        parts = ("notice", release.path, text_digest(release))
+        return self._remember(parts, None, lambda: parse_notice(release.data, release.path), Notice)
+
     def compared(self, old: Release, new: Release) -> Comparison:
         """`compare` of two releases' texts in force."""
         def compute() -> Comparison:
@@ -143,18 +149,19 @@ class JudgementCache:
     def _remember(
         self,
         parts: Iterable[str],
-        texts: tuple[Release, Release],
+        texts: tuple[Release, Release] | None,
         compute: Callable[[], T],
         kind: type[T],
     ) -> T:
         """The entry for `parts` if it is sound and a `kind`, else `compute()` stored as one.
 
-        The two texts an entry is computed from are not stored in it: it names them, and their
-        sections, by position, and gets the ones parsed in this run back (see `_Inputs`)."""
+        The two texts an entry is computed from (if any) are not stored in it: it names them,
+        and their sections, by position, and gets the ones parsed in this run back (see
+        `_Inputs`); they are themselves parsed through the cache."""
         key = hashlib.sha256("\0".join((code_digest(), *parts)).encode("utf-8")).hexdigest()
         path = self.folder / key[:2] / key
         self.used.add(path)
-        inputs = _Inputs(texts[0].notice_doc, texts[1].notice_doc)
+        inputs = _Inputs(*(release.parse_with(self.parsed) for release in texts or ()))
         found = self._read(path, inputs)
         if isinstance(found, kind):
             self.hits += 1
@@ -202,8 +209,8 @@ class _Inputs:
     """The two parsed texts an entry is computed from, their front matter and sections, each
     named by its place: ("old",), ("new", "front"), ("old", 3) (the fourth section)."""
 
-    def __init__(self, old: Notice, new: Notice) -> None:
-        self.notices = {"old": old, "new": new}
+    def __init__(self, *notices: Notice) -> None:
+        self.notices = dict(zip(("old", "new"), notices, strict=False))
         self.names: dict[int, tuple[str | int, ...]] = {}
         for side, notice in self.notices.items():
             self.names[id(notice)] = (side,)
