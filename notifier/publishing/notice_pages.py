@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -30,8 +30,10 @@ from notifier.publishing.model import (
 )
 from notifier.publishing.templates import render, text
 from notifier.releases.history import Release
-from notifier.statement.diff import compare
+from notifier.statement.diff import Comparison
 from notifier.statement.sanitize import safe_markdown
+
+Comparer = Callable[[Release, Release], Comparison]  # `compare` of two releases' texts
 
 _H1 = re.compile(r"^# .*$", re.M)
 _ATTRIBUTES = re.compile(r"\s*\{:?[^{}]*\}\s*$")  # `{#privacy-statement}` ending a heading
@@ -86,6 +88,7 @@ class NoticePages:
     prefix: str
     options: SiteOptions
     updated: date
+    compared: Comparer  # two versions' comparison, for the comparison pages
     # each comparison lists the releases it spans: n² list items, most of them alike
     _listed: dict[tuple[str, str], Markup] = field(default_factory=dict, compare=False)
 
@@ -309,7 +312,7 @@ class NoticePages:
         if newer.previous is older.release and newer.comparison is not None:
             comparison = newer.comparison  # already compared when the release was assessed
         else:
-            comparison = compare(older.release.notice_doc, newer.release.notice_doc)
+            comparison = self.compared(older.release, newer.release)
         title = self.text(
             "compare_title",
             title=entry.release.title,

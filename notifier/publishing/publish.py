@@ -34,6 +34,8 @@ from notifier.releases.history import (
     record_path,
     record_releases,
 )
+from notifier.releases.judgement_cache import FOLDER as CACHE
+from notifier.releases.judgement_cache import JudgementCache
 from notifier.releases.verdicts import assessed_releases
 from notifier.settings import Settings
 from notifier.statement.materiality import rules_for
@@ -51,6 +53,7 @@ class Request:
     today: date | None = None
     strict: bool = True
     history: History | None = None  # read by `build` (which records it once the site is in place)
+    stored: bool = False  # keep parsed texts, comparisons and verdicts under var/cache/
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +100,25 @@ def generate(request: Request) -> SitePages:
         for release in history.releases
         if hashlib.sha256(release.text.encode("utf-8")).hexdigest() != release.sha256
     }
-    return build_site(
-        assessed_releases(history, rules_for(settings)),  # the verdicts `log` and `notify` use
+    stored = JudgementCache(settings.var_dir / CACHE) if request.stored else None
+    site = build_site(
+        # the verdicts `log` and `notify` use
+        assessed_releases(history, rules_for(settings), stored=stored),
         options=site_options(settings),
         today=request.today or today_in(settings),
         sources=sources,
         notified=notified_dates(settings, history.releases),  # read only, never created
+        compared=stored.compared if stored is not None else None,
     )
+    if stored is not None:
+        removed = stored.prune()
+        log.info(
+            "parsed texts, comparisons and verdicts: %d kept, %d computed, %d unused removed",
+            stored.hits,
+            stored.misses,
+            removed,
+        )
+    return site
 
 
 def _quiet_segmenter() -> None:
@@ -200,7 +215,7 @@ def build(
     _check_target(target)
     started = time.monotonic()
     history = read_history(settings.repo, settings)
-    site = generate(Request(settings, today, strict=True, history=history))
+    site = generate(Request(settings, today, strict=True, history=history, stored=True))
     target.parent.mkdir(parents=True, exist_ok=True)
     with _staging(target, settings) as staging:
         render(site, settings, staging, progress)
@@ -245,7 +260,7 @@ def serve(settings: Settings, *, dev_addr: str, today: date | None = None) -> No
         site_dir = Path(folder) / "site"
 
         def rebuild() -> None:
-            site = generate(Request(settings, today, strict=False))
+            site = generate(Request(settings, today, strict=False, stored=True))
             with _staging(site_dir, settings) as staging:
                 render(site, settings, staging, None)
                 _swap(staging, site_dir)

@@ -28,7 +28,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, tzinfo
@@ -101,6 +101,12 @@ class Release:
         """The text in force, parsed (front matter and sections)."""
         if not self._doc:
             self._doc.append(parse_notice(self.data, self.path))
+        return self._doc[0]
+
+    def parse_with(self, parse: Callable[[Release], Notice]) -> Notice:
+        """`notice_doc`, parsed (on first use) by `parse` instead: a cache of parsed texts."""
+        if not self._doc:
+            self._doc.append(parse(self))
         return self._doc[0]
 
     @property

@@ -13,6 +13,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 from notifier.releases.history import History, Release
+from notifier.releases.judgement_cache import Judged, JudgementCache
 from notifier.statement.diff import Comparison, compare
 from notifier.statement.materiality import RuleSet, Verdict, assess
 
@@ -38,18 +39,32 @@ def assess_release(
     release: Release,
     rules: RuleSet,
     verdicts: MutableMapping[str, Verdict | None] | None = None,
+    stored: JudgementCache | None = None,
 ) -> AssessedRelease:
-    """The release's verdict against the one before it (`verdicts` caches source verdicts)."""
+    """The release's verdict against the one before it (`verdicts` caches source verdicts;
+    `stored` keeps comparisons and verdicts between runs)."""
     previous = history.previous(release)
     if previous is None:
         return AssessedRelease(release, None, None)
-    comparison = compare(previous.notice_doc, release.notice_doc)
     source = source_release(history, release)
     verdict = None
     if source is not None:
-        verdict = _verdict_of(history, source, rules, verdicts)
+        verdict = _verdict_of(history, source, rules, verdicts, stored)
     if verdict is None:  # no source version, or it is the source's first release
-        source = None
+        judged = _judged(previous, release, rules, stored)
+        return AssessedRelease(release, previous, judged.verdict, judged.comparison)
+    if stored is None:
+        comparison = compare(previous.notice_doc, release.notice_doc)
+    else:
+        comparison = stored.compared(previous, release)
+    return AssessedRelease(release, previous, verdict, comparison, source)
+
+
+def _judged(
+    previous: Release, release: Release, rules: RuleSet, stored: JudgementCache | None
+) -> Judged:
+    def judge() -> Judged:
+        comparison = compare(previous.notice_doc, release.notice_doc)
         verdict = assess(
             comparison,
             rules,
@@ -57,7 +72,9 @@ def assess_release(
             override=release.override,
             previous_override=previous.override,
         )
-    return AssessedRelease(release, previous, verdict, comparison, source)
+        return Judged(comparison, verdict)
+
+    return judge() if stored is None else stored.judged(previous, release, rules, judge)
 
 
 def source_release(history: History, release: Release) -> Release | None:
@@ -79,24 +96,28 @@ def _verdict_of(
     release: Release,
     rules: RuleSet,
     verdicts: MutableMapping[str, Verdict | None] | None,
+    stored: JudgementCache | None,
 ) -> Verdict | None:
     if verdicts is not None and release.id in verdicts:
         return verdicts[release.id]
-    verdict = assess_release(history, release, rules, verdicts).verdict
+    verdict = assess_release(history, release, rules, verdicts, stored).verdict
     if verdicts is not None:
         verdicts[release.id] = verdict
     return verdict
 
 
 def assessed_releases(
-    history: History, rules: RuleSet, notice: str | None = None
+    history: History,
+    rules: RuleSet,
+    notice: str | None = None,
+    stored: JudgementCache | None = None,
 ) -> tuple[AssessedRelease, ...]:
     """Every release in publish order (optionally of one notice), each with its verdict."""
     verdicts: dict[str, Verdict | None] = {}
     assessed = []
     for release in history.releases:
         if notice is None or release.notice == notice:
-            item = assess_release(history, release, rules, verdicts)
+            item = assess_release(history, release, rules, verdicts, stored)
             verdicts.setdefault(release.id, item.verdict)
             assessed.append(item)
     return tuple(assessed)

@@ -359,6 +359,11 @@ def _first(lines: list[str]) -> str:
 
 def _units(text: str) -> list[_Unit]:
     """Split a section body into sentences; their concatenation is the body, exactly."""
+    return list(_split_units(text))
+
+
+@lru_cache(maxsize=4096)  # the site compares every version with one reference: same bodies
+def _split_units(text: str) -> tuple[_Unit, ...]:
     units: list[_Unit] = []
     for block, listed, dated in _blocks(text):
         if dated:
@@ -376,7 +381,7 @@ def _units(text: str) -> list[_Unit]:
             else:
                 pieces[-1] += block[start:]
         units.extend(_Unit(piece, _normalised(piece), listed, False) for piece in pieces)
-    return units
+    return tuple(units)
 
 
 # --- diffing ---------------------------------------------------------------------------------
@@ -395,8 +400,13 @@ def char_diff(old: str, new: str) -> list[Op]:
     """A diff at character level for CJK text and at word level for Latin words, with semantic
     cleanup (ops of -1, 0, 1 and text). Latin words are kept whole so that `one year` →
     `three years` reads as such, not as `on`/`thre`/`s`."""
+    return list(_char_diff(old, new))
+
+
+@lru_cache(maxsize=4096)  # the same sentence pairs recur when many versions meet one reference
+def _char_diff(old: str, new: str) -> tuple[Op, ...]:
     if old == new:
-        return [(EQUAL, old)] if old else []
+        return ((EQUAL, old),) if old else ()
     codes: dict[str, str] = {}
     tokens: list[str] = []
 
@@ -414,7 +424,7 @@ def char_diff(old: str, new: str) -> list[Op]:
     diffs = engine.diff_main(encode(old), encode(new), False)
     decoded = [[op, "".join(tokens[ord(c) - 0x10000] for c in text)] for op, text in diffs]
     engine.diff_cleanupSemantic(decoded)
-    return _whole_tokens(old, new, [(int(op), str(text)) for op, text in decoded if text])
+    return tuple(_whole_tokens(old, new, [(int(op), str(text)) for op, text in decoded if text]))
 
 
 # An edit between unchanged text: [old start, old end, new start, new end].

@@ -485,7 +485,8 @@ def load_rules(
         typo_max_cjk=int(data.get("typo", {}).get("max_cjk", 2)),
         typo_max_latin=int(data.get("typo", {}).get("max_latin", 3)),
         disabled=disabled,
-        boilerplate=tuple(sorted({_fold_word(b) for b in boilerplate}, key=len, reverse=True)),
+        # longest first; ties in one order in every run (a set's order changes between runs)
+        boilerplate=tuple(sorted({_fold_word(b) for b in boilerplate}, key=lambda b: (-len(b), b))),
         scope=_scope(data.get("scope") or {}),
     )
 
