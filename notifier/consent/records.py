@@ -279,15 +279,27 @@ def _lock(connection: Connection, release_ids: list[str]) -> None:
 # Built once: decisions are recorded per POST, and building statements costs more than running
 # them on SQLite.
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
-_OWNERS = select(db.deliveries.c.id, db.deliveries.c.release_id).where(
-    db.deliveries.c.id.in_(bindparam("ids", expanding=True))
-)
-_TIP = (
-    select(db.consent_decisions.c.seq, db.consent_decisions.c.chain)
-    .where(db.consent_decisions.c.release_id == bindparam("release_id"))
-    .order_by(db.consent_decisions.c.seq.desc())
-    .limit(1)
-)
+
+
+def _tip(column: Any) -> Any:
+    """The last place's `column` in the chain of the delivery's release."""
+    table = db.consent_decisions
+    return (
+        select(column)
+        .where(table.c.release_id == db.deliveries.c.release_id)
+        .order_by(table.c.seq.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+# Each delivery's release and the last place and hash of its chain, in one round trip.
+_STATE = select(
+    db.deliveries.c.id,
+    db.deliveries.c.release_id,
+    _tip(db.consent_decisions.c.seq).label("seq"),
+    _tip(db.consent_decisions.c.chain).label("chain"),
+).where(db.deliveries.c.id.in_(bindparam("ids", expanding=True)))
 _INSERT = db.consent_decisions.insert().returning(
     db.consent_decisions.c.id, sort_by_parameter_order=True
 )
@@ -298,11 +310,10 @@ def _append(connection: Connection, batch: list[_Asked]) -> list[Decision | Cons
     releases = sorted({asked.grant.release_id for asked in batch})
     _lock(connection, releases)
     ids = sorted({asked.grant.delivery_id for asked in batch})
-    owners = {row.id: row.release_id for row in connection.execute(_OWNERS, {"ids": ids})}
-    tips = {}
-    for release_id in releases:
-        tip = connection.execute(_TIP, {"release_id": release_id}).first()
-        tips[release_id] = (tip.seq, tip.chain) if tip else (0, seed(release_id))
+    owners, tips = {}, {}
+    for row in connection.execute(_STATE, {"ids": ids}):
+        owners[row.id] = row.release_id
+        tips[row.release_id] = (row.seq, row.chain) if row.seq else (0, seed(row.release_id))
     rows = _Rows(connection, tips)
     outcomes: list[int | ConsentError] = []
     for asked in batch:
