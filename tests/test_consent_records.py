@@ -3,19 +3,25 @@ on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from support.consent import ARTICLE, RELEASE, consent_release, grant_for
+from support.notify import VERSION
 from support.repos import NoticeRepo
 from support.schedule import postgres_database
 
 from notifier.consent import records
 from notifier.consent.records import NothingToWithdraw, TextChanged
+from notifier.delivery import notify
 from notifier.errors import ConsentError
 from notifier.settings import Settings
 from notifier.storage import db
@@ -175,3 +181,183 @@ def test_the_client_is_kept_only_if_configured_and_truncated(
     """When a client is described, then nothing is kept unless configured, and then only the
     /24 or /48 network and the browser's product token."""
     assert records.client_of(configured, address, agent) == kept
+
+
+# --- group commit: concurrent answers share one transaction ---------------------------------
+
+
+def _verified(settings: Settings, path: Path) -> int:
+    """The decisions in a proof written from the database, its chains checked; how many."""
+    notify.proof(settings, VERSION, path)
+    notify.verify_proof(path)
+    return len(_rows(settings))
+
+
+@contextlib.contextmanager
+def _writes_held(settings: Settings) -> Iterator[None]:
+    """Another connection holds the record's write lock: the writer's batch waits for it, and
+    the answers posted meanwhile queue up for the next batch."""
+    with db.engine(settings).connect() as connection, connection.begin():
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("LOCK TABLE consent_decisions IN EXCLUSIVE MODE")
+        yield
+
+
+def _queued(settings: Settings, count: int) -> None:
+    """Wait until `count` answers wait for the next batch."""
+    deadline = time.monotonic() + 10
+    while True:
+        writer = records._Writer._running.get(db.engine(settings))
+        queued = writer.pending.qsize() if writer else -1
+        if queued == count:
+            return
+        assert time.monotonic() < deadline, f"{queued} of {count} answers queued"
+        time.sleep(0.005)
+
+
+class _Caller(threading.Thread):
+    """One customer's POST: records a decision and keeps what came back."""
+
+    def __init__(self, settings: Settings, delivery_id: int, decision: str) -> None:
+        super().__init__()
+        self.settings, self.delivery_id, self.decision = settings, delivery_id, decision
+        self.result: records.Decision | None = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.result = _record(self.settings, self.delivery_id, self.decision)
+        except BaseException as error:  # noqa: BLE001 - the test reads it
+            self.error = error
+
+
+def _one_batch(
+    settings: Settings, first: _Caller, batch: list[_Caller]
+) -> None:
+    """`first` waits for the lock in a batch of its own; `batch` queues, in order, behind it
+    and is recorded together once the lock is free."""
+    with _writes_held(settings):
+        first.start()
+        _queued(settings, 0)
+        time.sleep(0.05)  # the writer took `first` and waits for the lock
+        for number, caller in enumerate(batch, start=1):
+            caller.start()
+            _queued(settings, number)
+    for caller in [first, *batch]:
+        caller.join(timeout=30)
+        assert not caller.is_alive()
+
+
+def test_two_hundred_answers_at_once_keep_one_gap_free_chain(
+    released: tuple[Settings, list[int]], tmp_path: Path
+) -> None:
+    """When 200 customers' answers arrive at the same moment, then they are recorded in
+    shared transactions with places 1 to 200, and the proof's chains verify."""
+    settings, ids = released
+    start = threading.Barrier(200)
+    callers = [_Caller(settings, ids[n % 4], ("agree", "decline")[n % 2]) for n in range(200)]
+    for caller in callers:
+        caller.run = _after(start, caller.run)  # type: ignore[method-assign]
+        caller.start()
+    for caller in callers:
+        caller.join(timeout=60)
+    assert [caller.error for caller in callers] == [None] * 200
+    assert sorted(caller.result.seq for caller in callers if caller.result) == list(range(1, 201))
+    assert [row.seq for row in _rows(settings)] == list(range(1, 201))
+    assert _verified(settings, tmp_path / "proof.csv") == 200
+
+
+def _after(barrier: threading.Barrier, run: Callable[[], None]) -> Callable[[], None]:
+    def started() -> None:
+        barrier.wait(timeout=30)
+        run()
+
+    return started
+
+
+def test_a_refused_withdrawal_fails_alone_in_its_batch(
+    released: tuple[Settings, list[int]], tmp_path: Path
+) -> None:
+    """When one batch holds an agreement, a withdrawal with nothing to withdraw, a withdrawal
+    of the agreement made earlier in the same batch and a decline, then only the empty
+    withdrawal is refused, and the other names the agreement of its own batch."""
+    settings, ids = released
+    first = _Caller(settings, ids[0], "agree")
+    agreed, empty, withdrawn, declined = batch = [
+        _Caller(settings, ids[1], "agree"),
+        _Caller(settings, ids[2], "withdraw"),
+        _Caller(settings, ids[1], "withdraw"),
+        _Caller(settings, ids[3], "decline"),
+    ]
+    _one_batch(settings, first, batch)
+    assert isinstance(empty.error, NothingToWithdraw) and empty.result is None
+    assert [caller.error for caller in (first, agreed, withdrawn, declined)] == [None] * 4
+    assert agreed.result and withdrawn.result and first.result and declined.result
+    assert withdrawn.result.withdraws == agreed.result.id
+    assert [(row.seq, row.delivery_id, row.decision) for row in _rows(settings)] == [
+        (1, ids[0], "agree"), (2, ids[1], "agree"), (3, ids[1], "withdraw"),
+        (4, ids[3], "decline"),
+    ]
+    assert _rows(settings)[1:] == [agreed.result, withdrawn.result, declined.result]
+    assert _verified(settings, tmp_path / "proof.csv") == 4
+
+
+def _refuse_inserts_for(settings: Settings, delivery_id: int) -> None:
+    """The database refuses a decision of `delivery_id`: SQLite as the row is inserted,
+    PostgreSQL only at commit (a deferred trigger)."""
+    with db.engine(settings).begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON consent_decisions "
+                f"WHEN NEW.delivery_id = {delivery_id} "
+                "BEGIN SELECT RAISE(ABORT, 'refused by the database'); END"
+            )
+            return
+        connection.exec_driver_sql(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION 'refused by the database'; END $$"
+        )
+        connection.exec_driver_sql(
+            "CREATE CONSTRAINT TRIGGER refuse AFTER INSERT ON consent_decisions "
+            "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+            f"WHEN (NEW.delivery_id = {delivery_id}) EXECUTE FUNCTION refuse()"
+        )
+
+
+def test_a_failed_commit_fails_every_caller_of_its_batch(
+    released: tuple[Settings, list[int]], tmp_path: Path
+) -> None:
+    """When the database refuses one row of a batch, then every caller of that batch gets the
+    error and none of its decisions is recorded; the writer records the next answer in the
+    free place."""
+    settings, ids = released
+    _refuse_inserts_for(settings, ids[2])
+    first = _Caller(settings, ids[0], "agree")
+    batch = [
+        _Caller(settings, ids[1], "agree"),
+        _Caller(settings, ids[2], "decline"),
+        _Caller(settings, ids[3], "agree"),
+    ]
+    _one_batch(settings, first, batch)
+    assert first.error is None and first.result and first.result.seq == 1
+    errors = [caller.error for caller in batch]
+    assert all(isinstance(error, DBAPIError) for error in errors), errors
+    assert all("refused by the database" in str(error) for error in errors)
+    assert [row.seq for row in _rows(settings)] == [1]
+    assert _record(settings, ids[3], "agree").seq == 2
+    assert _verified(settings, tmp_path / "proof.csv") == 2
+
+
+def test_the_writer_ends_with_its_engine(released: tuple[Settings, list[int]]) -> None:
+    """When the engine is disposed, then the writer that recorded on it has ended, and the
+    next decision starts another."""
+    settings, ids = released
+    _record(settings, ids[0], "agree")
+    writer = records._Writer._running[db.engine(settings)]
+    assert writer.thread.is_alive()
+    db.engine(settings).dispose()
+    assert not writer.thread.is_alive()
+    assert db.engine(settings) not in records._Writer._running
+    assert _record(settings, ids[0], "decline").seq == 2

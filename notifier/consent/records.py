@@ -15,12 +15,15 @@ import hashlib
 import ipaddress
 import json
 import re
+import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from queue import Empty, SimpleQueue
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, select, text
+from sqlalchemy import Connection, Engine, and_, bindparam, event, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from notifier.consent.tokens import Grant
@@ -29,6 +32,8 @@ from notifier.storage import db
 
 DECISIONS = ("agree", "decline", "withdraw")
 _ATTEMPTS = 5  # places in the chain taken by another writer before one is free
+_BATCH = 256  # decisions one transaction records at most
+_IDLE = 2.0  # seconds a writer waits for work before it ends (the next decision starts one)
 _PRODUCT = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:/[!#$%&'*+.^_`|~0-9A-Za-z-]+)?")
 
 
@@ -137,110 +142,266 @@ def record(
             f"the text shown for {grant.article} of {grant.release_id} is not the current one",
             hint="show the current text and ask again",
         )
-    for _ in range(_ATTEMPTS):
+    return _Writer.submit(engine, _Asked(grant, decision, locale, at.astimezone(UTC), client))
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """One decision waiting for its batch; its caller waits on `answer`."""
+
+    grant: Grant
+    decision: str
+    locale: str
+    at: datetime
+    client: str | None
+    answer: Future[Decision] = field(default_factory=Future)
+
+
+class _Writer:
+    """Group commit: one thread per engine records every decision pending, up to `_BATCH`, in
+    one transaction, so that concurrent answers share its lock, look-ups, insert and commit. A
+    caller is answered once its batch committed; a failed commit fails the whole batch."""
+
+    _running: dict[Engine, _Writer] = {}
+    _guard = threading.Lock()  # a writer is found and fed, or ends idle, under it
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.pending: SimpleQueue[_Asked | None] = SimpleQueue()  # None: write what came, end
+        self.thread = threading.Thread(target=self._run, name="consent-writer", daemon=True)
+        self.connection: Connection | None = None  # kept while the writer runs
+
+    @classmethod
+    def submit(cls, engine: Engine, asked: _Asked) -> Decision:
+        with cls._guard:
+            writer = cls._running.get(engine)
+            if writer is None:
+                writer = cls._running[engine] = _Writer(engine)
+                if not event.contains(engine, "engine_disposed", cls.stop):
+                    event.listen(engine, "engine_disposed", cls.stop)
+                writer.thread.start()
+            writer.pending.put(asked)
+        return asked.answer.result()
+
+    @classmethod
+    def stop(cls, engine: Engine) -> None:
+        """On the engine's disposal: write what is pending, then end the thread."""
+        with cls._guard:
+            writer = cls._running.pop(engine, None)
+            if writer is None:
+                return
+            writer.pending.put(None)
+        if threading.current_thread() is not writer.thread:
+            writer.thread.join()
+
+    def _run(self) -> None:
         try:
-            with engine.begin() as connection:
-                return _append(connection, grant, decision, locale, at, client)
-        except IntegrityError as error:  # another writer took the place (the lock forbids it)
-            said = str(error.orig)  # PostgreSQL names the constraint, SQLite its columns
-            if "one_place_in_the_chain" not in said and "consent_decisions.seq" not in said:
-                raise
-    raise ConsentError(
-        f"could not record the decision on {grant.release_id}: the record stayed busy",
-        hint="try again",
-    )
+            self._serve()
+        finally:
+            if self.connection is not None:
+                self.connection.close()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                first = self.pending.get(timeout=_IDLE)
+            except Empty:
+                with self._guard:  # nobody can feed it once it is no longer found
+                    if not self.pending.empty():
+                        continue
+                    if self._running.get(self.engine) is self:
+                        del self._running[self.engine]
+                    return
+            batch: list[_Asked] = []
+            while first is not None:
+                batch.append(first)
+                if len(batch) == _BATCH:
+                    break
+                try:
+                    first = self.pending.get_nowait()
+                except Empty:
+                    break
+            if batch:
+                self._write(batch)
+            if first is None:
+                return
+
+    def _write(self, batch: list[_Asked]) -> None:
+        """Record a batch in one transaction, then answer each caller: with its decision, or
+        the refusal of its own item; every caller with the error when the transaction fails."""
+        for _ in range(_ATTEMPTS):
+            try:
+                if self.connection is None or self.connection.invalidated:
+                    self.connection = self.engine.connect()
+                    self.connection.detach()  # its own: closed when the writer ends
+                with self.connection.begin():
+                    outcomes = _append(self.connection, batch)
+            except IntegrityError as error:  # another writer took a place (the lock forbids it)
+                said = str(error.orig)  # PostgreSQL names the constraint, SQLite its columns
+                if "one_place_in_the_chain" in said or "consent_decisions.seq" in said:
+                    continue
+                _fail(batch, error)
+            except Exception as error:  # nothing of the batch was recorded: each caller hears why
+                _fail(batch, error)
+            else:
+                for asked, outcome in zip(batch, outcomes, strict=True):
+                    if isinstance(outcome, Decision):
+                        asked.answer.set_result(outcome)
+                    else:
+                        asked.answer.set_exception(outcome)
+            return
+        releases = ", ".join(sorted({asked.grant.release_id for asked in batch}))
+        busy = ConsentError(
+            f"could not record the decision on {releases}: the record stayed busy",
+            hint="try again",
+        )
+        _fail(batch, busy)
 
 
-def _lock(connection: Connection, release_id: str) -> None:
+def _fail(batch: list[_Asked], error: BaseException) -> None:
+    for asked in batch:
+        asked.answer.set_exception(error)
+
+
+def _lock(connection: Connection, release_ids: list[str]) -> None:
     """One writer per release's chain at a time: SQLite takes its write lock at once,
-    PostgreSQL an advisory lock on the release (the unique `seq` is the last guard)."""
+    PostgreSQL an advisory lock on each release, in order (the unique `seq` is the last
+    guard)."""
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     elif connection.dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(release_id.encode()).digest()[:8], "big", signed=True)
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        for release_id in release_ids:
+            digest = hashlib.sha256(release_id.encode()).digest()[:8]
+            key = int.from_bytes(digest, "big", signed=True)
+            connection.execute(_ADVISORY_LOCK, {"key": key})
 
 
-# Built once: a decision is recorded per POST, and building statements costs more than running
+# Built once: decisions are recorded per POST, and building statements costs more than running
 # them on SQLite.
-def _latest(column: Any) -> Any:
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
+def _tip(column: Any) -> Any:
+    """The last place's `column` in the chain of the delivery's release."""
     table = db.consent_decisions
     return (
         select(column)
-        .where(table.c.release_id == bindparam("release_id"))
+        .where(table.c.release_id == db.deliveries.c.release_id)
         .order_by(table.c.seq.desc())
         .limit(1)
         .scalar_subquery()
     )
 
 
-# The delivery's release and the chain's last place and hash, in one round trip.
+# Each delivery's release and the last place and hash of its chain, in one round trip.
 _STATE = select(
-    select(db.deliveries.c.release_id)
-    .where(db.deliveries.c.id == bindparam("delivery_id"))
-    .scalar_subquery()
-    .label("owner"),
-    _latest(db.consent_decisions.c.seq).label("seq"),
-    _latest(db.consent_decisions.c.chain).label("chain"),
+    db.deliveries.c.id,
+    db.deliveries.c.release_id,
+    _tip(db.consent_decisions.c.seq).label("seq"),
+    _tip(db.consent_decisions.c.chain).label("chain"),
+).where(db.deliveries.c.id.in_(bindparam("ids", expanding=True)))
+_INSERT = db.consent_decisions.insert().returning(
+    db.consent_decisions.c.id, sort_by_parameter_order=True
 )
-_INSERT = db.consent_decisions.insert().returning(db.consent_decisions.c.id)
 
 
-def _append(
-    connection: Connection,
-    grant: Grant,
-    decision: str,
-    locale: str,
-    at: datetime,
-    client: str | None,
-) -> Decision:
-    _lock(connection, grant.release_id)
-    found = connection.execute(
-        _STATE, {"delivery_id": grant.delivery_id, "release_id": grant.release_id}
-    ).one()
-    if found.owner != grant.release_id:
-        raise ConsentError(
-            f"delivery {grant.delivery_id} is not one of release {grant.release_id}",
-            hint="the link was made for another database",
-        )
-    withdrawn: Decision | None = None
-    if decision == "withdraw":
-        withdrawn = _standing(connection, grant.delivery_id, grant.article)
-        if withdrawn is None or not withdrawn.agreed:
+def _append(connection: Connection, batch: list[_Asked]) -> list[Decision | ConsentError]:
+    """Each item's decision, or why it was refused, checked and chained in order."""
+    releases = sorted({asked.grant.release_id for asked in batch})
+    _lock(connection, releases)
+    ids = sorted({asked.grant.delivery_id for asked in batch})
+    owners, tips = {}, {}
+    for row in connection.execute(_STATE, {"ids": ids}):
+        owners[row.id] = row.release_id
+        tips[row.release_id] = (row.seq, row.chain) if row.seq else (0, seed(row.release_id))
+    rows = _Rows(connection, tips)
+    outcomes: list[int | ConsentError] = []
+    for asked in batch:
+        grant = asked.grant
+        if owners.get(grant.delivery_id) != grant.release_id:
+            outcomes.append(
+                ConsentError(
+                    f"delivery {grant.delivery_id} is not one of release {grant.release_id}",
+                    hint="the link was made for another database",
+                )
+            )
+            continue
+        try:
+            outcomes.append(rows.add(asked))
+        except NothingToWithdraw as refused:
+            outcomes.append(refused)
+    rows.insert()
+    return [rows.decision(o) if isinstance(o, int) else o for o in outcomes]
+
+
+class _Rows:
+    """A batch's rows as they are chained: each release's last place and hash, and the latest
+    decision on each question, the batch's own earlier items first."""
+
+    def __init__(self, connection: Connection, tips: dict[str, tuple[int, str]]) -> None:
+        self.connection, self.tips = connection, tips
+        self.rows: list[dict[str, Any]] = []
+        self.ids: list[int] = []  # of the rows inserted so far, in order
+        self.latest: dict[tuple[int, str], int] = {}  # question -> its row in this batch
+
+    def add(self, asked: _Asked) -> int:
+        """Chain one decision; the number of its row."""
+        grant = asked.grant
+        withdrawn = self._standing(grant) if asked.decision == "withdraw" else None
+        if asked.decision == "withdraw" and (withdrawn is None or not withdrawn.agreed):
             raise NothingToWithdraw(
                 f"delivery {grant.delivery_id} has no agreement to {grant.article} to withdraw",
                 hint="only a standing agreement can be withdrawn",
             )
-    seq, previous = (found.seq + 1, found.chain) if found.seq else (1, seed(grant.release_id))
-    at = at.astimezone(UTC)
-    chain = chained(
-        previous,
-        seq=seq,
-        delivery_id=grant.delivery_id,
-        release_id=grant.release_id,
-        article=grant.article,
-        text_sha256=grant.text_sha256,
-        locale=locale,
-        decision=decision,
-        withdraws_seq=withdrawn.seq if withdrawn else None,
-        recorded_at=at,
-        client=client,
-    )
-    values = {
-        "release_id": grant.release_id,
-        "seq": seq,
-        "delivery_id": grant.delivery_id,
-        "article": grant.article,
-        "text_sha256": grant.text_sha256,
-        "locale": locale,
-        "decision": decision,
-        "withdraws": withdrawn.id if withdrawn else None,
-        "recorded_at": at,
-        "client": client,
-        "chain": chain,
-    }
-    new_id = connection.execute(_INSERT, values).scalar_one()
-    return _decision({"id": new_id, **values})
+        last, previous = self.tips[grant.release_id]
+        seq = last + 1
+        chain = chained(
+            previous,
+            seq=seq,
+            delivery_id=grant.delivery_id,
+            release_id=grant.release_id,
+            article=grant.article,
+            text_sha256=grant.text_sha256,
+            locale=asked.locale,
+            decision=asked.decision,
+            withdraws_seq=withdrawn.seq if withdrawn else None,
+            recorded_at=asked.at,
+            client=asked.client,
+        )
+        self.tips[grant.release_id] = (seq, chain)
+        self.latest[grant.delivery_id, grant.article] = len(self.rows)
+        self.rows.append(
+            {
+                "release_id": grant.release_id,
+                "seq": seq,
+                "delivery_id": grant.delivery_id,
+                "article": grant.article,
+                "text_sha256": grant.text_sha256,
+                "locale": asked.locale,
+                "decision": asked.decision,
+                "withdraws": withdrawn.id if withdrawn else None,
+                "recorded_at": asked.at,
+                "client": asked.client,
+                "chain": chain,
+            }
+        )
+        return len(self.rows) - 1
+
+    def _standing(self, grant: Grant) -> Decision | None:
+        row = self.latest.get((grant.delivery_id, grant.article))
+        if row is None:
+            return _standing(self.connection, grant.delivery_id, grant.article)
+        self.insert()  # a withdrawal names the agreement by its id
+        return self.decision(row)
+
+    def insert(self) -> None:
+        """Insert the rows not yet inserted, in one statement."""
+        waiting = self.rows[len(self.ids) :]
+        if waiting:
+            self.ids += self.connection.execute(_INSERT, waiting).scalars().all()
+
+    def decision(self, row: int) -> Decision:
+        return _decision({"id": self.ids[row], **self.rows[row]})
 
 
 def standing(engine: Engine, delivery_id: int, article: str) -> Decision | None:
