@@ -28,7 +28,6 @@ from support.consent import (
 )
 from support.notify import NOTICE, amended
 from support.repos import PROJECT, NoticeRepo
-from support.schedule import postgres_database
 
 from notifier.consent.texts import consent_text
 
@@ -43,15 +42,6 @@ pytestmark = [
         reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)",
     ),
 ]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
-    if request.param == "sqlite":
-        yield {}
-        return
-    with postgres_database() as url:
-        yield {"NOTICES_DATABASE_URL": url}
 
 
 @pytest.fixture
@@ -89,13 +79,13 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 def test_agree_withdraw_and_change_of_mind_by_clicking(
-    seeded_repo: NoticeRepo, database: dict[str, str], browser: Any
+    seeded_repo: NoticeRepo, database_env: dict[str, str], browser: Any
 ) -> None:
     """When a customer clicks through the page without JavaScript, then agreeing, withdrawing
     (after a confirmation) and declining are each one recorded decision, in that order."""
     from playwright.sync_api import expect
 
-    settings, ids = consent_release(seeded_repo, 3, database)
+    settings, ids = consent_release(seeded_repo, 3, database_env)
     with serving_consent(settings) as origin:
         page = _page(browser)
         url = origin + link(settings, ids[0])

@@ -25,7 +25,6 @@ from support.consent import (
 )
 from support.notify import VERSION
 from support.repos import NoticeRepo, run_notices
-from support.schedule import postgres_database
 
 from notifier.consent import records
 from notifier.consent.tokens import verify
@@ -47,14 +46,10 @@ def _decide(settings: Settings, delivery_id: int, *decisions: str) -> None:
                        shown_sha256=grant.text_sha256, locale="zh-CN", at=AT)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+@pytest.fixture
+def database(database_env: dict[str, str]) -> dict[str, str]:
     """The environment of the commands: keys, and an SQLite file or a fresh PostgreSQL."""
-    if request.param == "sqlite":
-        yield dict(ENV)
-        return
-    with postgres_database() as url:
-        yield {**ENV, "NOTICES_DATABASE_URL": url}
+    return {**ENV, **database_env}
 
 
 @pytest.fixture

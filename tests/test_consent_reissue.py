@@ -21,19 +21,9 @@ from support.consent import (
     smtp_relay_settings,
 )
 from support.repos import NoticeRepo
-from support.schedule import postgres_database
 
 from notifier.delivery import customers, fresh_links
 from notifier.storage import db
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
-    if request.param == "sqlite":
-        yield {}
-        return
-    with postgres_database() as url:
-        yield {"NOTICES_DATABASE_URL": url}
 
 
 @pytest.fixture
@@ -59,12 +49,12 @@ def _settle(inbox: Inbox, seconds: float = 1.5) -> int:
 
 
 def test_twenty_requests_for_a_fresh_link_mail_it_once(
-    seeded_repo: NoticeRepo, database: dict[str, str], inbox: tuple[Inbox, int]
+    seeded_repo: NoticeRepo, database_env: dict[str, str], inbox: tuple[Inbox, int]
 ) -> None:
     """When an expired link's fresh-link button is pressed 20 times, all at once, then its
     recipient gets one mail, and every press gets the very same page."""
     kept, port = inbox
-    env = {**database, **smtp_relay_settings(seeded_repo, port)}
+    env = {**database_env, **smtp_relay_settings(seeded_repo, port)}
     settings, ids = consent_release(seeded_repo, 2, env)
     told = len(kept.messages)
     with serving_consent(settings) as origin:
@@ -80,12 +70,12 @@ def test_twenty_requests_for_a_fresh_link_mail_it_once(
 
 
 def test_the_page_says_the_same_when_nothing_is_sent(
-    seeded_repo: NoticeRepo, database: dict[str, str], inbox: tuple[Inbox, int]
+    seeded_repo: NoticeRepo, database_env: dict[str, str], inbox: tuple[Inbox, int]
 ) -> None:
     """When fresh links are asked for a suppressed customer and for one already sent a fresh
     link, then nothing is mailed and the page reads exactly as when a mail went out."""
     kept, port = inbox
-    env = {**database, **smtp_relay_settings(seeded_repo, port)}
+    env = {**database_env, **smtp_relay_settings(seeded_repo, port)}
     settings, ids = consent_release(seeded_repo, 3, env)
     assert customers.suppress(settings, "user000003@example.com", "asked us to stop")
     told = len(kept.messages)
@@ -101,13 +91,13 @@ def test_the_page_says_the_same_when_nothing_is_sent(
 
 
 def test_fresh_links_are_spaced_and_counted_per_day(
-    seeded_repo: NoticeRepo, database: dict[str, str], inbox: tuple[Inbox, int]
+    seeded_repo: NoticeRepo, database_env: dict[str, str], inbox: tuple[Inbox, int]
 ) -> None:
     """When fresh links to one question are asked for over a day, then one goes out at most
     every 15 minutes and at most three in 24 hours; another question of the same delivery
     has limits of its own."""
     kept, port = inbox
-    env = {**database, **smtp_relay_settings(seeded_repo, port)}
+    env = {**database_env, **smtp_relay_settings(seeded_repo, port)}
     settings, ids = consent_release(seeded_repo, 2, env)
     told = len(kept.messages)
     start = datetime(2029, 12, 1, 9, 0, tzinfo=UTC)

@@ -29,7 +29,6 @@ from support.consent import (
 )
 from support.notify import NOTICE, VERSION, amended
 from support.repos import NoticeRepo
-from support.schedule import postgres_database
 
 from notifier.consent.texts import consent_text
 from notifier.consent.tokens import Grant, sign
@@ -40,17 +39,6 @@ DELIVERY, SHA, DECISION, WITHDRAWS = 3, 5, 7, 8
 FAR = datetime(2040, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
-    """The environment naming the database: an SQLite file in the repo, or a fresh PostgreSQL
-    database."""
-    if request.param == "sqlite":
-        yield {}
-        return
-    with postgres_database() as url:
-        yield {"NOTICES_DATABASE_URL": url}
-
-
 @dataclass
 class Served:
     settings: Settings
@@ -59,9 +47,9 @@ class Served:
 
 
 @pytest.fixture
-def served(seeded_repo: NoticeRepo, database: dict[str, str]) -> Iterator[Served]:
+def served(seeded_repo: NoticeRepo, database_env: dict[str, str]) -> Iterator[Served]:
     """A release asking consent mailed to five customers, its consent pages served."""
-    settings, ids = consent_release(seeded_repo, 5, database)
+    settings, ids = consent_release(seeded_repo, 5, database_env)
     with serving_consent(settings) as origin:
         yield Served(settings, ids, Client(origin))
 
@@ -276,7 +264,7 @@ def test_a_post_without_an_answer_records_nothing(served: Served) -> None:
 
 
 def test_an_expired_link_offers_a_fresh_one_by_mail(
-    seeded_repo: NoticeRepo, database: dict[str, str]
+    seeded_repo: NoticeRepo, database_env: dict[str, str]
 ) -> None:
     """When a customer opens an expired link, then the page offers a fresh one; asking for it
     mails a new link to the delivery's recipient over SMTP, and that link records an answer."""
@@ -284,7 +272,7 @@ def test_an_expired_link_offers_a_fresh_one_by_mail(
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
-        env = {**database, **smtp_relay_settings(seeded_repo, controller.port)}
+        env = {**database_env, **smtp_relay_settings(seeded_repo, controller.port)}
         settings, ids = consent_release(seeded_repo, 2, env)
         assert [to for to, _ in inbox.messages] == [
             ["user000001@example.com"],

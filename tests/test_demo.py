@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from support.repos import run_notices
-from support.schedule import postgres_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
-    """The embedded default, or the same flow on a PostgreSQL database of its own."""
-    if request.param == "sqlite":
-        yield {}
-        return
-    with postgres_database() as url:
-        yield {"NOTICES_DATABASE_URL": url}
 
 
 def test_demo_runs_the_whole_flow(tmp_path: Path, database_env: dict[str, str]) -> None:

@@ -14,20 +14,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 from support.repos import PROJECT, Run, run_notices
-from support.starter import next_release
+from support.starter import IDENTITY, next_release
 
 from notifier.settings import load_settings
 from notifier.statement.notice import parse_notice
 
-# a git identity of the test's own, and none of the machine's configuration
-IDENTITY = {
-    "GIT_AUTHOR_NAME": "法务编辑",
-    "GIT_AUTHOR_EMAIL": "legal@example.com",
-    "GIT_COMMITTER_NAME": "法务编辑",
-    "GIT_COMMITTER_EMAIL": "legal@example.com",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
 # no identity at all: git may not guess one from the host's name
 NO_IDENTITY = {
     "GIT_CONFIG_GLOBAL": os.devnull,

@@ -16,18 +16,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from support.repos import PROJECT
-from support.starter import next_release
+from support.starter import IDENTITY, next_release
 
 pytestmark = pytest.mark.slow
 
-IDENTITY = {
-    "GIT_AUTHOR_NAME": "法务编辑",
-    "GIT_AUTHOR_EMAIL": "legal@example.com",
-    "GIT_COMMITTER_NAME": "法务编辑",
-    "GIT_COMMITTER_EMAIL": "legal@example.com",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
 # what could lead a process back to this checkout or to the developer's settings
 _INHERITED = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV", "NOTICES_", "SENDGRID_")
 

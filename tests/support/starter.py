@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 from pathlib import Path
 
 from notifier.locales import format_date
+
+# a git identity of the test's own, and none of the machine's configuration
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "法务编辑",
+    "GIT_AUTHOR_EMAIL": "legal@example.com",
+    "GIT_COMMITTER_NAME": "法务编辑",
+    "GIT_COMMITTER_EMAIL": "legal@example.com",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
 
 # the next release as a legal editor writes it: retention after closure from 30 to 90 days
 NEXT_RELEASE = {
