@@ -373,3 +373,14 @@ def test_notice_laws_are_citation_prefixes(tmp_path: Path) -> None:
     error = _refusal(tmp_path, '[notices]\ntimezone = "UTC"\n\n[notices.laws]\nprivacy = "PIPL"\n')
     assert (error.path, error.line) == (str(tmp_path / "notices.toml"), 5)
     assert "setting 'notices.laws.privacy' must be a list of non-empty strings" in str(error)
+
+
+def test_a_secret_with_a_comma_is_scrubbed_whole_and_a_key_list_key_by_key() -> None:
+    """When a password holds a comma, then only the whole password is starred (its short pieces
+    would star unrelated text); each key of NOTICES_CONSENT_KEYS is starred on its own."""
+    from notifier.settings import scrub_secrets
+
+    first, second = "k" * 40, "m" * 40
+    environ = {"NOTICES_SMTP_PASSWORD": "a,hunter2", "NOTICES_CONSENT_KEYS": f"{first},{second}"}
+    text = f"Traceback: password was a,hunter2 at line 3; key {second} refused"
+    assert scrub_secrets(text, environ) == "Traceback: password was *** at line 3; key *** refused"

@@ -188,6 +188,7 @@ SECRET_VARIABLES = (
     "NOTICES_EVENTS_KEY",
     "NOTICES_CONSENT_KEYS",
 )
+KEY_LISTS = frozenset({"NOTICES_CONSENT_KEYS"})  # comma-separated: each key is a secret too
 
 
 def scrub_secrets(text: str, environ: Mapping[str, str]) -> str:
@@ -195,8 +196,10 @@ def scrub_secrets(text: str, environ: Mapping[str, str]) -> str:
     escapes it: for the one output that may quote anything, a --debug traceback."""
     for name in SECRET_VARIABLES:
         raw = environ.get(name)
-        # a list of keys (NOTICES_CONSENT_KEYS) may be quoted whole or one key at a time
-        for value in [raw, *raw.split(",")] if raw else []:
+        # a list of keys may be quoted whole or one key at a time; other secrets only whole (a
+        # password with a comma in it must not have its short pieces starred across the text)
+        pieces = raw.split(",") if raw and name in KEY_LISTS else []
+        for value in [raw, *pieces] if raw else []:
             value = value.strip()
             if not value:
                 continue
@@ -218,12 +221,17 @@ def _mail_backend(environ: Mapping[str, str], has_key: bool) -> str:
 MIN_EVENTS_KEY = 32
 
 
+def _usable_key(key: str) -> bool:
+    """An HMAC key we accept: long enough, ASCII, no spaces (so it survives env files)."""
+    return len(key) >= MIN_EVENTS_KEY and key.isascii() and not any(c.isspace() for c in key)
+
+
 def _events_key(environ: Mapping[str, str]) -> Secret | None:
     """NOTICES_EVENTS_KEY, the MAC key of our events' custom args; never echoed."""
     key = environ.get("NOTICES_EVENTS_KEY")
     if not key:
         return None
-    if len(key) < MIN_EVENTS_KEY or not key.isascii() or any(c.isspace() for c in key):
+    if not _usable_key(key):
         raise ConfigError(
             f"NOTICES_EVENTS_KEY must be at least {MIN_EVENTS_KEY} ASCII characters, no spaces",
             hint="use `python -c 'import secrets; print(secrets.token_hex(32))'`, "
@@ -238,7 +246,7 @@ def _consent_keys(environ: Mapping[str, str]) -> tuple[Secret, ...]:
     raw = environ.get("NOTICES_CONSENT_KEYS", "")
     keys = [key.strip() for key in raw.split(",")] if raw.strip() else []
     for number, key in enumerate(keys, start=1):
-        if len(key) < MIN_EVENTS_KEY or not key.isascii() or any(c.isspace() for c in key):
+        if not _usable_key(key):
             raise ConfigError(
                 f"key {number} of NOTICES_CONSENT_KEYS must be at least {MIN_EVENTS_KEY} ASCII "
                 "characters, no spaces",
