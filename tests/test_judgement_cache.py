@@ -132,7 +132,10 @@ def test_site_built_from_kept_or_damaged_entries_is_the_same(seeded_repo: Notice
     cold = build()
     entries = _entries(seeded_repo.path / "var/cache")
     assert entries, "the build keeps its comparisons and verdicts"
+    kept = {path: path.stat().st_ino for path in entries}
     assert build() == cold
+    # warm: every entry was read, none computed and written again (a write replaces the file)
+    assert {path: path.stat().st_ino for path in _entries(seeded_repo.path / "var/cache")} == kept
     for path in entries:
         data = path.read_bytes()
         path.write_bytes(data[:40] + bytes([data[40] ^ 0xFF]) + data[41:])

@@ -24,7 +24,6 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from functools import cache
-from importlib import metadata
 from importlib.resources import files
 from pathlib import Path
 from typing import TypeVar
@@ -46,6 +45,8 @@ _CHECK = hashlib.sha256().digest_size
 @cache
 def code_digest() -> str:
     """The package's version and the source of everything a comparison or verdict depends on."""
+    from importlib import metadata  # ~10 ms at import: only site builds read the cache
+
     digest = hashlib.sha256(metadata.version("notices").encode("utf-8"))
     for package in ("notifier.statement", "notifier.rules"):
         for entry in sorted(files(package).iterdir(), key=lambda e: e.name):
@@ -74,11 +75,6 @@ def _canonical(value: object) -> object:
     return value
 
 
-def text_digest(release: Release) -> str:
-    """The bytes of the text in force: what the release's parsed text was read from."""
-    return hashlib.sha256(release.data).hexdigest()
-
-
 @dataclass(frozen=True, slots=True)
 class Judged:
     """A release's comparison with the one before it and the verdict on that comparison, kept
@@ -99,7 +95,7 @@ class JudgementCache:
 
     def parsed(self, release: Release) -> Notice:
         """The release's text in force, parsed: its `notice_doc`."""
-        parts = ("notice", release.path, text_digest(release))
+        parts = ("notice", release.path, release.sha256)  # sha256 of the text in force
         return self._remember(parts, None, lambda: parse_notice(release.data, release.path), Notice)
 
     def compared(self, old: Release, new: Release) -> Comparison:
@@ -107,7 +103,7 @@ class JudgementCache:
         def compute() -> Comparison:
             return compare(old.notice_doc, new.notice_doc)
 
-        parts = ("comparison", text_digest(old), text_digest(new))
+        parts = ("comparison", old.sha256, new.sha256)
         return self._remember(parts, (old, new), compute, Comparison)
 
     def judged(
@@ -117,8 +113,8 @@ class JudgementCache:
         `rules`, with the editors' `material:` decisions on both."""
         parts = (
             "judged",
-            text_digest(previous),
-            text_digest(release),
+            previous.sha256,
+            release.sha256,
             self._rules_digest(rules),
             repr(previous.override),
             repr(release.override),
