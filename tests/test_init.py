@@ -225,7 +225,7 @@ def test_without_a_git_identity_it_stops_before_writing(tmp_path: Path) -> None:
         "initialised a git repository on branch main in statement",
         "next:",
         "  cd statement",
-        "  git add notices.toml notices .gitignore .pre-commit-config.yaml .github",
+        "  git add .github .gitignore .pre-commit-config.yaml notices notices.toml",
     ]
     untracked = _git(repo, "status", "--porcelain", "--untracked-files=all").splitlines()
     assert sorted(untracked) == sorted(f"?? {file}" for file in FILES[:5])
@@ -245,7 +245,7 @@ def test_in_an_existing_repository_it_only_writes(tmp_path: Path) -> None:
     result = _init(repo, "--locale", "en")
     assert result.code == 0, result.err
     assert "initialised" not in result.out and "committed" not in result.out
-    assert "  git add notices.toml notices .gitignore .pre-commit-config.yaml .github" in (
+    assert "  git add .github .gitignore .pre-commit-config.yaml notices notices.toml" in (
         result.out.splitlines()
     )
     assert "cd " not in result.out

@@ -5,11 +5,15 @@ from __future__ import annotations
 import shlex
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
 
 from notifier.cli.app import NoticesCommand
+
+if TYPE_CHECKING:
+    from notifier.scaffold.repository import Initialised
 
 
 @click.command("init", cls=NoticesCommand)
@@ -52,17 +56,18 @@ def init(
     made = initialise(directory, asked, commit=not no_commit)
     for relative in made.files:
         click.echo(f"created {directory / relative}")
-    click.echo("\n".join(_next_steps(directory, made.created_git, made.commit)))
+    click.echo("\n".join(_next_steps(directory, made)))
 
 
-def _next_steps(directory: Path, created_git: bool, commit: str | None) -> list[str]:
-    said = [f"initialised a git repository on branch main in {directory}"] if created_git else []
+def _next_steps(directory: Path, made: Initialised) -> list[str]:
+    said = [f"initialised a git repository on branch main in {directory}"] * made.created_git
+    commit = made.commit
     if commit:
         said.append(f"committed the starter statement as the first release ({commit[:10]})")
     steps = [f"cd {shlex.quote(str(directory))}"] if directory != Path(".") else []
     if commit is None:
         steps += [
-            "git add notices.toml notices .gitignore .pre-commit-config.yaml .github",
+            "git add " + " ".join(sorted({shlex.quote(file.split("/")[0]) for file in made.files})),
             'git commit -m "First release of the notice"',
         ]
     steps += [

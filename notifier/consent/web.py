@@ -303,7 +303,8 @@ class ConsentApp:
         return Standing(found.decision, day)
 
     def _page(self, status: int, name: str, asked: _Asked, **context: Any) -> Response:
-        context.setdefault("standing", self._standing(asked))
+        if "standing" not in context:  # the done page has just read it
+            context["standing"] = self._standing(asked)
         return Response(
             status, render(name, asked.locale, PREFIX, action=PREFIX + asked.token, **context)
         )
