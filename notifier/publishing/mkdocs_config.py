@@ -17,6 +17,7 @@ The merge rule:
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping, Sequence
 from importlib.resources import files
@@ -84,9 +85,14 @@ def _merge_named(base: list[Any], over: list[Any]) -> list[Any]:
     return [{name: options} if options else name for name, options in entries.items()]
 
 
+@functools.cache
+def _packaged_text(name: str) -> str:
+    return (files("notifier.publishing") / name).read_text(encoding="utf-8")
+
+
 def _packaged(name: str) -> Config:
-    text = (files("notifier.publishing") / name).read_text(encoding="utf-8")
-    loaded: Config = yaml.load(text, Loader=get_yaml_loader())  # noqa: S506 - our own file
+    """A packaged file, read once per process and parsed per call (callers change the result)."""
+    loaded: Config = yaml.load(_packaged_text(name), Loader=get_yaml_loader())  # noqa: S506
     return loaded
 
 
