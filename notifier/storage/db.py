@@ -14,6 +14,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -350,3 +351,11 @@ def dispose_all() -> None:
         for built in _engines.values():
             built.dispose()
         _engines.clear()
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """A moment as our rows hold it, in UTC: SQLite hands datetimes back without their zone,
+    and a naive one read from our tables was written in UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
