@@ -24,7 +24,8 @@ from notifier.delivery.csv_encoding import ENCODINGS
 from notifier.errors import CustomerImportError, NoticeError
 
 if TYPE_CHECKING:
-    from notifier.delivery.notify import Plan, SendReport
+    from notifier.delivery.notify import SendReport
+    from notifier.delivery.plan import Plan
 
 
 @click.group(cls=NoticesGroup)
@@ -182,8 +183,13 @@ def notify_send(
         click.echo(f"test mail sent to {logs.mask_email(test_to)} ({message_id})")
         return
     with progress("sending") as advance:
-        how: dict[str, Any] = {"notice": notice, "locale": locale, "early": early,
-                               "progress": advance, "retry_failed": retry_failed}
+        how: dict[str, Any] = {
+            "notice": notice,
+            "locale": locale,
+            "early": early,
+            "progress": advance,
+            "retry_failed": retry_failed,
+        }
         report = (
             parallel.send(ctx.repo_settings, version, workers, **how)
             if workers > 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -35,6 +35,7 @@ from notifier.delivery.mail import (
 )
 from notifier.delivery.mail.render import render
 from notifier.delivery.mail.transports import FALLBACK_NAME, configured_transport
+from notifier.delivery.plan import Plan
 from notifier.errors import MailError, MailFailure, NotifyError
 from notifier.files import atomic_writer
 from notifier.locales import LOCALES
@@ -47,7 +48,7 @@ from notifier.releases.history import (
     record_path,
     record_releases,
 )
-from notifier.releases.verdicts import AssessedRelease, assess_release, source_release
+from notifier.releases.verdicts import assess_release, source_release
 from notifier.settings import Settings
 from notifier.statement.materiality import Verdict, rules_for
 from notifier.storage import db
@@ -56,26 +57,6 @@ log = logging.getLogger(__name__)
 TEST_OUTBOX = "outbox-test"  # under var/: where the outbox transport writes `--test-to` mails
 GIVE_UP_AFTER = 3  # batches in a row failing alike (endpoint down, key refused) end a run
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """Who is told of a release, and when."""
-
-    release: Release
-    verdict: Verdict | None
-    needed: bool
-    services: tuple[str, ...]
-    due_at: datetime
-    effective_at: datetime
-    per_locale: dict[str, int]
-    # the same version in each locale we can mail (customers read their own); `content` module
-    editions: Mapping[str, AssessedRelease]
-    history: History  # the releases it was planned from: the site its mail links to is theirs
-
-    @property
-    def audience(self) -> int:
-        return sum(self.per_locale.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,8 +248,13 @@ def send(
     deliveries are retried up to `ledger.MAX_ATTEMPTS` times, and all again on `retry_failed`."""
     history = read_history(settings.repo, settings)
     plan_, due = ready(
-        settings, history, version, notice=notice, locale=locale,
-        current=_now(settings, now), early=early,
+        settings,
+        history,
+        version,
+        notice=notice,
+        locale=locale,
+        current=_now(settings, now),
+        early=early,
     )
     release = plan_.release
     engine = db.engine(settings)
@@ -288,7 +274,14 @@ def send(
         sent, failed, batches, taken_back = _send_batches(settings, plan_, transport, progress)
     counts = ledger.counts(engine, release.id)
     return SendReport(
-        release.id, sent, failed, batches, reclaimed + taken_back, False, counts, bounced,
+        release.id,
+        sent,
+        failed,
+        batches,
+        reclaimed + taken_back,
+        False,
+        counts,
+        bounced,
         counts["sending"],
     )
 
