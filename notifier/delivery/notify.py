@@ -512,52 +512,46 @@ def proof(settings: Settings, version: str, out: Path) -> tuple[int, int]:
     release = _release(settings, version, None, None)
     engine = db.engine(settings)
     rows = decisions = 0
-    blank = [""] * len(proof_chain.DECISION_COLUMNS)
     with atomic_writer(out, mode=0o600) as raw:
         stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         writer = csv.writer(stream)
         writer.writerow(PROOF_COLUMNS)
         previous = proof_chain.seed(release.id, release.sha256)
+        of_release = {"version": release.version, "sha256": release.sha256, "release": release.id}
         for row in ledger.proof_rows(engine, release.id):
-            fields = [
-                release.version,
-                release.sha256,
-                str(row.customer_id),
-                mask_email(row.email),
-                row.locale,
-                row.status,
-                row.sent_at.isoformat() if row.sent_at else "",
-                row.message_id or "",
-                row.delivery_state or "",
-                row.event_at.isoformat() if row.event_at else "",
-                str(row.delivery_id),
-                *blank[1:],
-                release.id,
-            ]
+            fields = proof_chain.fields(
+                of_release,
+                customer_id=str(row.customer_id),
+                email=mask_email(row.email),
+                locale=row.locale,
+                status=row.status,
+                sent_at=row.sent_at.isoformat() if row.sent_at else "",
+                message_id=row.message_id or "",
+                delivery_state=row.delivery_state or "",
+                event_at=row.event_at.isoformat() if row.event_at else "",
+                delivery_id=str(row.delivery_id),
+            )
             previous = proof_chain.row_hash(previous, fields)
             writer.writerow([*fields, previous])
             rows += 1
         for proved in records.history(engine, release.id):
             decision = proved.decision
             withdraws = proved.withdraws_seq
-            fields = [
-                release.version,
-                release.sha256,
-                str(proved.customer_id),
-                mask_email(proved.email),
-                decision.locale,
-                *[""] * 5,
-                str(decision.delivery_id),
-                decision.article,
-                decision.text_sha256,
-                decision.decision,
-                proved.decided_at,
-                str(decision.seq),
-                str(withdraws) if withdraws is not None else "",
-                decision.client or "",
-                decision.chain,
-                release.id,
-            ]
+            fields = proof_chain.fields(
+                of_release,
+                customer_id=str(proved.customer_id),
+                email=mask_email(proved.email),
+                locale=decision.locale,
+                delivery_id=str(decision.delivery_id),
+                article=decision.article,
+                text_sha256=decision.text_sha256,
+                decision=decision.decision,
+                decided_at=proved.decided_at,
+                decision_seq=str(decision.seq),
+                withdraws_seq=str(withdraws) if withdraws is not None else "",
+                client=decision.client or "",
+                decision_chain=decision.chain,
+            )
             previous = proof_chain.row_hash(previous, fields)
             writer.writerow([*fields, previous])
             decisions += 1
