@@ -254,17 +254,15 @@ def _refuse_unsent(report: SendReport, version: str) -> None:
 def notify_status(ctx: Context, version: str, as_json: bool) -> None:
     """Ledger counts: planned, sending, sent, failed, bounced; why deliveries failed; where
     consent is asked, how many answers stand agreed, declined or missing."""
-    from notifier.consent import report as consent_report
     from notifier.delivery import notify as notifying
 
-    counts = notifying.status(ctx.settings, version)
+    found = notifying.status(ctx.settings, version)
     held = notifying.suppressed(ctx.settings, version)
     why = notifying.failures(ctx.settings, version)
     if as_json:
-        per_article = consent_report.tally(ctx.settings, version) if "agreed" in counts else {}
-        print_json(contracts.status(version, counts, held, why, per_article))
+        print_json(contracts.status(version, found.counts, held, why, found.consent))
         return
-    click.echo("  ".join(f"{name} {count}" for name, count in counts.items()))
+    click.echo("  ".join(f"{name} {count}" for name, count in found.counts.items()))
     for failure in why:
         when = f", last {failure.last_at.isoformat()}" if failure.last_at else ""
         click.echo(f"{failure.status} {failure.count}{when}: {failure.reason}")

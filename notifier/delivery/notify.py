@@ -60,6 +60,15 @@ Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
+class Status:
+    """`notify status`: the ledger's counts, with `agreed`, `declined` and `no_answer` over
+    every question where consent is asked; `consent` gives them per question (else empty)."""
+
+    counts: dict[str, int]
+    consent: dict[str, dict[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
 class SendReport:
     release_id: str
     sent: int
@@ -451,15 +460,20 @@ def send_test(settings: Settings, version: str, address: str, *, locale: str | N
     return outcome.message_id
 
 
-def status(settings: Settings, version: str) -> dict[str, int]:
-    """The ledger's counts; where the release asks consent by link (a consent server is set
-    up), also how many answers stand agreed, declined and missing (see `records.counts`)."""
+def status(settings: Settings, version: str) -> Status:
+    """The ledger's counts of the release whose customers were told (a translation's: its
+    source's); where it asks consent by link (a consent server is set up), the answers too,
+    counted once for both views."""
     history = read_history(settings.repo, settings)
-    release = history.find(version)
+    named = history.find(version)
+    release = source_release(history, named) or named
     engine = db.engine(settings)
     counts = ledger.counts(engine, release.id)
     asked = report.articles(settings, history, release) if links.ready(settings) else ()
-    return counts | records.counts(engine, release.id, asked) if asked else counts
+    if not asked:
+        return Status(counts, {})
+    per_article = records.counts_by_article(engine, release.id, asked)
+    return Status(counts | report.totals(per_article), per_article)
 
 
 def failures(settings: Settings, version: str) -> list[ledger.Failure]:
