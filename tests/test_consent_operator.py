@@ -13,6 +13,7 @@ from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import event
 from support.consent import (
     ARTICLE,
     KEYS,
@@ -91,6 +92,28 @@ def test_status_counts_answers(
         "planned 0  sending 0  sent 4  failed 0  bounced 0  agreed 1  declined 2  no_answer 5\n"
     )
 
+
+def test_status_reads_the_answers_once(
+    answered: tuple[Settings, list[int]], seeded_repo: NoticeRepo, database: dict[str, str]
+) -> None:
+    """When `notify status --json` is asked, then the decisions are read in one query that
+    gives both the totals and the counts per question."""
+    engine = db.engine(answered[0])
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        shown = run_notices("notify", "status", VERSION, "--json", cwd=seeded_repo.path,
+                            env=database)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert shown.code == 0, shown.err
+    assert json.loads(shown.out)["consent"][ARTICLE] == {"agreed": 1, "declined": 2,
+                                                         "no_answer": 1}
+    assert sum("consent_decisions" in statement for statement in statements) == 1
 
 def _proof(repo: NoticeRepo, env: dict[str, str]) -> tuple[list[str], list[list[str]]]:
     run = run_notices("notify", "proof", VERSION, "--out", "proof.csv", cwd=repo.path, env=env)

@@ -6,9 +6,11 @@ import http.client
 import json
 import socket
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
+from support.consent import consent_release, serving_consent
 from support.events import Signer, event, post, sent_release, serving, snapshot
 from support.repos import NoticeRepo
 
@@ -42,7 +44,8 @@ def test_get_and_malformed_requests_are_answered_in_json(
     """When a GET or a request with a broken Content-Length arrives, then the answer is 405 or
     400 in JSON, like every other answer of the webhook."""
     settings, _, _ = sent
-    with serving(settings, events_server.Limits()) as url:
+    webhook = replace(settings, webhook_public_key=Signer.new().public)
+    with serving(webhook, events_server.Limits()) as url:
         got = _raw(url, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         broken = _raw(url, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n")
     assert got == (405, {"error": "POST SendGrid events here"})
@@ -69,6 +72,49 @@ def test_body_over_the_limit_is_refused_and_changes_nothing(
     assert unchanged
     assert taken[0] == 200 and taken[1]["applied"] == 1
 
+
+def _answer_headers(url: str, request: bytes) -> tuple[int, dict[str, str]]:
+    """Send bytes as they are; the status and headers (names in lower case) of the answer."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(request)
+        response = http.client.HTTPResponse(connection)
+        response.begin()
+        response.read()
+        return response.status, {name.lower(): value for name, value in response.getheaders()}
+
+
+SECURITY = ("content-security-policy", "referrer-policy", "x-content-type-options",
+            "x-frame-options", "cache-control")
+
+
+def test_the_servers_own_refusals_carry_the_pages_security_headers(
+    seeded_repo: NoticeRepo,
+) -> None:
+    """When the consent server refuses a malformed request (400) or a body over its limit (413)
+    itself, before any page sees it, then the answer carries the same security headers as the
+    pages' own answers; the webhook alone adds none."""
+    settings, _ = consent_release(seeded_repo, 1)
+    limits = events_server.Limits(max_body=100)
+    with serving_consent(settings, limits) as origin:
+        page = _answer_headers(origin, b"GET /consent/ HTTP/1.1\r\nHost: x\r\n\r\n")
+        broken = _answer_headers(
+            origin, b"POST /consent/x HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n"
+        )
+        large = _answer_headers(
+            origin, b"POST /consent/x HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n"
+        )
+    assert page[0] == 404 and all(name in page[1] for name in SECURITY)
+    for status, (code, headers) in ((400, broken), (413, large)):
+        assert code == status
+        assert {name: headers.get(name) for name in SECURITY} == {
+            name: page[1][name] for name in SECURITY
+        }
+        assert headers["content-type"] == "application/json"
+    webhook = replace(settings, webhook_public_key=Signer.new().public)
+    with serving(webhook, events_server.Limits()) as url:
+        alone = _answer_headers(url, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n")
+    assert alone[0] == 400 and not any(name in alone[1] for name in SECURITY)
 
 def test_connections_are_bounded_and_stalled_ones_time_out(
     sent: tuple[Settings, list[int], Signer],

@@ -37,6 +37,27 @@ def test_seed_sections() -> None:
     assert notice.sections[0].body == "最后更新时间：2018 年 11 月 1 日"
 
 
+def test_body_line_is_the_first_line_of_the_body() -> None:
+    """When a heading (or the text before the first) is followed by blank lines, then its
+    `body_line` is the file line its body starts on, past the front matter and those blanks;
+    an empty body points at the line after its heading."""
+    text = (
+        "---\ntitle: 声明\nversion: 2027-01-15\n---\n"
+        "\n\n前言\n\n"
+        "## 甲 {#a}\n正文甲\n\n"
+        "## 乙 {#b}\n\n\n\n正文乙第一行\n第二行\n\n"
+        "## 丙 {#c}\n"
+    )
+    lines = text.split("\n")
+    notice = parse_notice(text.encode(), "notices/privacy/zh-CN.md")
+    found = {s.id: (s.line, s.body_line, lines[s.body_line - 1]) for s in notice.sections}
+    assert found == {
+        "preamble": (5, 7, "前言"),
+        "a": (9, 10, "正文甲"),
+        "b": (12, 16, "正文乙第一行"),
+        "c": (19, 20, ""),
+    }
+
 def test_heading_attributes() -> None:
     """When headings use either attr_list form and declare services, then both are read."""
     text = '# T {#top}\n\n## 甲 {: #a .cls }\n\n正文\n\n## 乙 {#b services="azure powerbi"}\n'

@@ -155,7 +155,7 @@ def test_a_rejected_batch_fails_alone(
     standin.faults.append("400")
     result = run_notices("notify", "send", VERSION, "--early", cwd=seeded_repo.path, env=env)
     assert result.code == 1
-    counts = notify.status(_settings(seeded_repo, standin), VERSION)
+    counts = notify.status(_settings(seeded_repo, standin), VERSION).counts
     assert counts["failed"] > 0 and counts["sent"] + counts["failed"] == 2500
     retry = run_notices("notify", "send", VERSION, "--early", cwd=seeded_repo.path, env=env)
     assert retry.code == 0
@@ -386,7 +386,7 @@ def test_customers_suppressed_after_a_failed_send_are_withdrawn(
         "user000003@example.com",
         "user000004@example.com",
     ]
-    counts = notify.status(_settings(seeded_repo, standin), VERSION)
+    counts = notify.status(_settings(seeded_repo, standin), VERSION).counts
     assert counts == {"planned": 0, "sending": 0, "sent": 3, "failed": 0, "bounced": 1}
 
 

@@ -28,8 +28,12 @@ __all__ = ["standin"]
 pytestmark = pytest.mark.slow
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-LEAD = 20.0  # seconds from committing the release to its notice falling due
+# Seconds from committing a release to its notice falling due. The release is committed once
+# the schedulers are up, so this covers one re-sync of the active scheduler, not start-ups.
+LEAD = 10.0
+QUICK_RESYNC = "0.02"  # minutes (1.2 s): the first scheduler reads new releases soon
 CUSTOMERS = 300
+BATCH = 50
 ACTIVE = "is now the active scheduler"
 
 
@@ -40,7 +44,7 @@ def cluster(
     """A PostgreSQL database with 300 customers; mail through the stand-in, 50 per batch."""
     path = seeded_repo.path / "notices.toml"
     path.write_text(
-        path.read_text(encoding="utf-8").replace("batch_size = 1000", "batch_size = 50"),
+        path.read_text(encoding="utf-8").replace("batch_size = 1000", f"batch_size = {BATCH}"),
         encoding="utf-8",
     )
     seeded_repo.commit("Smaller batches", "2024-01-03T09:00:00+08:00")
@@ -56,13 +60,16 @@ def cluster(
 class Scheduler:
     """One `notices -v schedule run` process with its log file."""
 
-    def __init__(self, repo: Path, env: Mapping[str, str], log: Path) -> None:
+    def __init__(
+        self, repo: Path, env: Mapping[str, str], log: Path, resync: str | None = None
+    ) -> None:
         clean = {k: v for k, v in os.environ.items()
                  if not k.startswith(("NOTICES_", "SENDGRID_"))}
         self.log = log
+        every = ["--resync-minutes", resync] if resync else []
         with log.open("ab") as stream:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "notifier", "-v", "schedule", "run"],
+                [sys.executable, "-m", "notifier", "-v", "schedule", "run", *every],
                 cwd=repo,
                 env={**clean, "PYTHONIOENCODING": "utf-8", **env},
                 stdout=stream,
@@ -98,9 +105,9 @@ def run_record(env: Mapping[str, str], job: str) -> tuple[str, int] | None:
     return (str(row[0]), int(row[1])) if row else None
 
 
-def due_release(repo: NoticeRepo) -> tuple[str, datetime]:
-    """A material release whose notice falls due LEAD seconds from now: its notify job id."""
-    due = datetime.now(SHANGHAI).replace(microsecond=0) + timedelta(seconds=LEAD)
+def due_release(repo: NoticeRepo, lead: float = LEAD) -> tuple[str, datetime]:
+    """A material release whose notice falls due `lead` seconds from now: its notify job id."""
+    due = datetime.now(SHANGHAI).replace(microsecond=0) + timedelta(seconds=lead)
     version = due.date().isoformat()
     effective = (due + timedelta(days=10)).date().isoformat()
     release(repo, material_text(version, effective), due.isoformat())
@@ -108,10 +115,13 @@ def due_release(repo: NoticeRepo) -> tuple[str, datetime]:
 
 
 def schedulers(
-    repo: NoticeRepo, env: Mapping[str, str], folder: Path, count: int
+    repo: NoticeRepo, env: Mapping[str, str], folder: Path, count: int,
+    first_resync: str | None = None,
 ) -> list[Scheduler]:
-    """Start `count` schedulers: the first becomes active, the others stand by."""
-    started = [Scheduler(repo.path, env, folder / "s0.log")]
+    """Start `count` schedulers: the first becomes active (re-syncing every `first_resync`
+    minutes, if given), the others stand by (with the default re-sync, so that none re-syncs
+    while a notice is being submitted)."""
+    started = [Scheduler(repo.path, env, folder / "s0.log", first_resync)]
     wait_for(lambda: started[0].says("scheduler running"), 30, "the first scheduler")
     for number in range(1, count):
         started.append(Scheduler(repo.path, env, folder / f"s{number}.log"))
@@ -124,14 +134,16 @@ def test_a_standby_takes_over_a_killed_leader_and_the_notice_goes_once(
     seeded_repo: NoticeRepo, cluster: dict[str, str], standin: sendgrid_standin.StandIn,
     tmp_path: Path,
 ) -> None:
-    """Given three schedulers on one database, when the active one is SIGKILLed before a
-    notice falls due, then a standby is active within 30 s, the notice runs exactly once,
-    every customer gets one mail, and the others stop cleanly on SIGTERM."""
-    job, due = due_release(seeded_repo)
-    running = schedulers(seeded_repo, cluster, tmp_path, 3)
+    """Given three schedulers on one database, when the active one has planned a notice and is
+    SIGKILLed before it falls due, then a standby is active within 30 s, the notice runs
+    exactly once, every customer gets one mail, and the others stop cleanly on SIGTERM."""
+    running = schedulers(seeded_repo, cluster, tmp_path, 3, first_resync=QUICK_RESYNC)
     assert not running[0].says("standing by")
     assert all(not s.says(ACTIVE) for s in running[1:])
-    assert datetime.now(SHANGHAI) < due, "the schedulers started too slowly for this test"
+    # committed now that all are up: how slowly they started cannot eat into the lead
+    job, due = due_release(seeded_repo)
+    wait_for(lambda: running[0].says(f"sync: added {job}"), LEAD, "the leader to plan it")
+    assert datetime.now(SHANGHAI) < due, "the leader took the whole lead to re-sync"
 
     running[0].process.send_signal(signal.SIGKILL)
     running[0].process.wait(10)
@@ -152,21 +164,25 @@ def test_a_leader_killed_mid_notice_is_finished_by_the_next(
     seeded_repo: NoticeRepo, cluster: dict[str, str], standin: sendgrid_standin.StandIn,
     tmp_path: Path,
 ) -> None:
-    """Given a slow mail service, when the active scheduler is SIGKILLed while its notice is
-    being sent, then the standby takes over, finishes that notice (the ledger keeps what was
-    sent), nobody is lost and at most the batch in flight arrives twice."""
-    job, _ = due_release(seeded_repo)
-    standin.delay = 0.5
-    running = schedulers(seeded_repo, cluster, tmp_path, 2)
-    wait_for(lambda: len(standin.accepted) >= 2, LEAD + 30, "the notice to be under way")
-    running[0].process.send_signal(signal.SIGKILL)
-    running[0].process.wait(10)
-    assert run_record(cluster, job) == ("running", 1)
+    """Given a mail service that holds the third batch, when the active scheduler is SIGKILLed
+    while that batch is in flight, then the standby takes over, finishes that notice (the
+    ledger keeps what was sent), nobody is lost and at most the batch in flight arrives twice."""
+    job, _ = due_release(seeded_repo, lead=0)  # due at once: the leader sends as it starts
+    standin.hold_after = 2
+    try:
+        running = schedulers(seeded_repo, cluster, tmp_path, 2)
+        wait_for(lambda: len(standin.requests) > 2, 60, "the third batch to be in flight")
+        running[0].process.send_signal(signal.SIGKILL)
+        running[0].process.wait(10)
+        assert len(standin.accepted) == 2
+        assert run_record(cluster, job) == ("running", 1)
+    finally:
+        standin.release.set()  # the held batch is taken now, as a dead sender's may be
 
     wait_for(lambda: run_record(cluster, job) == ("done", 2), 60, "the notice to be finished")
     received = Counter(standin.recipients())
     assert len(received) == CUSTOMERS  # nobody lost
-    assert sum(1 for count in received.values() if count > 1) <= 50  # one batch at most
+    assert sum(1 for count in received.values() if count > 1) <= BATCH  # one batch at most
     assert running[1].stop() == 0
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect
+from sqlalchemy.exc import OperationalError
 from support.repos import NoticeRepo
 from support.schedule import postgres_database
 
@@ -96,3 +98,39 @@ def test_existing_never_creates_a_database(seeded_repo: NoticeRepo) -> None:
         assert opened is not None
         opened.dispose()
         db.dispose_all()
+
+
+def test_the_url_sets_how_long_a_write_waits_for_a_lock(seeded_repo: NoticeRepo) -> None:
+    """When the SQLite URL gives ?timeout=0.5, then a write blocked by another connection's
+    lock fails after about that long, not after the default 30 s; without it, 30 s hold."""
+    url = "sqlite:///v.db?timeout=0.5"
+    settings = load_settings(seeded_repo.path, {"NOTICES_DATABASE_URL": url})
+    engine = db.engine(settings)
+    try:
+        with engine.connect() as holder, engine.connect() as writer:
+            assert writer.exec_driver_sql("PRAGMA busy_timeout").scalar() == 500
+            holder.exec_driver_sql("BEGIN IMMEDIATE")
+            began = time.monotonic()
+            with pytest.raises(OperationalError, match="database is locked"):
+                writer.exec_driver_sql("BEGIN IMMEDIATE")
+            assert 0.4 < time.monotonic() - began < 10
+            holder.rollback()
+        default = db.engine(load_settings(seeded_repo.path, {}))
+        with default.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+    finally:
+        db.dispose_all()
+
+
+@pytest.mark.parametrize("timeout", ["soon", "-1", "inf", "nan"])
+def test_a_timeout_that_is_no_number_of_seconds_is_refused(
+    seeded_repo: NoticeRepo, timeout: str
+) -> None:
+    """When ?timeout= is not a number of seconds, then opening the database says so, with the
+    default to fall back on."""
+    url = f"sqlite:///v.db?timeout={timeout}"
+    with pytest.raises(DatabaseError) as raised:
+        db.engine(load_settings(seeded_repo.path, {"NOTICES_DATABASE_URL": url}))
+    said = f"the SQLite URL's timeout='{timeout}' is not a number of seconds"
+    assert raised.value.message == said
+    assert "?timeout=30" in (raised.value.hint or "")

@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from notifier.consent.report import Report as ConsentReport
     from notifier.delivery.customers import ImportResult
     from notifier.delivery.ledger import Failure, Suppressed
-    from notifier.delivery.notify import Plan, SendReport
+    from notifier.delivery.notify import SendReport
+    from notifier.delivery.plan import Plan
     from notifier.errors import Problem
     from notifier.publishing.publish import BuiltSite
     from notifier.releases.history import Release

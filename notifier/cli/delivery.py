@@ -24,7 +24,8 @@ from notifier.delivery.csv_encoding import ENCODINGS
 from notifier.errors import CustomerImportError, NoticeError
 
 if TYPE_CHECKING:
-    from notifier.delivery.notify import Plan, SendReport
+    from notifier.delivery.notify import SendReport
+    from notifier.delivery.plan import Plan
 
 
 @click.group(cls=NoticesGroup)
@@ -182,8 +183,13 @@ def notify_send(
         click.echo(f"test mail sent to {logs.mask_email(test_to)} ({message_id})")
         return
     with progress("sending") as advance:
-        how: dict[str, Any] = {"notice": notice, "locale": locale, "early": early,
-                               "progress": advance, "retry_failed": retry_failed}
+        how: dict[str, Any] = {
+            "notice": notice,
+            "locale": locale,
+            "early": early,
+            "progress": advance,
+            "retry_failed": retry_failed,
+        }
         report = (
             parallel.send(ctx.repo_settings, version, workers, **how)
             if workers > 1
@@ -248,17 +254,15 @@ def _refuse_unsent(report: SendReport, version: str) -> None:
 def notify_status(ctx: Context, version: str, as_json: bool) -> None:
     """Ledger counts: planned, sending, sent, failed, bounced; why deliveries failed; where
     consent is asked, how many answers stand agreed, declined or missing."""
-    from notifier.consent import report as consent_report
     from notifier.delivery import notify as notifying
 
-    counts = notifying.status(ctx.settings, version)
+    found = notifying.status(ctx.settings, version)
     held = notifying.suppressed(ctx.settings, version)
     why = notifying.failures(ctx.settings, version)
     if as_json:
-        per_article = consent_report.tally(ctx.settings, version) if "agreed" in counts else {}
-        print_json(contracts.status(version, counts, held, why, per_article))
+        print_json(contracts.status(version, found.counts, held, why, found.consent))
         return
-    click.echo("  ".join(f"{name} {count}" for name, count in counts.items()))
+    click.echo("  ".join(f"{name} {count}" for name, count in found.counts.items()))
     for failure in why:
         when = f", last {failure.last_at.isoformat()}" if failure.last_at else ""
         click.echo(f"{failure.status} {failure.count}{when}: {failure.reason}")

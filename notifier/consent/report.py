@@ -7,6 +7,7 @@ teams can follow up. What happens to their service is not this tool's decision.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -44,11 +45,9 @@ def articles(settings: Settings, history: History, release: Release) -> tuple[st
     return tuple(trigger.article for trigger in triggers_of(verdict))
 
 
-def tally(settings: Settings, version: str) -> dict[str, dict[str, int]]:
-    """Per article asked: agreed, declined, no_answer (empty when nothing is asked)."""
-    history, release = _release(settings, version)
-    asked = articles(settings, history, release)
-    return records.counts_by_article(db.engine(settings), release.id, asked) if asked else {}
+def totals(per_article: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
+    """agreed, declined, no_answer over every question (a recipient asked two counts twice)."""
+    return {key: sum(tally[key] for tally in per_article.values()) for key in records.COUNTED}
 
 
 def report(settings: Settings, version: str) -> Report:

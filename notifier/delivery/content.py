@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from notifier.consent.site import SiteMap
 from notifier.consent.texts import compose, section_heading
 from notifier.consent.triggers import triggers_of
 from notifier.delivery.mail import consent_placeholder
 from notifier.delivery.mail.render import ChangeNote, ConsentNote, NoticeContent
+from notifier.delivery.plan import Plan
 from notifier.locales import LOCALES
 from notifier.releases.history import History, Release
 from notifier.releases.verdicts import AssessedRelease, assess_release
@@ -25,9 +25,6 @@ from notifier.statement.diff import Change
 from notifier.statement.materiality import RuleSet
 from notifier.statement.notice import Notice, covering
 from notifier.statement.wording import changed_sentences, quote
-
-if TYPE_CHECKING:
-    from notifier.delivery.notify import Plan
 
 SENTENCES_PER_SECTION = 6  # more are left to the redline, and the mail says how many
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")

@@ -163,12 +163,6 @@ class Verifier:
         return hashlib.sha256(b"%d\n" % stamp + body).hexdigest()
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _bounded_int(text: str) -> int | float:
     """A JSON integer; one too long to be an id or a timestamp becomes infinity, so that its
     event alone is invalid (Python refuses ints of over 4,300 digits: the whole post would be)."""
@@ -364,8 +358,8 @@ class Ingestor:
                 "b_id": row.id,
                 "b_status": row.status,
                 "b_state": row.delivery_state or "",
-                "b_state_at": _utc(row.state_at),
-                "b_delivered_at": _utc(row.delivered_at),
+                "b_state_at": db.utc(row.state_at),
+                "b_delivered_at": db.utc(row.delivered_at),
             }
             state, state_at = advance(current["b_state"], current["b_state_at"], e.event, e.at)
             if (state, state_at) == (current["b_state"], current["b_state_at"]):

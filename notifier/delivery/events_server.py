@@ -13,7 +13,7 @@ import json
 import logging
 import socket
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from types import TracebackType
@@ -88,14 +88,16 @@ class WebhookApp:
 
 class _JsonErrorTask(ErrorTask):
     """waitress's own refusals (413 body too large, 400 malformed, 431 headers too large) in
-    JSON like every other answer."""
+    JSON like every other answer, with the server's `answer_headers`: the app never sees these
+    requests, so it cannot add its own."""
 
     def execute(self) -> None:
         error = cast(HTTPRequestParser, self.request).error
         status, reason = (error.code, error.reason) if error else (500, "Internal Server Error")
         data = json.dumps({"error": f"{reason}: {error.body}" if error else reason}).encode()
         self.status = f"{status} {reason}"
-        self.response_headers = [("Content-Type", "application/json")]
+        extra = cast(_Server, self.channel.server).answer_headers
+        self.response_headers = [("Content-Type", "application/json"), *extra]
         self.set_close_on_finish()
         self.content_length = len(data)
         self.write(data)
@@ -107,14 +109,22 @@ class _Channel(HTTPChannel):
 
 class _Server(TcpWSGIServer):
     channel_class = _Channel
+    answer_headers: tuple[tuple[str, str], ...] = ()
 
 
 class EventsServer:
     """A WSGI app (the webhook, or the consent pages beside it) on waitress, bound at once
     (port 0 picks a free one); `serve_forever` runs it until `shutdown` is called from another
-    thread or the process is interrupted."""
+    thread or the process is interrupted. `headers` go on the answers waitress gives itself
+    (the pages' security headers, say), which the app never sees."""
 
-    def __init__(self, address: tuple[str, int], app: WSGIApplication, limits: Limits) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        app: WSGIApplication,
+        limits: Limits,
+        headers: Sequence[tuple[str, str]] = (),
+    ) -> None:
         listening = socket.create_server(address)
         self._address: tuple[str, int] = listening.getsockname()[:2]
         self._map: dict[int, Any] = {}
@@ -137,6 +147,7 @@ class EventsServer:
             bind_socket=False,
             sockinfo=(listening.family, listening.type, listening.proto, listening.getsockname()),
         )
+        self._server.answer_headers = tuple(headers)
 
     @property
     def url(self) -> str:

@@ -15,7 +15,7 @@ import socket
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     ColumnElement,
@@ -91,12 +91,6 @@ class Failure:
     last_at: datetime | None
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def audience_filter(services: Sequence[str]) -> ColumnElement[bool]:
     """Active customers of any of `services`."""
     table = db.customers
@@ -113,7 +107,7 @@ def plan(engine: Engine, release_id: str, services: Sequence[str], due_at: datet
         literal(release_id),
         customers.c.id,
         customers.c.locale,
-        literal(_utc(due_at)),
+        literal(db.utc(due_at)),
         literal("planned"),
         literal(0),
     ).where(audience_filter(services))
@@ -165,12 +159,10 @@ def reclaim(engine: Engine, release_id: str, stale_before: datetime | None) -> i
                 select(table.c.claimed_by).where(sending).distinct()
             ).scalars()
             dead = _dead_here(c for c in claimers if c)
-            stale = table.c.claimed_at < _utc(stale_before)
+            stale = table.c.claimed_at < db.utc(stale_before)
             sending = and_(sending, or_(stale, table.c.claimed_by.in_(dead)))
         reclaimed = connection.execute(
-            update(table)
-            .where(sending)
-            .values(status="planned", batch_id=None, claimed_by=None)
+            update(table).where(sending).values(status="planned", batch_id=None, claimed_by=None)
         ).rowcount
     return int(reclaimed or 0)
 
@@ -271,7 +263,7 @@ def claim(
                 .values(
                     status="sending",
                     batch_id=batch_id,
-                    claimed_at=_utc(now),
+                    claimed_at=db.utc(now),
                     claimed_by=worker_id(),
                     attempts=table.c.attempts + 1,
                     error=None,
@@ -327,7 +319,7 @@ def mark(engine: Engine, batch: Batch, sent: Sent, at: datetime) -> tuple[int, i
             connection.execute(
                 update(table)
                 .where(claimed, _among(engine, table.c.id, delivered))
-                .values(status="sent", message_id=sent.message_id, sent_at=_utc(at), error=None)
+                .values(status="sent", message_id=sent.message_id, sent_at=db.utc(at), error=None)
             )
         for error, group in by_error.items():
             connection.execute(
@@ -375,7 +367,7 @@ def failures(engine: Engine, release_id: str) -> list[Failure]:
     )
     with engine.connect() as connection:
         return [
-            Failure(error, int(count), status, _utc(at))
+            Failure(error, int(count), status, db.utc(at))
             for error, status, count, at in connection.execute(query)
         ]
 
@@ -385,8 +377,13 @@ def delivery(engine: Engine, delivery_id: int) -> tuple[str, Delivery] | None:
     table, customers = db.deliveries, db.customers
     query = (
         select(
-            table.c.release_id, table.c.id, table.c.customer_id, customers.c.email,
-            customers.c.name, table.c.locale, customers.c.suppressed_reason,
+            table.c.release_id,
+            table.c.id,
+            table.c.customer_id,
+            customers.c.email,
+            customers.c.name,
+            table.c.locale,
+            customers.c.suppressed_reason,
         )
         .join(customers, customers.c.id == table.c.customer_id)
         .where(table.c.id == delivery_id)
@@ -453,11 +450,11 @@ def proof_rows(engine: Engine, release_id: str) -> Iterator[ProofRow]:
                 row.email,
                 row.locale,
                 row.status,
-                _utc(row.sent_at),
+                db.utc(row.sent_at),
                 row.message_id,
                 row.error,
                 row.delivery_state,
-                _utc(row.state_at),
+                db.utc(row.state_at),
                 row.id,
             )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -35,6 +35,7 @@ from notifier.delivery.mail import (
 )
 from notifier.delivery.mail.render import render
 from notifier.delivery.mail.transports import FALLBACK_NAME, configured_transport
+from notifier.delivery.plan import Plan
 from notifier.errors import MailError, MailFailure, NotifyError
 from notifier.files import atomic_writer
 from notifier.locales import LOCALES
@@ -47,7 +48,7 @@ from notifier.releases.history import (
     record_path,
     record_releases,
 )
-from notifier.releases.verdicts import AssessedRelease, assess_release, source_release
+from notifier.releases.verdicts import assess_release, source_release
 from notifier.settings import Settings
 from notifier.statement.materiality import Verdict, rules_for
 from notifier.storage import db
@@ -59,23 +60,12 @@ Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
-class Plan:
-    """Who is told of a release, and when."""
+class Status:
+    """`notify status`: the ledger's counts, with `agreed`, `declined` and `no_answer` over
+    every question where consent is asked; `consent` gives them per question (else empty)."""
 
-    release: Release
-    verdict: Verdict | None
-    needed: bool
-    services: tuple[str, ...]
-    due_at: datetime
-    effective_at: datetime
-    per_locale: dict[str, int]
-    # the same version in each locale we can mail (customers read their own); `content` module
-    editions: Mapping[str, AssessedRelease]
-    history: History  # the releases it was planned from: the site its mail links to is theirs
-
-    @property
-    def audience(self) -> int:
-        return sum(self.per_locale.values())
+    counts: dict[str, int]
+    consent: dict[str, dict[str, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,8 +257,13 @@ def send(
     deliveries are retried up to `ledger.MAX_ATTEMPTS` times, and all again on `retry_failed`."""
     history = read_history(settings.repo, settings)
     plan_, due = ready(
-        settings, history, version, notice=notice, locale=locale,
-        current=_now(settings, now), early=early,
+        settings,
+        history,
+        version,
+        notice=notice,
+        locale=locale,
+        current=_now(settings, now),
+        early=early,
     )
     release = plan_.release
     engine = db.engine(settings)
@@ -288,7 +283,14 @@ def send(
         sent, failed, batches, taken_back = _send_batches(settings, plan_, transport, progress)
     counts = ledger.counts(engine, release.id)
     return SendReport(
-        release.id, sent, failed, batches, reclaimed + taken_back, False, counts, bounced,
+        release.id,
+        sent,
+        failed,
+        batches,
+        reclaimed + taken_back,
+        False,
+        counts,
+        bounced,
         counts["sending"],
     )
 
@@ -458,15 +460,20 @@ def send_test(settings: Settings, version: str, address: str, *, locale: str | N
     return outcome.message_id
 
 
-def status(settings: Settings, version: str) -> dict[str, int]:
-    """The ledger's counts; where the release asks consent by link (a consent server is set
-    up), also how many answers stand agreed, declined and missing (see `records.counts`)."""
+def status(settings: Settings, version: str) -> Status:
+    """The ledger's counts of the release whose customers were told (a translation's: its
+    source's); where it asks consent by link (a consent server is set up), the answers too,
+    counted once for both views."""
     history = read_history(settings.repo, settings)
-    release = history.find(version)
+    named = history.find(version)
+    release = source_release(history, named) or named
     engine = db.engine(settings)
     counts = ledger.counts(engine, release.id)
     asked = report.articles(settings, history, release) if links.ready(settings) else ()
-    return counts | records.counts(engine, release.id, asked) if asked else counts
+    if not asked:
+        return Status(counts, {})
+    per_article = records.counts_by_article(engine, release.id, asked)
+    return Status(counts | report.totals(per_article), per_article)
 
 
 def failures(settings: Settings, version: str) -> list[ledger.Failure]:
@@ -519,52 +526,46 @@ def proof(settings: Settings, version: str, out: Path) -> tuple[int, int]:
     release = _release(settings, version, None, None)
     engine = db.engine(settings)
     rows = decisions = 0
-    blank = [""] * len(proof_chain.DECISION_COLUMNS)
     with atomic_writer(out, mode=0o600) as raw:
         stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         writer = csv.writer(stream)
         writer.writerow(PROOF_COLUMNS)
         previous = proof_chain.seed(release.id, release.sha256)
+        of_release = {"version": release.version, "sha256": release.sha256, "release": release.id}
         for row in ledger.proof_rows(engine, release.id):
-            fields = [
-                release.version,
-                release.sha256,
-                str(row.customer_id),
-                mask_email(row.email),
-                row.locale,
-                row.status,
-                row.sent_at.isoformat() if row.sent_at else "",
-                row.message_id or "",
-                row.delivery_state or "",
-                row.event_at.isoformat() if row.event_at else "",
-                str(row.delivery_id),
-                *blank[1:],
-                release.id,
-            ]
+            fields = proof_chain.fields(
+                of_release,
+                customer_id=str(row.customer_id),
+                email=mask_email(row.email),
+                locale=row.locale,
+                status=row.status,
+                sent_at=row.sent_at.isoformat() if row.sent_at else "",
+                message_id=row.message_id or "",
+                delivery_state=row.delivery_state or "",
+                event_at=row.event_at.isoformat() if row.event_at else "",
+                delivery_id=str(row.delivery_id),
+            )
             previous = proof_chain.row_hash(previous, fields)
             writer.writerow([*fields, previous])
             rows += 1
         for proved in records.history(engine, release.id):
             decision = proved.decision
             withdraws = proved.withdraws_seq
-            fields = [
-                release.version,
-                release.sha256,
-                str(proved.customer_id),
-                mask_email(proved.email),
-                decision.locale,
-                *[""] * 5,
-                str(decision.delivery_id),
-                decision.article,
-                decision.text_sha256,
-                decision.decision,
-                proved.decided_at,
-                str(decision.seq),
-                str(withdraws) if withdraws is not None else "",
-                decision.client or "",
-                decision.chain,
-                release.id,
-            ]
+            fields = proof_chain.fields(
+                of_release,
+                customer_id=str(proved.customer_id),
+                email=mask_email(proved.email),
+                locale=decision.locale,
+                delivery_id=str(decision.delivery_id),
+                article=decision.article,
+                text_sha256=decision.text_sha256,
+                decision=decision.decision,
+                decided_at=proved.decided_at,
+                decision_seq=str(decision.seq),
+                withdraws_seq=str(withdraws) if withdraws is not None else "",
+                client=decision.client or "",
+                decision_chain=decision.chain,
+            )
             previous = proof_chain.row_hash(previous, fields)
             writer.writerow([*fields, previous])
             decisions += 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -48,6 +48,7 @@ DECISION_COLUMNS = (
     "decision_chain",
 )
 COLUMNS = (*LEGACY_COLUMNS[:-2], *DECISION_COLUMNS, "release", "row_hash")
+_HASHED = COLUMNS[:-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,17 @@ class Verified:
 def seed(release_id: str, release_sha256: str) -> str:
     """The "previous hash" of the first row: binds the chain to one release's text."""
     return hashlib.sha256(f"{release_id}\n{release_sha256}".encode()).hexdigest()
+
+
+def fields(common: Mapping[str, str], **values: str) -> list[str]:
+    """A row's fields in column order, row_hash aside, from its values by column name (those
+    `common` to every row, then its own): a delivery row leaves the decision columns empty, a
+    decision row the delivery's."""
+    given = {**common, **values}
+    unknown = given.keys() - set(_HASHED)
+    if unknown:
+        raise ValueError(f"not a proof column: {', '.join(sorted(unknown))}")
+    return [given.get(column, "") for column in _HASHED]
 
 
 def row_hash(previous: str, fields: Sequence[str]) -> str:
@@ -93,7 +105,7 @@ def verify(path: Path) -> Verified:
             raise NotifyError(
                 f"{len(fields)} fields, expected {len(columns)}", path=path, row=number
             )
-        if fields[columns.index("release")] != release or fields[1] != sha:
+        if fields[columns.index("release")] != release or fields[columns.index("sha256")] != sha:
             raise NotifyError("row belongs to another release", path=path, row=number, hint=hint)
         expected = row_hash(previous, fields[:-1])
         if fields[-1] != expected:

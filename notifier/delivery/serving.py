@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from notifier.consent.tokens import Grant
+from notifier.consent.web import _SECURITY as PAGE_HEADERS  # the pages' one policy
 from notifier.consent.web import PREFIX, ConsentApp
 from notifier.delivery import fresh_links, ledger
 from notifier.delivery.events import receiver_for
@@ -52,7 +53,10 @@ def start(
     settings: Settings, host: str = "127.0.0.1", port: int = 8026, limits: Limits | None = None
 ) -> EventsServer:
     """Bind the server (port 0 picks a free one); a ConfigError when the consent URL or keys
-    are missing."""
+    are missing. The server's own refusals (a malformed request, a body over the limit) carry
+    the pages' security headers too."""
     webhook = WebhookApp(receiver_for(settings)) if settings.webhook_public_key else None
     pages = ConsentApp(settings, Deliveries(settings))
-    return EventsServer((host, port), Dispatch(pages, webhook), limits or Limits())
+    return EventsServer(
+        (host, port), Dispatch(pages, webhook), limits or Limits(), headers=PAGE_HEADERS
+    )

@@ -148,7 +148,7 @@ def missing_elements(verdict: Verdict, comparison: Comparison) -> list[Missing]:
             continue
         text = _with_subsections(doc, section)
         plain = normalise(text)
-        line = _changed_line(doc, section, changes.get(section_id))
+        line = _changed_line(section, changes.get(section_id))
         needed: dict[str, list[Article]] = {}
         for article in articles.values():
             for required in article.requires:
@@ -169,19 +169,15 @@ def _with_subsections(doc: Notice, section: Section) -> str:
     )
 
 
-def _changed_line(doc: Notice, section: Section, change: Change | None) -> int:
+def _changed_line(section: Section, change: Change | None) -> int:
     """The line of the first words the change wrote into the section, else its heading's."""
     if change is None or change.kind == "added":
         return section.line
-    lines = doc.text.split("\n")
-    first = section.body_line  # the body is stripped of the blank lines that open it
-    while first <= len(lines) and not lines[first - 1]:
-        first += 1
     at = 0
     for (op, text), tag in zip(change.ops, change.tags, strict=True):
         if op == INSERT and tag == WORDING and text.strip():
             at += len(text) - len(text.lstrip())
-            return first + change.new_text[:at].count("\n")
+            return section.body_line + change.new_text[:at].count("\n")
         if op != DELETE:
             at += len(text)
     return section.line

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import FrameType
 from typing import Any
 
@@ -197,7 +197,11 @@ def plan_jobs(
             )
         planned.extend(
             _release_jobs(
-                release, settings, verdicts[release.id], now, remind_before,
+                release,
+                settings,
+                verdicts[release.id],
+                now,
+                remind_before,
                 release.id in asking,
             )
         )
@@ -220,41 +224,50 @@ def _release_jobs(
 
     def job(kind: str, run_at: datetime, reason: str, state: str | None = None) -> None:
         state = state or ("due" if run_at <= now else "scheduled")
-        jobs.append(PlannedJob(job_id(release.id, kind), kind, release.id, release.commit,
-                               run_at, state, reason))
+        jobs.append(
+            PlannedJob(
+                job_id(release.id, kind), kind, release.id, release.commit, run_at, state, reason
+            )
+        )
 
     if material:
         on_time = effective_at - settings.notice_period
         notify_at = max(on_time, published)
         days = settings.notice_period.days
         if notify_at >= effective_at:
-            job("notify", notify_at, f"published {published.isoformat()}, on or after its "
+            job(
+                "notify",
+                notify_at,
+                f"published {published.isoformat()}, on or after its "
                 f"effective date {release.effective.isoformat()}: customers cannot be told in "
-                "advance; move the effective date", state=LATE)
+                "advance; move the effective date",
+                state=LATE,
+            )
         else:
-            job("notify", notify_at, f"{days} days before the effective date"
-                if notify_at == on_time else
-                f"published less than {days} days before the effective date: at once")
+            job(
+                "notify",
+                notify_at,
+                f"{days} days before the effective date"
+                if notify_at == on_time
+                else f"published less than {days} days before the effective date: at once",
+            )
             remind_at = effective_at - remind_before if remind_before else None
             if remind_at is not None and remind_at > notify_at:
                 job("remind", remind_at, "check that every customer was told")
             consent_at = effective_at - timedelta(days=settings.consent_reminder_days)
             if asks_consent and settings.consent_reminder_days and consent_at > notify_at:
-                job("consent_reminder", consent_at, "remind those who have not answered the "
-                    f"consent questions, {settings.consent_reminder_days} days before")
+                job(
+                    "consent_reminder",
+                    consent_at,
+                    "remind those who have not answered the "
+                    f"consent questions, {settings.consent_reminder_days} days before",
+                )
     if effective_at > published:
         job("publish", effective_at, "takes effect: rebuild the site so it becomes current")
     return jobs
 
 
 # --- our own record of runs -------------------------------------------------------------------
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """Rows hold UTC; SQLite hands datetimes back without their zone."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _record(row: Any) -> RunRecord:
@@ -264,7 +277,7 @@ def _record(row: Any) -> RunRecord:
         release=row.release,
         commit=row.release_commit,
         state=row.state,
-        run_at=_utc(row.run_at),
+        run_at=db.utc(row.run_at),
         runs=row.runs,
         detail=row.detail,
     )
@@ -284,8 +297,7 @@ def _upsert(connection: Connection, job: str, values: Mapping[str, Any]) -> None
     ).first()
     if found is None:
         release, kind = split_job_id(job)
-        defaults = {"kind": kind, "release": release, "release_commit": "", "runs": 0,
-                    "detail": ""}
+        defaults = {"kind": kind, "release": release, "release_commit": "", "runs": 0, "detail": ""}
         connection.execute(insert(table).values(job_id=job, **{**defaults, **values}))
     else:
         connection.execute(update(table).where(table.c.job_id == job).values(**values))
@@ -305,7 +317,7 @@ def mark(
     if commit is not None:
         values["release_commit"] = commit
     if run_at is not None:
-        values["run_at"] = _utc(run_at)
+        values["run_at"] = db.utc(run_at)
     with db.engine(settings).begin() as connection:
         _upsert(connection, job, values)
 
@@ -335,8 +347,14 @@ def begin_run(settings: Settings, job: str, commit: str, now: datetime) -> bool:
         _upsert(
             connection,
             job,
-            {"state": RUNNING, "release_commit": commit, "runs": runs,
-             "started_at": _utc(now), "finished_at": None, "detail": ""},
+            {
+                "state": RUNNING,
+                "release_commit": commit,
+                "runs": runs,
+                "started_at": db.utc(now),
+                "finished_at": None,
+                "detail": "",
+            },
         )
     return True
 
@@ -344,7 +362,7 @@ def begin_run(settings: Settings, job: str, commit: str, now: datetime) -> bool:
 def end_run(settings: Settings, job: str, state: str, detail: str, now: datetime) -> None:
     """Record how a run ended: done, late (refused) or failed."""
     with db.engine(settings).begin() as connection:
-        _upsert(connection, job, {"state": state, "detail": detail, "finished_at": _utc(now)})
+        _upsert(connection, job, {"state": state, "detail": detail, "finished_at": db.utc(now)})
 
 
 # --- the APScheduler job store ----------------------------------------------------------------
@@ -412,8 +430,14 @@ def _same(job: Job, planned: PlannedJob, kwargs: Mapping[str, str]) -> bool:
 
 def _add(scheduler: BaseScheduler, settings: Settings, planned: PlannedJob) -> None:
     """Put a job in the store, and in our table first: a crash can then never lose it."""
-    mark(settings, planned.id, SCHEDULED, planned.reason, commit=planned.commit,
-         run_at=planned.run_at)
+    mark(
+        settings,
+        planned.id,
+        SCHEDULED,
+        planned.reason,
+        commit=planned.commit,
+        run_at=planned.run_at,
+    )
     scheduler.add_job(
         f"notifier.scheduling.jobs:{planned.kind}",
         trigger=DateTrigger(run_date=planned.run_at, timezone=settings.timezone),
@@ -449,7 +473,10 @@ def sync(
     history = read_history(settings.repo, settings)
     rewrites = {r.release_id: r.detail for r in rewritten(history, record_path(settings))}
     planned = plan_jobs(
-        history, settings, material_verdicts(history, settings, now), now,
+        history,
+        settings,
+        material_verdicts(history, settings, now),
+        now,
         asking=consent_asking(history, settings, now),
     )
     current = {release.id: release for release in history.releases}
@@ -501,8 +528,7 @@ def _rewritten_since_planned(
 
 def _rewrite_reason(planned: str, now: str) -> str:
     return (
-        f"release rewritten in history (first published at commit {planned[:12]}, "
-        f"now {now[:12]})"
+        f"release rewritten in history (first published at commit {planned[:12]}, now {now[:12]})"
     )
 
 
@@ -542,8 +568,14 @@ def _apply(
         if planned.id in existing:
             scheduler.remove_job(planned.id)
         if record is None or record.state != LATE or record.commit != planned.commit:
-            mark(settings, planned.id, LATE, planned.reason, commit=planned.commit,
-                 run_at=planned.run_at)
+            mark(
+                settings,
+                planned.id,
+                LATE,
+                planned.reason,
+                commit=planned.commit,
+                run_at=planned.run_at,
+            )
             log.error("ALERT: refusing to notify %s: %s", planned.release, planned.reason)
         return SyncChange(planned.id, "late", planned.run_at, planned.reason)
     if record is not None and (
@@ -556,8 +588,9 @@ def _apply(
     if job is not None and _same(job, planned, kwargs):
         return SyncChange(planned.id, "unchanged", planned.run_at, planned.reason)
     _add(scheduler, settings, planned)
-    return SyncChange(planned.id, "added" if job is None else "updated", planned.run_at,
-                      planned.reason)
+    return SyncChange(
+        planned.id, "added" if job is None else "updated", planned.run_at, planned.reason
+    )
 
 
 def _reconcile(
@@ -581,8 +614,9 @@ def _reconcile(
         if why is None:
             continue
         run_at = now.astimezone(settings.timezone)
-        planned = PlannedJob(record.id, record.kind, record.release, record.commit, run_at,
-                             "due", why)
+        planned = PlannedJob(
+            record.id, record.kind, record.release, record.commit, run_at, "due", why
+        )
         _add(scheduler, settings, planned)
         log.warning("reconciled job %s: %s; it runs again now", record.id, why)
         changes.append(SyncChange(record.id, "reconciled", run_at, why))
@@ -626,14 +660,14 @@ def list_jobs(settings: Settings, *, now: datetime) -> tuple[JobStatus, ...]:
         when = job.next_run_time.astimezone(tz) if job.next_run_time else None
         state = "paused" if when is None else ("due" if when <= now else "scheduled")
         record = known.get(job.id)
-        statuses.append(JobStatus(job.id, kind, release, when, state,
-                                  record.detail if record else ""))
+        statuses.append(
+            JobStatus(job.id, kind, release, when, state, record.detail if record else "")
+        )
     listed = {status.id for status in statuses}
     for record in sorted(known.values(), key=lambda r: r.id):
         if record.id not in listed:
             statuses.append(
-                JobStatus(record.id, record.kind, record.release, None, record.state,
-                          record.detail)
+                JobStatus(record.id, record.kind, record.release, None, record.state, record.detail)
             )
     return tuple(statuses)
 
@@ -709,7 +743,10 @@ def run(
         scheduler = _scheduler(settings)
         scheduler.add_listener(
             _listener(settings),
-            EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
+            EVENT_JOB_SUBMITTED
+            | EVENT_JOB_EXECUTED
+            | EVENT_JOB_ERROR
+            | EVENT_JOB_MISSED
             | EVENT_JOB_MAX_INSTANCES,
         )
         scheduler.start(paused=True)
@@ -718,8 +755,12 @@ def run(
             scheduler.resume()
             jobs = scheduler.get_jobs()
             upcoming = jobs[0].next_run_time.isoformat() if jobs else "none"
-            log.info("scheduler running: %d job(s), next at %s; re-sync every %s",
-                     len(jobs), upcoming, resync_every)
+            log.info(
+                "scheduler running: %d job(s), next at %s; re-sync every %s",
+                len(jobs),
+                upcoming,
+                resync_every,
+            )
             while not stop.wait(resync_every.total_seconds()):
                 try:
                     _log_report(sync(settings, now=_now(settings), scheduler=scheduler))

@@ -117,9 +117,9 @@ class Section:
     level: int
     path: str
     parent_id: str | None
-    line: int
-    body: str
-    body_line: int
+    line: int  # the heading's line in the file
+    body: str  # without the blank lines around it
+    body_line: int  # the line of the body's first line (the heading's next when it is empty)
     explicit_id: bool
     services: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()  # the old ids this heading declares (`data-was="…"`)
@@ -448,6 +448,15 @@ def _unique_ids(headings: list[_Heading]) -> None:
         seen.add(candidate)
 
 
+def _body(lines: list[str], start: int, stop: int) -> tuple[str, int]:
+    """lines[start:stop] as text without the blank lines around it, and the index of its first
+    line (`start` when there is none)."""
+    text = "\n".join(lines[start:stop])
+    body = text.strip("\n")
+    leading = len(text) - len(text.lstrip("\n"))  # one "\n" per blank line above the text
+    return body, (start + leading if body else start)
+
+
 def _sections(body: str, offset: int, path: str, strict: bool) -> tuple[Section, ...]:
     lines = body.split("\n")
     tokens = _markdown.parse(body)
@@ -457,10 +466,20 @@ def _sections(body: str, offset: int, path: str, strict: bool) -> tuple[Section,
     _unique_ids(headings)
     sections: list[Section] = []
     first = headings[0].start if headings else len(lines)
-    preamble = "\n".join(lines[:first]).strip("\n")
+    preamble, preamble_start = _body(lines, 0, first)
     if preamble.strip():
         sections.append(
-            Section(PREAMBLE_ID, "", 0, "", None, offset, preamble, offset, explicit_id=False)
+            Section(
+                id=PREAMBLE_ID,
+                title="",
+                level=0,
+                path="",
+                parent_id=None,
+                line=offset,
+                body=preamble,
+                body_line=offset + preamble_start,
+                explicit_id=False,
+            )
         )
     stack: list[_Heading] = []
     for position, heading in enumerate(headings):
@@ -470,6 +489,7 @@ def _sections(body: str, offset: int, path: str, strict: bool) -> tuple[Section,
         titles = [h.title for h in stack if h.level > 1] + [heading.title]
         stack.append(heading)
         stop = headings[position + 1].start if position + 1 < len(headings) else len(lines)
+        body, body_start = _body(lines, heading.end, stop)
         sections.append(
             Section(
                 id=heading.id,
@@ -478,8 +498,8 @@ def _sections(body: str, offset: int, path: str, strict: bool) -> tuple[Section,
                 path=" > ".join(titles),
                 parent_id=parent.id if parent else None,
                 line=offset + heading.start,
-                body="\n".join(lines[heading.end : stop]).strip("\n"),
-                body_line=offset + heading.end,
+                body=body,
+                body_line=offset + body_start,
                 explicit_id=heading.explicit,
                 services=heading.services,
                 aliases=heading.aliases,

@@ -12,8 +12,9 @@ import fcntl
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ from notifier.storage import schema
 
 log = logging.getLogger(__name__)
 metadata = MetaData()
+BUSY_SECONDS = 30.0  # SQLite: how long a write waits for another's lock (URL `?timeout=`)
 
 customers = Table(
     "customers",
@@ -215,13 +217,35 @@ def _prepare_sqlite_file(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+def _busy_seconds(url: str) -> float:
+    """How long a statement waits for another process's SQLite write lock before it fails:
+    the URL's `?timeout=` (sqlite3's own parameter, in seconds), else BUSY_SECONDS."""
+    given = make_url(url).query.get("timeout")
+    if given is None:
+        return BUSY_SECONDS
+    try:
+        seconds = float(given if isinstance(given, str) else given[-1])
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise DatabaseError(
+            f"the SQLite URL's timeout={given!r} is not a number of seconds",
+            hint=f"give e.g. ?timeout=30 in NOTICES_DATABASE_URL, or leave it out "
+            f"({BUSY_SECONDS:g} s)",
+        )
+    return seconds
+
+
+def _sqlite_pragmas(busy_seconds: float) -> Callable[[Any, Any], None]:
+    def pragmas(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={round(busy_seconds * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return pragmas
 
 
 def _build(url: str) -> Engine:
@@ -229,9 +253,10 @@ def _build(url: str) -> Engine:
     # hide_parameters: an unexpected error must never print a batch of customer addresses
     if sqlite_file is None:
         return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    busy = _busy_seconds(url)
     _prepare_sqlite_file(sqlite_file)
-    built = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
-    event.listen(built, "connect", _sqlite_pragmas)
+    built = create_engine(url, connect_args={"timeout": busy}, hide_parameters=True)
+    event.listen(built, "connect", _sqlite_pragmas(busy))
     return built
 
 
@@ -350,3 +375,11 @@ def dispose_all() -> None:
         for built in _engines.values():
             built.dispose()
         _engines.clear()
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """A moment as our rows hold it, in UTC: SQLite hands datetimes back without their zone,
+    and a naive one read from our tables was written in UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -239,6 +239,7 @@ def test_sendgrid_fault(
 
 
 LOCK_MAIL = {**MAIL, "timeout_seconds": 5.0}  # answers slow enough to lock the ledger meanwhile
+BUSY_SECONDS = 3.0  # the SQLite busy timeout of the lock test (30 s unless the URL says)
 
 
 def _popen_send(repo: NoticeRepo, env: dict[str, str]) -> subprocess.Popen[str]:
@@ -311,12 +312,14 @@ def test_sqlite_locked_briefly_mid_send(
 def test_sqlite_locked_longer_than_busy_timeout(
     repo: NoticeRepo, standin: sendgrid_standin.StandIn, record_property: Prop
 ) -> None:
-    """When another process holds the SQLite write lock past busy_timeout (30 s) while a batch
-    is in flight, then the send stops with one error line, the ledger keeps that batch as in
-    flight and nothing else changed, and a rerun resends only that batch."""
+    """When another process holds the SQLite write lock past busy_timeout (set short by the
+    URL's ?timeout=) while a batch is in flight, then the send stops with one error line, the
+    ledger keeps that batch as in flight and nothing else changed, and a rerun resends only
+    that batch."""
     set_mail(repo.path, **LOCK_MAIL)
     standin.delay = 1.0  # a batch in flight long enough to take the lock meanwhile
-    env = sendgrid_env(standin, repo)
+    env = {**sendgrid_env(standin, repo),
+           "NOTICES_DATABASE_URL": f"{_url(repo)}?timeout={BUSY_SECONDS:g}"}
     process = _popen_send(repo, env)
     started = time.monotonic()
     try:
@@ -333,7 +336,7 @@ def test_sqlite_locked_longer_than_busy_timeout(
     assert result.code == 1
     line = error_line(result)
     assert line.startswith("error: the database failed: OperationalError: database is locked")
-    assert elapsed >= 30
+    assert elapsed >= BUSY_SECONDS
     rows = ledger_rows(_url(repo))
     # the batch SendGrid took stays `sending` (it cannot be recorded); nothing else moved
     assert Counter(row[1] for row in rows) == {
@@ -355,7 +358,8 @@ def test_sqlite_locked_longer_than_busy_timeout(
     record_fault(
         record_property,
         "database",
-        "SQLite write-locked by another process past busy_timeout (30 s) mid-send",
+        f"SQLite write-locked by another process past busy_timeout ({BUSY_SECONDS:g} s) "
+        "mid-send",
         f"exit 1 after {elapsed:.0f} s: {line}; the batch in flight stays `sending`; "
         f"rerun resent it ({twice} mailed twice) and finished",
     )

@@ -12,7 +12,9 @@ What is not an acceptance: "302"/"307" redirect to `redirect_to` (by default a l
 "200" is a proxy's login page, "202-no-id" a 202 without X-Message-Id, and "trickle" answers a
 valid 202 one byte every `trickle_seconds`. GET answers a login page, as a proxy would.
 Every request's arrival time and fault are kept in `requests`, every Authorization header
-received (POST or GET) in `authorizations`.
+received (POST or GET) in `authorizations`. With `hold_after` set, the posts after that many
+wait, read but not answered, until `release` is set: a sender held mid-send for as long as a
+test needs, whatever the machine's load.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class StandIn:
     trickle_seconds: float = 1.0  # the pause between two bytes of a "trickle" answer
     authorizations: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    hold_after: int | None = None  # posts after this many wait for `release` (see above)
+    release: threading.Event = field(default_factory=threading.Event)
 
     @property
     def url(self) -> str:
@@ -203,6 +207,9 @@ def start(api_key: str = "SG.not.a.real.key") -> StandIn:
                 fault = stand_in.faults.popleft() if stand_in.faults else ""
                 stand_in.requests.append((time.time(), fault))
                 stand_in.authorizations.append(self.headers.get("Authorization", ""))
+                held = stand_in.hold_after is not None and len(stand_in.requests) > (
+                    stand_in.hold_after
+                )
             if fault == "reset":  # RST mid-request: SO_LINGER 0, then close
                 linger = struct.pack("ii", 1, 0)
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
@@ -211,6 +218,8 @@ def start(api_key: str = "SG.not.a.real.key") -> StandIn:
                 return
             length = int(self.headers.get("Content-Length", "0"))
             raw = self.rfile.read(length)
+            if held:
+                stand_in.release.wait(120)
             if stand_in.delay or fault == "slow":
                 time.sleep(stand_in.slow_seconds if fault == "slow" else stand_in.delay)
             if fault == "hang":
