@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup
@@ -109,7 +110,7 @@ def sections(
         if change is None:
             if pair.new is not None and pair.new.body.strip():
                 heading = pair.new.path or pair.new.title
-                body = Markup(safe_markdown(pair.new.body.strip("\n")))  # made inert
+                body = _inert(pair.new.body)
                 shown.append(Section(heading, None, body=body))
             continue
         judged = _judged(change, verdict)
@@ -117,6 +118,11 @@ def sections(
         heading = change.section or change.new_title or change.old_title or ""
         shown.append(Section(heading, _anchor(change.section_id), change, reasons))
     return shown
+
+
+@lru_cache(maxsize=1024)  # an unchanged section is shown again on every later redline
+def _inert(body: str) -> Markup:
+    return Markup(safe_markdown(body.strip("\n")))
 
 
 def _judged(change: Change, verdict: Verdict | None) -> ChangeVerdict | None:
