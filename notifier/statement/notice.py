@@ -67,7 +67,7 @@ _YAML_HINT = (
     "check this line: quote a value that holds ': ' or starts with a quote, [, {, * or &, "
     "and start every key at the beginning of its line"
 )
-_markdown = MarkdownIt("commonmark")
+_markdown = MarkdownIt("commonmark").disable("inline")  # only blocks are read: headings, nesting
 
 
 class _FrontMatterLoader(yaml.SafeLoader):
