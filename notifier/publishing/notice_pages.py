@@ -27,6 +27,7 @@ from notifier.publishing.model import (
     NavItem,
     Page,
     SiteOptions,
+    reference_of,
 )
 from notifier.publishing.templates import render, text
 from notifier.releases.history import Release
@@ -107,8 +108,10 @@ class NoticePages:
 
     @property
     def reference(self) -> Entry:
-        """What `/compare/` compares with: the current version, else the newest one."""
-        return self.current or self.entries[-1]
+        """What `/compare/` compares with (see `reference_of`)."""
+        status = {entry.release.id: entry.status for entry in self.entries}
+        release = reference_of([entry.release for entry in self.entries], status)
+        return next(entry for entry in self.entries if entry.release is release)
 
     def text(self, key: str, **fields: object) -> str:
         return text(self.locale, key, **fields)

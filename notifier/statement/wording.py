@@ -129,10 +129,18 @@ class _Dictionary:
             return
         self.chars |= new
         self.scans += 1
-        letters = "".join(re.escape(c) for c in sorted(self.chars))
-        pattern = rf"(?m)^([{letters}]+) (\d+)(?= |$)"
         if self.scans >= self.SCANS:
-            self.chars, pattern = None, r"(?m)^(\S+) (\d+)(?= |$)"
+            self.load_all()
+            return
+        letters = "".join(re.escape(c) for c in sorted(self.chars))
+        self._load(rf"(?m)^([{letters}]+) (\d+)(?= |$)")
+
+    def load_all(self) -> None:
+        if self.chars is not None:
+            self.chars = None
+            self._load(r"(?m)^(\S+) (\d+)(?= |$)")
+
+    def _load(self, pattern: str) -> None:
         for word, freq in re.findall(pattern, self.raw):
             self.freq[word] = int(freq)
             for end in range(1, len(word)):
@@ -169,6 +177,12 @@ def _segmenter() -> _Segmenter:
 
         _SEGMENTER.append(_Segmenter(cut, words))
     return _SEGMENTER[0]
+
+
+def load_dictionary() -> None:
+    """Load the whole dictionary now, as many texts to cut would: before forking workers, which
+    then share it instead of each loading it."""
+    _segmenter().words.load_all()
 
 
 def _import_jieba() -> Any:  # jieba has no type hints
