@@ -21,6 +21,7 @@ from notifier.releases.verdicts import assessed_releases
 from notifier.settings import load_settings
 from notifier.statement.diff import compare
 from notifier.statement.materiality import RuleSet, rules_for
+from notifier.statement.sanitize import inert_body
 
 RELEASES = 2 * PER_WORKER + 4  # enough for two workers
 TODAY = date(2019, 6, 1)  # 2019-05-31 is in effect: archived versions before it, upcoming after
@@ -58,12 +59,14 @@ def test_entries_judged_ahead_are_the_ones_the_build_computes(
     stored = JudgementCache(tmp_path / "cache")
     pairs = _pairs(history)
     assert len(pairs) > PER_WORKER, "comparison pages are judged ahead too"
-    assert judge_ahead(history, rules, stored, pairs) == len(history.releases) - 1 + len(pairs)
+    releases = len(history.releases)  # each judged against the one before it, and made inert
+    assert judge_ahead(history, rules, stored, pairs) == releases - 1 + releases + len(pairs)
 
     history, rules = _read(long_repo)
     warm = JudgementCache(tmp_path / "cache")
     kept = assessed_releases(history, rules, stored=warm)
     compared = [warm.compared(old, new) for old, new in _pairs(history)]
+    inert = [warm.inert_body(release) for release in history.releases]
     assert warm.misses == 0 and warm.hits > 0
 
     history, rules = _read(long_repo)
@@ -72,6 +75,7 @@ def test_entries_judged_ahead_are_the_ones_the_build_computes(
     assert [a.comparison for a in kept] == [a.comparison for a in computed]
     assert any(a.verdict is not None and a.verdict.changes for a in kept)
     assert compared == [compare(old.notice_doc, new.notice_doc) for old, new in _pairs(history)]
+    assert inert == [inert_body(release.notice_doc) for release in history.releases]
 
 
 def test_nothing_is_judged_again(long_repo: NoticeRepo, tmp_path: Path) -> None:
@@ -79,6 +83,8 @@ def test_nothing_is_judged_again(long_repo: NoticeRepo, tmp_path: Path) -> None:
     history, rules = _read(long_repo)
     stored = JudgementCache(tmp_path / "cache")
     assessed_releases(history, rules, stored=stored)
+    for release in history.releases:
+        stored.inert_body(release)
     assert judge_ahead(history, rules, stored) == 0
 
 

@@ -120,7 +120,7 @@ def generate(request: Request) -> SitePages:
         today=today,
         sources=sources,
         notified=notified_dates(settings, history.releases),  # read only, never created
-        compared=stored.compared if stored is not None else None,
+        derived=stored,
     )
     if stored is not None:
         removed = stored.prune()

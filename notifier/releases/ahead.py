@@ -26,8 +26,8 @@ from notifier.statement.wording import load_dictionary
 
 log = logging.getLogger(__name__)
 
-JUDGED, COMPARED = "judged", "compared"
-Task = tuple[str, int, int]  # (JUDGED or COMPARED, old, new): places in `History.releases`
+JUDGED, COMPARED, INERT = "judged", "compared", "inert"
+Task = tuple[str, int, int]  # (kind, old, new): places in `History.releases` (INERT: new alone)
 PER_WORKER = 8  # fewer missing entries than this per core are not worth a process
 
 # What the workers read, set before they are forked (they inherit it, nothing is pickled).
@@ -41,7 +41,8 @@ def judge_ahead(
     comparisons: Sequence[tuple[Release, Release]] = (),
 ) -> int:
     """Compute the entries `stored` lacks for every release's verdict against the one before
-    it and for `comparisons` (old, new), on every core; how many were computed."""
+    it, its text made inert and for `comparisons` (old, new), on every core; how many were
+    computed."""
     tasks = _missing(history, rules, stored, comparisons)
     workers = min(_cores(), len(tasks) // PER_WORKER)
     if workers < 2 or not _may_fork():
@@ -72,6 +73,8 @@ def _missing(
     place = {release.id: index for index, release in enumerate(history.releases)}
     tasks: set[Task] = set()
     for release in history.releases:
+        if not stored.has_inert_body(release):
+            tasks.add((INERT, place[release.id], place[release.id]))
         previous = history.previous(release)
         if previous is None:
             continue
@@ -93,6 +96,8 @@ def _work(tasks: Sequence[Task]) -> int:
     for kind, old, new in tasks:
         if kind == JUDGED:
             judged(releases[old], releases[new], rules, stored)
+        elif kind == INERT:
+            stored.inert_body(releases[new])
         else:
             stored.compared(releases[old], releases[new])
     return len(tasks)

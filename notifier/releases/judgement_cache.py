@@ -1,10 +1,11 @@
-"""Parsed texts, comparisons and verdicts kept between site builds, addressed by what they were
-computed from.
+"""Parsed texts, comparisons, verdicts and the texts as the site shows them, kept between site
+builds, addressed by what they were computed from.
 
 A site is rebuilt on every release and every effective date from a history that only grows, and
-each build parsed, compared and judged the same texts again. An entry's address is the SHA-256
-of its texts, the rules in force, the package's version and the source of the code that judges
-(`statement/` and the packaged rules), so it never answers for other texts, rules or code.
+each build parsed, compared, judged and made inert the same texts again. An entry's address is
+the SHA-256 of its texts, the rules in force, the package's version and the source of the code
+that judges (`statement/` and the packaged rules), so it never answers for other texts, rules or
+code.
 
 Entries live under the repository's `var/cache/` (var/ is not committed), each written
 atomically with the SHA-256 of its content before it: an entry that fails that check or does
@@ -33,6 +34,7 @@ from notifier.releases.history import Release
 from notifier.statement.diff import Comparison, compare
 from notifier.statement.materiality import RuleSet, Verdict
 from notifier.statement.notice import Notice, parse_notice
+from notifier.statement.sanitize import inert_body
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +103,16 @@ class JudgementCache:
 
     def compared(self, old: Release, new: Release) -> Comparison:
         """`compare` of two releases' texts in force."""
+
         def compute() -> Comparison:
             return compare(old.notice_doc, new.notice_doc)
 
         return self._remember(_compared_parts(old, new), (old, new), compute, Comparison)
+
+    def inert_body(self, release: Release) -> str:
+        """`inert_body` of the release's text in force."""
+        compute = lambda: inert_body(release.parse_with(self.parsed))  # noqa: E731
+        return self._remember(_inert_parts(release), None, compute, str)
 
     def judged(
         self, previous: Release, release: Release, rules: RuleSet, compute: Callable[[], Judged]
@@ -117,6 +125,10 @@ class JudgementCache:
     def has_judged(self, previous: Release, release: Release, rules: RuleSet) -> bool:
         """Whether `judged` would find its entry (sound or not: reading it is what checks)."""
         return self._path(self._judged_parts(previous, release, rules)).is_file()
+
+    def has_inert_body(self, release: Release) -> bool:
+        """Whether `inert_body` would find its entry."""
+        return self._path(_inert_parts(release)).is_file()
 
     def has_compared(self, old: Release, new: Release) -> bool:
         """Whether `compared` would find its entry (sound or not: reading it is what checks)."""
@@ -213,6 +225,10 @@ class JudgementCache:
             log.debug("cache entry %s not written: %s", path.name, error)
             if temporary is not None:
                 Path(temporary).unlink(missing_ok=True)
+
+
+def _inert_parts(release: Release) -> Parts:
+    return ("inert", release.path, release.sha256)
 
 
 def _compared_parts(old: Release, new: Release) -> Parts:

@@ -14,27 +14,10 @@ NOTICE = "notices/privacy/zh-CN.md"
 TODAY = "2024-12-01"  # v2 is in effect, v3 is published and takes effect on 2025-01-01
 VERSIONS = ("2018-11-01", "2024-03-01", "2025-01-01")
 SECTION_IDS = (
-    "privacy-statement",
-    "scope",
-    "collection-and-use",
-    "definitions",
-    "customer-data",
-    "administrator-data",
-    "real-name-data",
-    "payment-data",
-    "support-data",
-    "cookies",
-    "local-software",
-    "retention",
-    "sharing",
-    "security",
-    "your-rights",
-    "legal-compliance",
-    "trials",
-    "previews",
-    "minors",
-    "changes",
-    "contact",
+    "privacy-statement", "scope", "collection-and-use", "definitions", "customer-data",
+    "administrator-data", "real-name-data", "payment-data", "support-data", "cookies",
+    "local-software", "retention", "sharing", "security", "your-rights", "legal-compliance",
+    "trials", "previews", "minors", "changes", "contact",
 )
 
 # v2: a material change (a promise turned around, a lower age for minors).
