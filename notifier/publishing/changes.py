@@ -26,14 +26,14 @@ _ID = re.compile(r"^[^\s{}#\"'<>]+$")  # what attr_list accepts as `{#id}`
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """One section of the text on the page: its change (None: unchanged) or its own text;
+    """One section of the text on the page: its change, or (None) the section as shown folded;
     `heading` is empty for the text before the first heading."""
 
     heading: str
     anchor: str | None
     change: Change | None = None
     reasons: tuple[ReaderReason, ...] = ()
-    body: Markup = Markup()
+    folded: Markup = Markup()
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +110,8 @@ def sections(
         if change is None:
             if pair.new is not None and pair.new.body.strip():
                 heading = pair.new.path or pair.new.title
-                body = _inert(pair.new.body)
-                shown.append(Section(heading, None, body=body))
+                folded = _folded(locale, heading, pair.new.body)
+                shown.append(Section(heading, None, folded=folded))
             continue
         judged = _judged(change, verdict)
         reasons = reader_reasons(judged, locale, laws) if judged is not None else ()
@@ -121,8 +121,9 @@ def sections(
 
 
 @lru_cache(maxsize=1024)  # an unchanged section is shown again on every later redline
-def _inert(body: str) -> Markup:
-    return Markup(safe_markdown(body.strip("\n")))
+def _folded(locale: str, heading: str, body: str) -> Markup:
+    inert = Markup(safe_markdown(body.strip("\n")))
+    return Markup(render("unchanged.md.j2", locale, heading=heading, body=inert))
 
 
 def _judged(change: Change, verdict: Verdict | None) -> ChangeVerdict | None:
