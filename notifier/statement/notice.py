@@ -80,6 +80,27 @@ _FrontMatterLoader.yaml_implicit_resolvers = {
 }
 
 
+# The same with libyaml's parser, when PyYAML has it: every release's front matter is read on
+# every run, five times faster. Its errors name other lines, so a text it refuses is read again
+# by `_FrontMatterLoader`, whose message and line editors are shown.
+_FAST_LOADER: type[Any] | None = None
+if hasattr(yaml, "CSafeLoader"):
+    _FAST_LOADER = type(
+        "_FastFrontMatterLoader",
+        (yaml.CSafeLoader,),
+        {"yaml_implicit_resolvers": _FrontMatterLoader.yaml_implicit_resolvers},
+    )
+
+
+def _load_front_matter(source: str) -> Any:
+    if _FAST_LOADER is not None:
+        try:
+            return yaml.load(source, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            pass
+    return yaml.load(source, Loader=_FrontMatterLoader)
+
+
 @dataclass(frozen=True, slots=True)
 class FrontMatter:
     """The release metadata of a notice; a field is None when absent or not of its type."""
@@ -278,7 +299,7 @@ def _front_matter(text: str, path: str) -> tuple[FrontMatter | None, int]:
         )
     source = "\n".join(lines[1:end])
     try:
-        raw = yaml.load(source, Loader=_FrontMatterLoader) or {}
+        raw = _load_front_matter(source) or {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
