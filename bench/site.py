@@ -16,8 +16,6 @@ rebuilt on the next release or effective date).
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import resource
 import shutil
 import statistics
@@ -33,79 +31,32 @@ from typing import Any
 
 import yaml
 
-from notifier.publishing.mkdocs_plugin import STYLESHEET, THEME
-from notifier.releases.judgement_cache import FOLDER as CACHE
-
 PROJECT = Path(__file__).resolve().parents[1]
+
+sys.path.insert(0, str(PROJECT / "tests"))
+
+from support.repos import NoticeRepo  # noqa: E402
+from support.site import NOTICE, add_synthetic_releases  # noqa: E402
+
+from notifier.publishing.mkdocs_plugin import STYLESHEET, THEME  # noqa: E402
+from notifier.releases.judgement_cache import FOLDER as CACHE  # noqa: E402
+
 SEED = PROJECT / "notices" / "privacy" / "zh-CN.md"
-NOTICE = "notices/privacy/zh-CN.md"
 BIN = Path(sys.executable).parent
-START = date(2019, 1, 1)
-STEP = timedelta(days=10)
-
-# Rotating synthetic edits: numbers, inserted and deleted sentences in different sections.
-SENTENCES = [
-    "我们会定期审查数据的保存期限。",
-    "如需了解更多信息，请联系客户支持。",
-    "我们可能会使用自动化工具检测异常访问。",
-    "您可以随时在门户中查看您的账户信息。",
-    "我们不会将您的个人信息用于与服务无关的目的。",
-]
-
-
-def _release(text: str, number: int) -> tuple[str, str]:
-    """The `number`-th synthetic release of `text`: a new version, dates and a few edits."""
-    version = (START + STEP * number).isoformat()
-    y, m, d = (int(part) for part in version.split("-"))
-    text = re.sub(r"^version: .*$", f"version: {version}", text, count=1, flags=re.M)
-    text = re.sub(r"^last_updated: .*$", f"last_updated: {version}", text, count=1, flags=re.M)
-    text = re.sub(r"^effective: .*$", f"effective: {version}", text, count=1, flags=re.M)
-    text = re.sub(r"^published: .*\n", "", text, flags=re.M)
-    text = re.sub(r"^summary: .*$", f"summary: 第 {number} 次修订", text, count=1, flags=re.M)
-    dated = f"最后更新时间：{y} 年 {m} 月 {d} 日"
-    text = re.sub(r"最后更新时间：\d+ 年 \d+ 月 \d+ 日", dated, text)
-    text = re.sub(r"身份后 \d+ 天内", f"身份后 {15 + number % 20} 天内", text)
-    paragraphs = text.split("\n\n")
-    body = [i for i, p in enumerate(paragraphs) if p and not p.startswith(("#", "---", "-"))]
-    target = body[(number * 7) % len(body)]
-    sentence = SENTENCES[number % len(SENTENCES)]
-    if sentence in paragraphs[target]:
-        paragraphs[target] = paragraphs[target].replace(sentence, "")
-    else:
-        paragraphs[target] += sentence
-    return "\n\n".join(paragraphs), version
-
-
-def _git(repo: Path, *args: str, when: str | None = None) -> None:
-    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-           "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
-           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
-    if when:
-        env |= {"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
-    subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
 
 
 def make_repo(root: Path, releases: int) -> date:
     """A repo with the seed plus `releases - 1` synthetic releases; returns a 'today' before the
     last one takes effect (so there is an upcoming version too)."""
     root.mkdir(parents=True)
-    _git(root, "init", "-q", "-b", "main")
+    repo = NoticeRepo(root)
+    repo.git("init", "-q", "-b", "main")
     shutil.copy2(PROJECT / "notices.toml", root / "notices.toml")
     shutil.copy2(PROJECT / "mkdocs.yml", root / "mkdocs.yml")
     shutil.copytree(PROJECT / "site", root / "site")
-    path = root / NOTICE
-    path.parent.mkdir(parents=True)
-    text = SEED.read_text(encoding="utf-8")
-    path.write_text(text, encoding="utf-8")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "seed", when="2018-12-01T10:00:00+08:00")
-    version = START.isoformat()
-    for number in range(1, releases):
-        text, version = _release(text, number)
-        path.write_text(text, encoding="utf-8")
-        published = date.fromisoformat(version) - timedelta(days=5)
-        _git(root, "commit", "-q", "-am", f"Release {version}",
-             when=f"{published.isoformat()}T10:00:00+08:00")
+    repo.git("add", "-A")
+    repo.commit("seed", "2018-12-01T10:00:00+08:00", {NOTICE: SEED.read_text(encoding="utf-8")})
+    version = add_synthetic_releases(repo, releases - 1)
     return date.fromisoformat(version) - timedelta(days=1)
 
 
@@ -224,8 +175,10 @@ def main() -> None:
             cold.append(timed(ours_cmd, repo))
             warm.append(timed(ours_cmd, repo))
         plain_s, plain_cpu = _median(plain)
-        print(f"site: {args.releases} releases, {pages} pages  plain mkdocs build {plain_s:.1f} s"
-              f"  cpu {plain_cpu:.1f} s")
+        print(
+            f"site: {args.releases} releases, {pages} pages  plain mkdocs build {plain_s:.1f} s"
+            f"  cpu {plain_cpu:.1f} s"
+        )
         for name, runs in (("cold", cold), ("warm", warm)):
             ours_s, ours_cpu = _median(runs)
             ratio, cpu_ratio = ours_s / plain_s, ours_cpu / plain_cpu

@@ -384,3 +384,23 @@ def test_a_secret_with_a_comma_is_scrubbed_whole_and_a_key_list_key_by_key() -> 
     environ = {"NOTICES_SMTP_PASSWORD": "a,hunter2", "NOTICES_CONSENT_KEYS": f"{first},{second}"}
     text = f"Traceback: password was a,hunter2 at line 3; key {second} refused"
     assert scrub_secrets(text, environ) == "Traceback: password was *** at line 3; key *** refused"
+
+
+@pytest.mark.parametrize(
+    ("url", "file"),
+    [
+        (None, "var/notices.db"),
+        ("sqlite:///var/other.db", "var/other.db"),
+        ("sqlite+pysqlite:///var/other.db?timeout=5", "var/other.db"),
+        ("sqlite:////srv/notices/ledger.db", "/srv/notices/ledger.db"),
+        ("sqlite://", None),
+        ("sqlite:///:memory:", None),
+        ("sqlite:///file:ledger?mode=memory&uri=true", None),
+        ("postgresql+psycopg://postgres@127.0.0.1/test", None),
+    ],
+)
+def test_database_file(tmp_path: Path, url: str | None, file: str | None) -> None:
+    """When the database is an SQLite file, then settings name that file (relative ones in the
+    repository); otherwise there is no file to name."""
+    settings = load_settings(tmp_path, {"NOTICES_DATABASE_URL": url} if url else {})
+    assert settings.database_file == (None if file is None else tmp_path / file)

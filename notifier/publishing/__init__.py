@@ -1,2 +1,1 @@
-"""The published site: releases in, pages out, built by MkDocs aside and swapped in.
-"""
+"""The published site: releases in, pages out, built by MkDocs aside and swapped in."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup
@@ -25,14 +26,14 @@ _ID = re.compile(r"^[^\s{}#\"'<>]+$")  # what attr_list accepts as `{#id}`
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """One section of the text on the page: its change (None: unchanged) or its own text;
+    """One section of the text on the page: its change, or (None) the section as shown folded;
     `heading` is empty for the text before the first heading."""
 
     heading: str
     anchor: str | None
     change: Change | None = None
     reasons: tuple[ReaderReason, ...] = ()
-    body: Markup = Markup()
+    folded: Markup = Markup()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,14 +110,20 @@ def sections(
         if change is None:
             if pair.new is not None and pair.new.body.strip():
                 heading = pair.new.path or pair.new.title
-                body = Markup(safe_markdown(pair.new.body.strip("\n")))  # made inert
-                shown.append(Section(heading, None, body=body))
+                folded = _folded(locale, heading, pair.new.body)
+                shown.append(Section(heading, None, folded=folded))
             continue
         judged = _judged(change, verdict)
         reasons = reader_reasons(judged, locale, laws) if judged is not None else ()
         heading = change.section or change.new_title or change.old_title or ""
         shown.append(Section(heading, _anchor(change.section_id), change, reasons))
     return shown
+
+
+@lru_cache(maxsize=1024)  # an unchanged section is shown again on every later redline
+def _folded(locale: str, heading: str, body: str) -> Markup:
+    inert = Markup(safe_markdown(body.strip("\n")))
+    return Markup(render("unchanged.md.j2", locale, heading=heading, body=inert))
 
 
 def _judged(change: Change, verdict: Verdict | None) -> ChangeVerdict | None:

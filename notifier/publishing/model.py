@@ -191,3 +191,21 @@ def statuses(releases: Sequence[Release], today: date) -> dict[str, str]:
         r.id: CURRENT if r is current else UPCOMING if r.effective > today else ARCHIVED
         for r in releases
     }
+
+
+def reference_of(releases: Sequence[Release], status: Mapping[str, str]) -> Release:
+    """What a notice's `/compare/` pages compare every version with: the current version, else
+    the newest (before any version is in effect)."""
+    return next((r for r in releases if status[r.id] == CURRENT), releases[-1])
+
+
+def compared_pairs(releases: Sequence[Release], today: date) -> list[tuple[Release, Release]]:
+    """(older, newer) for each comparison page of one notice and locale (`releases` in publish
+    order) that is not a release against the one before it, whose redline compared them."""
+    reference = reference_of(releases, statuses(releases, today))
+    at = releases.index(reference)
+    return [
+        (release, reference) if index < at else (reference, release)
+        for index, release in enumerate(releases)
+        if abs(index - at) > 1
+    ]

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from markupsafe import Markup, escape
 
@@ -27,13 +27,36 @@ from notifier.publishing.model import (
     NavItem,
     Page,
     SiteOptions,
+    reference_of,
 )
 from notifier.publishing.templates import render, text
 from notifier.releases.history import Release
-from notifier.statement.diff import Comparison
-from notifier.statement.sanitize import safe_markdown
+from notifier.statement.diff import Comparison, compare
+from notifier.statement.sanitize import inert_body
 
-Comparer = Callable[[Release, Release], Comparison]  # `compare` of two releases' texts
+
+class Derived(Protocol):
+    """What pages derive from texts, computed (`Computed`) or kept between builds
+    (`JudgementCache`, which computes what it does not hold)."""
+
+    def compared(self, old: Release, new: Release) -> Comparison:
+        """`compare` of two releases' texts in force."""
+        ...
+
+    def inert_body(self, release: Release) -> str:
+        """The body of the release's text in force as pages show it: made inert."""
+        ...
+
+
+class Computed:
+    """`Derived`, computed every time."""
+
+    def compared(self, old: Release, new: Release) -> Comparison:
+        return compare(old.notice_doc, new.notice_doc)
+
+    def inert_body(self, release: Release) -> str:
+        return inert_body(release.notice_doc)
+
 
 _H1 = re.compile(r"^# .*$", re.M)
 _ATTRIBUTES = re.compile(r"\s*\{:?[^{}]*\}\s*$")  # `{#privacy-statement}` ending a heading
@@ -88,9 +111,10 @@ class NoticePages:
     prefix: str
     options: SiteOptions
     updated: date
-    compared: Comparer  # two versions' comparison, for the comparison pages
+    derived: Derived  # comparisons and inert bodies
     # each comparison lists the releases it spans: n² list items, most of them alike
     _listed: dict[tuple[str, str], Markup] = field(default_factory=dict, compare=False)
+    _positions: dict[str, int] = field(default_factory=dict, compare=False)
 
     @property
     def locale(self) -> str:
@@ -107,8 +131,10 @@ class NoticePages:
 
     @property
     def reference(self) -> Entry:
-        """What `/compare/` compares with: the current version, else the newest one."""
-        return self.current or self.entries[-1]
+        """What `/compare/` compares with (see `reference_of`)."""
+        status = {entry.release.id: entry.status for entry in self.entries}
+        release = reference_of([entry.release for entry in self.entries], status)
+        return next(entry for entry in self.entries if entry.release is release)
 
     def text(self, key: str, **fields: object) -> str:
         return text(self.locale, key, **fields)
@@ -179,7 +205,7 @@ class NoticePages:
         """A version's text: where the reader stands and one line of facts under its title, the
         SHA-256 and the original bytes folded away at the end."""
         release = entry.release
-        body = safe_markdown(release.notice_doc.body.strip("\n")) + "\n"
+        body = self.derived.inert_body(release) + "\n"
         match = _H1.search(body)
         heading, rest = "", body
         if match and not body[: match.start()].strip():
@@ -307,12 +333,12 @@ class NoticePages:
 
     def comparison_page(self, entry: Entry, reference: Entry) -> Page:
         """A version against the reference: the redline alone, and the verdicts in between."""
-        position = {e.release.id: index for index, e in enumerate(self.entries)}
+        position = self.positions
         older, newer = sorted((entry, reference), key=lambda e: position[e.release.id])
         if newer.previous is older.release and newer.comparison is not None:
             comparison = newer.comparison  # already compared when the release was assessed
         else:
-            comparison = self.compared(older.release, newer.release)
+            comparison = self.derived.compared(older.release, newer.release)
         title = self.text(
             "compare_title",
             title=entry.release.title,
@@ -334,6 +360,13 @@ class NoticePages:
         meta = self.meta(title, kind="compare", version=entry.release.version)
         meta["search"] = {"exclude": True}
         return Page(f"{url}index.md", url, title, markdown, meta, self.updated)
+
+    @property
+    def positions(self) -> dict[str, int]:
+        """Release id → its place in `entries`."""
+        if not self._positions:
+            self._positions.update((e.release.id, i) for i, e in enumerate(self.entries))
+        return self._positions
 
     def listed(self, url: str, entry: Entry) -> Markup:
         """`entry` as a list item on the page at `url`: its redline link and its verdict."""

@@ -31,10 +31,8 @@ from notifier.publishing.model import (
     statuses,
     to_root,
 )
-from notifier.publishing.notice_pages import Comparer, NoticePages, chrome
-from notifier.releases.history import Release
+from notifier.publishing.notice_pages import Computed, Derived, NoticePages, chrome
 from notifier.releases.verdicts import AssessedRelease
-from notifier.statement.diff import Comparison, compare
 from notifier.statement.notice import slugify
 
 Key = tuple[str, str]  # (notice, locale)
@@ -56,7 +54,7 @@ def build_site(
     today: date,
     sources: Mapping[str, bytes] | None = None,
     notified: Mapping[str, date] | None = None,
-    compared: Comparer | None = None,
+    derived: Derived | None = None,
 ) -> SitePages:
     """Generate every page and file of the site from the assessed releases in publish order.
 
@@ -64,8 +62,8 @@ def build_site(
     under `<locale>/`; in each, the primary notice at its home and any other under `<notice>/`.
     `sources` maps a release id to the bytes of its text in force when `release.text` is not
     those bytes (a BOM or CRLF line ends); the archive publishes the exact bytes. `notified`
-    maps a release id to the day customers were first mailed about it. `compared` compares
-    two releases for the comparison pages (default: `compare` of their texts, every time).
+    maps a release id to the day customers were first mailed about it. `derived` gives the
+    comparisons and inert texts (default: computed every time; a `JudgementCache` keeps them).
     """
     groups: dict[Key, list[AssessedRelease]] = {}
     for item in assessed:
@@ -79,7 +77,7 @@ def build_site(
     languages: list[Language] = []
     site_entries: list[Entry] = []
     context = _Context(
-        options, today, updated, primary, sources or {}, notified or {}, compared or _compared
+        options, today, updated, primary, sources or {}, notified or {}, derived or Computed()
     )
     for locale in locales:
         own = {key[0]: groups[key] for key in keys if key[1] == locale}
@@ -111,11 +109,7 @@ class _Context:
     primary: str
     sources: Mapping[str, bytes]
     notified: Mapping[str, date]
-    compared: Comparer
-
-
-def _compared(old: Release, new: Release) -> Comparison:
-    return compare(old.notice_doc, new.notice_doc)
+    derived: Derived
 
 
 def _language(
@@ -136,7 +130,7 @@ def _language(
         notice_prefix = "" if notice == context.primary else f"{notice}/"
         entries = _entries(assessed, notice_prefix, context.today, context.notified)
         site_entries.extend(replace(e, prefix=prefix + notice_prefix) for e in entries)
-        group = NoticePages(entries, notice_prefix, local, context.updated, context.compared)
+        group = NoticePages(entries, notice_prefix, local, context.updated, context.derived)
         pages.extend(group.pages())
         assets.extend(group.sources(context.sources))
         nav.append(group.nav(top=index == 0))

@@ -24,11 +24,19 @@ from pathlib import Path
 from notifier.errors import NoticeError, SiteError
 from notifier.locales import LOCALES
 from notifier.publishing import mkdocs_config
-from notifier.publishing.model import FEED, RELEASES_JSON, SiteOptions, SitePages
+from notifier.publishing.model import (
+    FEED,
+    RELEASES_JSON,
+    SiteOptions,
+    SitePages,
+    compared_pairs,
+)
 from notifier.publishing.notified import notified_dates
 from notifier.publishing.pages import build_site
+from notifier.releases.ahead import judge_ahead
 from notifier.releases.history import (
     History,
+    Release,
     ensure_not_rewritten,
     read_history,
     record_path,
@@ -100,15 +108,19 @@ def generate(request: Request) -> SitePages:
         for release in history.releases
         if hashlib.sha256(release.text.encode("utf-8")).hexdigest() != release.sha256
     }
+    rules = rules_for(settings)
+    today = request.today or today_in(settings)
     stored = JudgementCache(settings.var_dir / CACHE) if request.stored else None
+    if stored is not None:  # what is not stored yet, computed on every core first
+        judge_ahead(history, rules, stored, _comparisons(history, today))
     site = build_site(
         # the verdicts `log` and `notify` use
-        assessed_releases(history, rules_for(settings), stored=stored),
+        assessed_releases(history, rules, stored=stored),
         options=site_options(settings),
-        today=request.today or today_in(settings),
+        today=today,
         sources=sources,
         notified=notified_dates(settings, history.releases),  # read only, never created
-        compared=stored.compared if stored is not None else None,
+        derived=stored,
     )
     if stored is not None:
         removed = stored.prune()
@@ -119,6 +131,17 @@ def generate(request: Request) -> SitePages:
             removed,
         )
     return site
+
+
+def _comparisons(history: History, today: date) -> list[tuple[Release, Release]]:
+    """Every pair of versions the site's comparison pages compare (other than a release and the
+    one before it)."""
+    groups = dict.fromkeys((release.notice, release.locale) for release in history.releases)
+    return [
+        pair
+        for notice, locale in groups
+        for pair in compared_pairs(history.releases_of(notice, locale), today)
+    ]
 
 
 def _quiet_segmenter() -> None:

@@ -26,6 +26,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}|#!])")
 _environment = Environment(
     loader=PackageLoader("notifier.publishing", "templates"),
     autoescape=True,
+    auto_reload=False,  # packaged templates: no stat() of the file on every page
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,

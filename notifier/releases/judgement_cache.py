@@ -1,10 +1,11 @@
-"""Parsed texts, comparisons and verdicts kept between site builds, addressed by what they were
-computed from.
+"""Parsed texts, comparisons, verdicts and the texts as the site shows them, kept between site
+builds, addressed by what they were computed from.
 
 A site is rebuilt on every release and every effective date from a history that only grows, and
-each build parsed, compared and judged the same texts again. An entry's address is the SHA-256
-of its texts, the rules in force, the package's version and the source of the code that judges
-(`statement/` and the packaged rules), so it never answers for other texts, rules or code.
+each build parsed, compared, judged and made inert the same texts again. An entry's address is
+the SHA-256 of its texts, the rules in force, the package's version and the source of the code
+that judges (`statement/` and the packaged rules), so it never answers for other texts, rules or
+code.
 
 Entries live under the repository's `var/cache/` (var/ is not committed), each written
 atomically with the SHA-256 of its content before it: an entry that fails that check or does
@@ -21,7 +22,7 @@ import os
 import pickle
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from functools import cache
 from importlib.resources import files
@@ -33,12 +34,14 @@ from notifier.releases.history import Release
 from notifier.statement.diff import Comparison, compare
 from notifier.statement.materiality import RuleSet, Verdict
 from notifier.statement.notice import Notice, parse_notice
+from notifier.statement.sanitize import inert_body
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 FOLDER = "cache"
+Parts = tuple[str, ...]  # what an entry is computed from, in words: its address
 _CHECK = hashlib.sha256().digest_size
 
 
@@ -100,18 +103,39 @@ class JudgementCache:
 
     def compared(self, old: Release, new: Release) -> Comparison:
         """`compare` of two releases' texts in force."""
+
         def compute() -> Comparison:
             return compare(old.notice_doc, new.notice_doc)
 
-        parts = ("comparison", old.sha256, new.sha256)
-        return self._remember(parts, (old, new), compute, Comparison)
+        return self._remember(_compared_parts(old, new), (old, new), compute, Comparison)
+
+    def inert_body(self, release: Release) -> str:
+        """`inert_body` of the release's text in force."""
+        compute = lambda: inert_body(release.parse_with(self.parsed))  # noqa: E731
+        return self._remember(_inert_parts(release), None, compute, str)
 
     def judged(
         self, previous: Release, release: Release, rules: RuleSet, compute: Callable[[], Judged]
     ) -> Judged:
         """`compute()`: the comparison and verdict of `release` against `previous` under
         `rules`, with the editors' `material:` decisions on both."""
-        parts = (
+        parts = self._judged_parts(previous, release, rules)
+        return self._remember(parts, (previous, release), compute, Judged)
+
+    def has_judged(self, previous: Release, release: Release, rules: RuleSet) -> bool:
+        """Whether `judged` would find its entry (sound or not: reading it is what checks)."""
+        return self._path(self._judged_parts(previous, release, rules)).is_file()
+
+    def has_inert_body(self, release: Release) -> bool:
+        """Whether `inert_body` would find its entry."""
+        return self._path(_inert_parts(release)).is_file()
+
+    def has_compared(self, old: Release, new: Release) -> bool:
+        """Whether `compared` would find its entry (sound or not: reading it is what checks)."""
+        return self._path(_compared_parts(old, new)).is_file()
+
+    def _judged_parts(self, previous: Release, release: Release, rules: RuleSet) -> Parts:
+        return (
             "judged",
             previous.sha256,
             release.sha256,
@@ -119,7 +143,6 @@ class JudgementCache:
             repr(previous.override),
             repr(release.override),
         )
-        return self._remember(parts, (previous, release), compute, Judged)
 
     def prune(self) -> int:
         """Remove the entries this run did not use: a new current version makes the comparisons
@@ -142,9 +165,13 @@ class JudgementCache:
             known = self._rules[id(rules)] = (rules, rules_digest(rules))
         return known[1]
 
+    def _path(self, parts: Parts) -> Path:
+        key = hashlib.sha256("\0".join((code_digest(), *parts)).encode("utf-8")).hexdigest()
+        return self.folder / key[:2] / key
+
     def _remember(
         self,
-        parts: Iterable[str],
+        parts: Parts,
         texts: tuple[Release, Release] | None,
         compute: Callable[[], T],
         kind: type[T],
@@ -154,8 +181,7 @@ class JudgementCache:
         The two texts an entry is computed from (if any) are not stored in it: it names them,
         and their sections, by position, and gets the ones parsed in this run back (see
         `_Inputs`); they are themselves parsed through the cache."""
-        key = hashlib.sha256("\0".join((code_digest(), *parts)).encode("utf-8")).hexdigest()
-        path = self.folder / key[:2] / key
+        path = self._path(parts)
         self.used.add(path)
         inputs = _Inputs(*(release.parse_with(self.parsed) for release in texts or ()))
         found = self._read(path, inputs)
@@ -199,6 +225,14 @@ class JudgementCache:
             log.debug("cache entry %s not written: %s", path.name, error)
             if temporary is not None:
                 Path(temporary).unlink(missing_ok=True)
+
+
+def _inert_parts(release: Release) -> Parts:
+    return ("inert", release.path, release.sha256)
+
+
+def _compared_parts(old: Release, new: Release) -> Parts:
+    return ("comparison", old.sha256, new.sha256)
 
 
 class _Inputs:

@@ -51,8 +51,8 @@ def assess_release(
     if source is not None:
         verdict = _verdict_of(history, source, rules, verdicts, stored)
     if verdict is None:  # no source version, or it is the source's first release
-        judged = _judged(previous, release, rules, stored)
-        return AssessedRelease(release, previous, judged.verdict, judged.comparison)
+        own = judged(previous, release, rules, stored)
+        return AssessedRelease(release, previous, own.verdict, own.comparison)
     if stored is None:
         comparison = compare(previous.notice_doc, release.notice_doc)
     else:
@@ -60,9 +60,12 @@ def assess_release(
     return AssessedRelease(release, previous, verdict, comparison, source)
 
 
-def _judged(
+def judged(
     previous: Release, release: Release, rules: RuleSet, stored: JudgementCache | None
 ) -> Judged:
+    """`release` compared with `previous` and the verdict on that comparison (from `stored`
+    when it holds them, else computed, and stored when there is a cache)."""
+
     def judge() -> Judged:
         comparison = compare(previous.notice_doc, release.notice_doc)
         verdict = assess(

@@ -105,6 +105,11 @@ class Settings:
         return self.repo / "var"
 
     @property
+    def database_file(self) -> Path | None:
+        """The SQLite database's file; None for PostgreSQL, or SQLite in memory or by URI."""
+        return _sqlite_file(self.database_url)
+
+    @property
     def outbox_dir(self) -> Path:
         return self.var_dir / "outbox"
 
@@ -137,10 +142,19 @@ def _database_url(environ: Mapping[str, str], repo: Path) -> str:
     if not scheme.startswith("sqlite"):
         return url
     url = _sqlite_in_repo(url, repo)
-    file = url.partition(":///")[2].partition("?")[0]  # '' for sqlite:// (in memory)
-    if file and Path(file).is_dir():
+    file = _sqlite_file(url)
+    if file is not None and file.is_dir():
         raise ConfigError("NOTICES_DATABASE_URL points at a folder, not a database file", hint=hint)
     return url
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of an `sqlite[+driver]:///path` URL (None for sqlite://, in memory)."""
+    scheme, separator, rest = url.partition(":///")
+    file = rest.partition("?")[0]
+    if not (separator and scheme.startswith("sqlite")) or file in ("", ":memory:"):
+        return None
+    return None if file.startswith("file:") else Path(file)
 
 
 def _sqlite_in_repo(url: str, repo: Path) -> str:

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from notifier.statement.notice import OLD_IDS_KEY
+from notifier.statement.notice import OLD_IDS_KEY, Notice
 
 _SAFE_TAGS = frozenset(
     "a abbr b blockquote br caption cite code col colgroup dd del div dl dt em h1 h2 h3 h4 h5 h6 "
@@ -406,3 +406,8 @@ def scan(text: str) -> tuple[Unsafe, ...]:
 def safe_markdown(text: str) -> str:
     """`text` with every piece `scan` finds made inert: it shows as the characters written."""
     return _escaped(text, (unsafe.offset for unsafe in scan(text)))[0]
+
+
+def inert_body(notice: Notice) -> str:
+    """The body of a notice (after its front matter) as the site publishes it: made inert."""
+    return safe_markdown(notice.body.strip("\n"))

@@ -129,10 +129,18 @@ class _Dictionary:
             return
         self.chars |= new
         self.scans += 1
-        letters = "".join(re.escape(c) for c in sorted(self.chars))
-        pattern = rf"(?m)^([{letters}]+) (\d+)(?= |$)"
         if self.scans >= self.SCANS:
-            self.chars, pattern = None, r"(?m)^(\S+) (\d+)(?= |$)"
+            self.load_all()
+            return
+        letters = "".join(re.escape(c) for c in sorted(self.chars))
+        self._load(rf"(?m)^([{letters}]+) (\d+)(?= |$)")
+
+    def load_all(self) -> None:
+        if self.chars is not None:
+            self.chars = None
+            self._load(r"(?m)^(\S+) (\d+)(?= |$)")
+
+    def _load(self, pattern: str) -> None:
         for word, freq in re.findall(pattern, self.raw):
             self.freq[word] = int(freq)
             for end in range(1, len(word)):
@@ -169,6 +177,12 @@ def _segmenter() -> _Segmenter:
 
         _SEGMENTER.append(_Segmenter(cut, words))
     return _SEGMENTER[0]
+
+
+def load_dictionary() -> None:
+    """Load the whole dictionary now, as many texts to cut would: before forking workers, which
+    then share it instead of each loading it."""
+    _segmenter().words.load_all()
 
 
 def _import_jieba() -> Any:  # jieba has no type hints
@@ -445,7 +459,8 @@ def _spans(text: str, ends: re.Pattern[str]) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True, slots=True)
 class Mentions:
-    """The whole-word mentions of some words in a text, told apart by whether they count."""
+    """The whole-word mentions of some words in a text, told apart by whether they count.
+    Remembered and shared by every caller that asks the same: read it, never change it."""
 
     affirmed: Counter[str]
     held: Counter[str]  # in a negated or limited clause, or a sentence with an `unless` word
@@ -485,6 +500,13 @@ def mentions(text: str, words: Iterable[str], scope: Scope, unless: Sequence[str
     """The words' whole-word mentions in `text`, those a negation or limit holds back kept apart
     (so "我们不会收集您的生物识别信息" does not mention collecting biometrics as done), and
     all of them held in a sentence that says one of the `unless` words."""
+    return _mentions(text, tuple(words), scope, tuple(unless))
+
+
+# A release's text is the new side of one comparison and the old side of the next: each of its
+# sections is read for every keyword group twice in a row.
+@lru_cache(maxsize=4096)
+def _mentions(text: str, words: tuple[str, ...], scope: Scope, unless: tuple[str, ...]) -> Mentions:
     regions = _held_regions(text, scope) if scope.negation or scope.limits else ()
     excluded = [
         (start, end)

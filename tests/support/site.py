@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
+from datetime import date, timedelta
 from pathlib import Path
 
 from support.repos import PROJECT, NoticeRepo, release_text, seed_text
@@ -73,3 +75,52 @@ def add_english(repo: NoticeRepo) -> None:
     """Commit the project's English translation of the seed (version 2018-11-01)."""
     text = (PROJECT / ENGLISH).read_text(encoding="utf-8")
     repo.commit("English translation", "2024-01-03T09:00:00+08:00", {ENGLISH: text})
+
+
+# Rotating synthetic edits for long histories: numbers, sentences added and removed.
+SENTENCES = (
+    "我们会定期审查数据的保存期限。",
+    "如需了解更多信息，请联系客户支持。",
+    "我们可能会使用自动化工具检测异常访问。",
+    "您可以随时在门户中查看您的账户信息。",
+    "我们不会将您的个人信息用于与服务无关的目的。",
+)
+FIRST_SYNTHETIC = date(2019, 1, 1)
+SYNTHETIC_STEP = timedelta(days=10)
+
+
+def synthetic_release(text: str, number: int) -> tuple[str, str]:
+    """The `number`-th synthetic release of `text` and its version: new version and dates, a
+    number changed in one section and a sentence added to (or taken from) another."""
+    version = (FIRST_SYNTHETIC + SYNTHETIC_STEP * number).isoformat()
+    y, m, d = (int(part) for part in version.split("-"))
+    text = re.sub(r"^version: .*$", f"version: {version}", text, count=1, flags=re.M)
+    text = re.sub(r"^last_updated: .*$", f"last_updated: {version}", text, count=1, flags=re.M)
+    text = re.sub(r"^effective: .*$", f"effective: {version}", text, count=1, flags=re.M)
+    text = re.sub(r"^published: .*\n", "", text, flags=re.M)
+    text = re.sub(r"^summary: .*$", f"summary: 第 {number} 次修订", text, count=1, flags=re.M)
+    text = re.sub(
+        r"最后更新时间：\d+ 年 \d+ 月 \d+ 日", f"最后更新时间：{y} 年 {m} 月 {d} 日", text
+    )
+    text = re.sub(r"身份后 \d+ 天内", f"身份后 {15 + number % 20} 天内", text)
+    paragraphs = text.split("\n\n")
+    body = [i for i, p in enumerate(paragraphs) if p and not p.startswith(("#", "---", "-"))]
+    target = body[(number * 7) % len(body)]
+    sentence = SENTENCES[number % len(SENTENCES)]
+    if sentence in paragraphs[target]:
+        paragraphs[target] = paragraphs[target].replace(sentence, "")
+    else:
+        paragraphs[target] += sentence
+    return "\n\n".join(paragraphs), version
+
+
+def add_synthetic_releases(repo: NoticeRepo, count: int, text: str | None = None) -> str:
+    """Commit `count` synthetic releases on top of `text` (default: the seed), each published
+    five days before it takes effect; returns the last version."""
+    text = seed_text() if text is None else text
+    version = ""
+    for number in range(1, count + 1):
+        text, version = synthetic_release(text, number)
+        published = date.fromisoformat(version) - timedelta(days=5)
+        repo.commit(f"Release {version}", f"{published.isoformat()}T10:00:00+08:00", {NOTICE: text})
+    return version
