@@ -64,9 +64,8 @@ def write_plain(repo: Path, today: date, out: Path) -> tuple[list[Path], int]:
     """The same pages as Markdown files, and per language a mkdocs.yml without our plugin:
     the configuration ours builds that language with (package defaults, the language's
     additions, the repository's file), as a plain MkDocs user would write it."""
-    sys.path.insert(0, str(PROJECT))
     from notifier.publishing.mkdocs_config import language_config, repository_config
-    from notifier.publishing.publish import Request, generate
+    from notifier.publishing.publish import Request, generate, other_locales
     from notifier.settings import load_settings
 
     site = generate(Request(load_settings(repo, {}), today, strict=False))
@@ -74,7 +73,7 @@ def write_plain(repo: Path, today: date, out: Path) -> tuple[list[Path], int]:
     for index, language in enumerate(site.languages):
         docs = out / f"docs-{language.locale}"
         pages = repo / "site" / "pages" / (language.locale if language.prefix else "")
-        skip = shutil.ignore_patterns(*(_other_locales(site) if index == 0 else []))
+        skip = shutil.ignore_patterns(*(other_locales(site) if index == 0 else []))
         shutil.copytree(pages, docs, ignore=skip)
         for page in language.pages:
             target = docs / page.path
@@ -109,14 +108,6 @@ def write_plain(repo: Path, today: date, out: Path) -> tuple[list[Path], int]:
         path.write_text(text, encoding="utf-8")
         configs.append(path)
     return configs, len(site.pages)
-
-
-def _other_locales(site: Any) -> list[str]:
-    """The root language's hand-written pages leave the other languages' folders out."""
-    from notifier.locales import LOCALES
-
-    home = site.languages[0].locale
-    return [loc for loc in (*LOCALES, *(x.locale for x in site.languages)) if loc != home]
 
 
 def _nav(item: Any) -> dict[str, Any]:

@@ -158,9 +158,7 @@ def render(site: SitePages, settings: Settings, folder: Path, progress: Progress
     from notifier.publishing.mkdocs_plugin import NoticesPlugin
 
     repository = mkdocs_config.repository_config(settings.repo)
-    home = site.languages[0].locale
-    locales = dict.fromkeys((*LOCALES, *(lang.locale for lang in site.languages)))
-    others = [locale for locale in locales if locale != home]  # their folders of pages
+    others = other_locales(site)
     done = 0
     with tempfile.TemporaryDirectory(prefix="notices-empty-") as empty:
         for index, language in enumerate(site.languages):
@@ -187,6 +185,13 @@ def render(site: SitePages, settings: Settings, folder: Path, progress: Progress
             plugin.use(language, site.updated, step, site.root_assets if index == 0 else ())
             mkdocs_build(config)
             done += plugin.total
+
+
+def other_locales(site: SitePages) -> list[str]:
+    """The locales whose folders of hand-written pages the root language's build leaves out."""
+    home = site.languages[0].locale
+    locales = dict.fromkeys((*LOCALES, *(lang.locale for lang in site.languages)))
+    return [locale for locale in locales if locale != home]
 
 
 def _offset(progress: Progress | None, done: int, later: int) -> Progress | None:
