@@ -2,7 +2,8 @@
 
 MkDocs 1.x is unmaintained and Material for MkDocs ends in 2027, so this file only translates
 a `Language` into MkDocs terms (generated files, nav, `page.meta` for the theme in `theme/`, pinned
-page dates); replacing the renderer means replacing this file and `publish.py`, nothing else.
+page dates) and hands pages to workers (`shared_pages.py`); replacing the renderer means
+replacing these files and `publish.py`, nothing else.
 """
 
 from __future__ import annotations
@@ -12,14 +13,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page as MkDocsPage
 
 from notifier.errors import SiteError
 from notifier.publishing.anchors import OldIdAnchors
 from notifier.publishing.model import Asset, Language, NavItem, Page
+from notifier.publishing.shared_pages import Converted, SharedPages, may_share
 
 Progress = Callable[[int, int], None]
 
@@ -63,6 +67,8 @@ class NoticesPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
         self.generated: dict[str, Page] = {}
         self.built = 0
         self.total = 0
+        self.shared: SharedPages | None = None  # pages converted by forked workers
+        self.converted: dict[str, Converted] = {}  # their conversions, until MkDocs reaches them
 
     def use(
         self,
@@ -115,6 +121,49 @@ class NoticesPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
             )
         inclusion = InclusionLevel.INCLUDED if in_nav else InclusionLevel.NOT_IN_NAV
         files.append(File.generated(config, path, content=content, inclusion=inclusion))
+
+    def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
+        """Once files and navigation are known: share the generated pages with workers."""
+        pages = []
+        for file in files.documentation_pages(inclusion=InclusionLevel.is_included):
+            if file.src_uri in self.generated:
+                if file.page is None and file.inclusion.is_not_in_nav():  # type: ignore[no-untyped-call]
+                    MkDocsPage(None, file, config)  # as MkDocs's build does for these
+                if file.page is not None:
+                    pages.append(file.page)
+        if may_share(config, pages):
+            self.shared = SharedPages(config, files, pages)
+        return nav
+
+    def on_page_read_source(self, *, page: MkDocsPage, config: MkDocsConfig) -> str | None:
+        """A page a worker converted: an empty source for MkDocs (its result is put in place)."""
+        if self.shared is None or page not in self.shared:
+            return None
+        converted = self.shared.take(page)
+        if converted is None:
+            return None
+        self.converted[page.file.src_uri] = converted
+        return ""
+
+    def on_page_content(
+        self, html: str, *, page: MkDocsPage, config: MkDocsConfig, files: Files
+    ) -> str:
+        converted = self.converted.pop(page.file.src_uri, None)
+        return html if converted is None else converted.apply(page, files)
+
+    def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
+        """Every page is converted: the workers are done."""
+        self._close()
+        return env
+
+    def on_build_error(self, *, error: Exception) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self.shared is not None:
+            self.shared.close()
+            self.shared = None
+        self.converted.clear()
 
     def on_page_markdown(
         self, markdown: str, *, page: MkDocsPage, config: MkDocsConfig, files: Files

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
-import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
+from notifier.processes import may_fork, usable_cores
 from notifier.releases.history import History, Release
 from notifier.releases.judgement_cache import JudgementCache
 from notifier.releases.verdicts import judged, source_release
@@ -44,8 +43,8 @@ def judge_ahead(
     it, its text made inert and for `comparisons` (old, new), on every core; how many were
     computed."""
     tasks = _missing(history, rules, stored, comparisons)
-    workers = min(_cores(), len(tasks) // PER_WORKER)
-    if workers < 2 or not _may_fork():
+    workers = min(usable_cores(), len(tasks) // PER_WORKER)
+    if workers < 2 or not may_fork():
         return 0  # the build computes them itself, as it always can
     load_dictionary()  # once here, shared by the workers
     size = len(tasks)
@@ -101,17 +100,3 @@ def _work(tasks: Sequence[Task]) -> int:
         else:
             stored.compared(releases[old], releases[new])
     return len(tasks)
-
-
-def _may_fork() -> bool:
-    """Fork only a process with no other thread (the scheduler's jobs and the preview's rebuilds
-    run in threads, whose locks a child would inherit held): that is the `site build` command."""
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-
-
-def _cores() -> int:
-    """The cores this process may run on (a container's limit, not the machine's count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
