@@ -71,9 +71,8 @@ class SharedPages:
 
     def __init__(self, config: MkDocsConfig, files: Files, pages: Sequence[Page]) -> None:
         workers = min(usable_cores() - 1, len(pages) // PER_PROCESS - 1)
-        share = len(pages) * workers // (workers + 1)  # MkDocs converts the first ones itself
-        shared = list(pages)[len(pages) - share :]
-        runs = [shared[n * share // workers : (n + 1) * share // workers] for n in range(workers)]
+        runs = _runs(pages, workers + 1)[1:]  # MkDocs converts the first run itself
+        shared = [page for run in runs for page in run]
         _JOB[:] = [(config, files, {page.file.src_uri: page for page in shared})]
         context = multiprocessing.get_context("fork")  # the build is inherited, not copied over
         self.pool = ProcessPoolExecutor(workers, mp_context=context)
@@ -83,7 +82,7 @@ class SharedPages:
             future = self.pool.submit(_convert, [page.file.src_uri for page in run])
             self.futures.update((page.file.src_uri, future) for page in run)
         _JOB.clear()
-        log.debug("%d of %d pages converted by %d worker(s)", share, len(pages), workers)
+        log.debug("%d of %d pages converted by %d worker(s)", len(shared), len(pages), workers)
 
     def __contains__(self, page: Page) -> bool:
         return page.file.src_uri in self.futures
@@ -99,6 +98,19 @@ class SharedPages:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _runs(pages: Sequence[Page], count: int) -> list[list[Page]]:
+    """`pages` cut into `count` runs of about the same length of Markdown: a page takes about
+    as long to convert as its text is long (a redline is many times a statement)."""
+    sizes = [len(page.file.content_string) + 1 for page in pages]
+    total = sum(sizes)
+    runs: list[list[Page]] = [[] for _ in range(count)]
+    done = 0
+    for page, size in zip(pages, sizes, strict=True):
+        runs[min(count - 1, done * count // total)].append(page)
+        done += size
+    return runs
 
 
 def may_share(config: MkDocsConfig, pages: Sequence[Page]) -> bool:
