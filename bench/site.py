@@ -8,7 +8,10 @@ Each language is one build, ours and the peer's alike.
 
 Ours is measured twice a run: cold (no var/cache/, every comparison and verdict computed) and
 warm (right after, with the comparisons and verdicts the cold build kept, as when a site is
-rebuilt on the next release or effective date).
+rebuilt on the next release or effective date). The target is on wall-clock time, what an editor
+waits for; ours uses every core the machine gives it (docs/decisions/0009), so the CPU seconds
+of all its processes are printed beside it, and on a machine busy with other work the wall-clock
+ratio is higher.
 
     .venv/bin/python bench/site.py [--releases 200] [--runs 2] [--keep FOLDER]
 """
