@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from notifier.consent.tokens import Grant
 from notifier.errors import ConsentError
 from notifier.storage import db
+from notifier.storage.prepared import Prepared
 
 DECISIONS = ("agree", "decline", "withdraw")
 _ATTEMPTS = 5  # places in the chain taken by another writer before one is free
@@ -89,8 +90,16 @@ def chained(
     """sha256(previous + the decision as a compact JSON array). A withdrawal names the
     agreement by its place in the chain, which a proof shows without the database's ids."""
     fields = [
-        seq, delivery_id, release_id, article, text_sha256, locale, decision,
-        withdraws_seq, _instant(recorded_at), client,
+        seq,
+        delivery_id,
+        release_id,
+        article,
+        text_sha256,
+        locale,
+        decision,
+        withdraws_seq,
+        _instant(recorded_at),
+        client,
     ]
     canonical = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256((previous + canonical).encode("utf-8")).hexdigest()
@@ -268,17 +277,12 @@ def _lock(connection: Connection, release_ids: list[str]) -> None:
     PostgreSQL an advisory lock on each release, in order (the unique `seq` is the last
     guard)."""
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        _BEGIN_IMMEDIATE.rows(connection, {})
     elif connection.dialect.name == "postgresql":
         for release_id in release_ids:
             digest = hashlib.sha256(release_id.encode()).digest()[:8]
             key = int.from_bytes(digest, "big", signed=True)
-            connection.execute(_ADVISORY_LOCK, {"key": key})
-
-
-# Built once: decisions are recorded per POST, and building statements costs more than running
-# them on SQLite.
-_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+            _ADVISORY_LOCK.rows(connection, {"key": key})
 
 
 def _tip(column: Any) -> Any:
@@ -293,27 +297,30 @@ def _tip(column: Any) -> Any:
     )
 
 
-# Each delivery's release and the last place and hash of its chain, in one round trip.
-_STATE = select(
-    db.deliveries.c.id,
-    db.deliveries.c.release_id,
-    _tip(db.consent_decisions.c.seq).label("seq"),
-    _tip(db.consent_decisions.c.chain).label("chain"),
-).where(db.deliveries.c.id.in_(bindparam("ids", expanding=True)))
-_INSERT = db.consent_decisions.insert().returning(
-    db.consent_decisions.c.id, sort_by_parameter_order=True
+# Compiled once and run on the driver's cursor: a batch runs these per POST, and SQLAlchemy's
+# work around each execution costs more than SQLite's.
+_BEGIN_IMMEDIATE = Prepared(text("BEGIN IMMEDIATE"))
+_ADVISORY_LOCK = Prepared(text("SELECT pg_advisory_xact_lock(:key)"))
+# A delivery's release, and the last place and hash of that release's chain.
+_STATE = Prepared(
+    select(
+        db.deliveries.c.release_id,
+        _tip(db.consent_decisions.c.seq),
+        _tip(db.consent_decisions.c.chain),
+    ).where(db.deliveries.c.id == bindparam("id"))
 )
+_COLUMNS = [column.name for column in db.consent_decisions.columns if column.name != "id"]
+_INSERT = Prepared(db.consent_decisions.insert().returning(db.consent_decisions.c.id), _COLUMNS)
 
 
 def _append(connection: Connection, batch: list[_Asked]) -> list[Decision | ConsentError]:
     """Each item's decision, or why it was refused, checked and chained in order."""
-    releases = sorted({asked.grant.release_id for asked in batch})
-    _lock(connection, releases)
-    ids = sorted({asked.grant.delivery_id for asked in batch})
+    _lock(connection, sorted({asked.grant.release_id for asked in batch}))
     owners, tips = {}, {}
-    for row in connection.execute(_STATE, {"ids": ids}):
-        owners[row.id] = row.release_id
-        tips[row.release_id] = (row.seq, row.chain) if row.seq else (0, seed(row.release_id))
+    for delivery_id in sorted({asked.grant.delivery_id for asked in batch}):
+        for release_id, seq, chain in _STATE.rows(connection, {"id": delivery_id}):
+            owners[delivery_id] = release_id
+            tips[release_id] = (seq, chain) if seq else (0, seed(release_id))
     rows = _Rows(connection, tips)
     outcomes: list[int | ConsentError] = []
     for asked in batch:
@@ -395,10 +402,10 @@ class _Rows:
         return self.decision(row)
 
     def insert(self) -> None:
-        """Insert the rows not yet inserted, in one statement."""
-        waiting = self.rows[len(self.ids) :]
-        if waiting:
-            self.ids += self.connection.execute(_INSERT, waiting).scalars().all()
+        """Insert the rows not yet inserted, in order."""
+        for row in self.rows[len(self.ids) :]:
+            ((row_id,),) = _INSERT.rows(self.connection, row)
+            self.ids.append(row_id)
 
     def decision(self, row: int) -> Decision:
         return _decision({"id": self.ids[row], **self.rows[row]})
@@ -514,7 +521,12 @@ def answers(engine: Engine, release_id: str, articles: Sequence[str]) -> Iterato
             for row in connection.execution_options(yield_per=5000).execute(query):
                 at = row.recorded_at
                 yield Answer(
-                    row.id, row.customer_id, row.email, row.name, row.locale, article,
+                    row.id,
+                    row.customer_id,
+                    row.email,
+                    row.name,
+                    row.locale,
+                    article,
                     row.decision,
                     (at.replace(tzinfo=UTC) if at.tzinfo is None else at) if at else None,
                     row.suppressed_reason is not None,
