@@ -11,6 +11,7 @@ and an edited, dropped or reordered row breaks the chain from there on.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import json
@@ -21,9 +22,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from queue import Empty, SimpleQueue
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, and_, bindparam, event, func, select, text
+from sqlalchemy import Connection, Engine, Integer, and_, bindparam, event, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from notifier.consent.tokens import Grant
@@ -35,6 +36,7 @@ DECISIONS = ("agree", "decline", "withdraw")
 _ATTEMPTS = 5  # places in the chain taken by another writer before one is free
 _BATCH = 256  # decisions one transaction records at most
 _IDLE = 2.0  # seconds a writer waits for work before it ends (the next decision starts one)
+_T = TypeVar("_T")
 _PRODUCT = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:/[!#$%&'*+.^_`|~0-9A-Za-z-]+)?")
 
 
@@ -297,28 +299,51 @@ def _tip(column: Any) -> Any:
     )
 
 
-# Compiled once and run on the driver's cursor: a batch runs these per POST, and SQLAlchemy's
-# work around each execution costs more than SQLite's.
+# Compiled once per number of rows and run on the driver's cursor: a batch runs these per POST,
+# and SQLAlchemy's work around each execution costs more than SQLite's.
 _BEGIN_IMMEDIATE = Prepared(text("BEGIN IMMEDIATE"))
 _ADVISORY_LOCK = Prepared(text("SELECT pg_advisory_xact_lock(:key)"))
-# A delivery's release, and the last place and hash of that release's chain.
-_STATE = Prepared(
-    select(
-        db.deliveries.c.release_id,
-        _tip(db.consent_decisions.c.seq),
-        _tip(db.consent_decisions.c.chain),
-    ).where(db.deliveries.c.id == bindparam("id"))
-)
-_COLUMNS = [column.name for column in db.consent_decisions.columns if column.name != "id"]
-_INSERT = Prepared(db.consent_decisions.insert().returning(db.consent_decisions.c.id), _COLUMNS)
+_COLUMNS = [column for column in db.consent_decisions.columns if column.name != "id"]
+_ROWS = 32  # rows one statement reads or inserts at most (one statement per count is kept)
+
+
+@functools.cache
+def _state(count: int) -> Prepared:
+    """Each of `count` deliveries' release, and the last place and hash of that release's
+    chain."""
+    ids = [bindparam(f"id{n}", type_=Integer) for n in range(count)]
+    table = db.deliveries
+    seq, chain = db.consent_decisions.c.seq, db.consent_decisions.c.chain
+    return Prepared(
+        select(table.c.id, table.c.release_id, _tip(seq), _tip(chain)).where(table.c.id.in_(ids))
+    )
+
+
+@functools.cache
+def _insert(count: int) -> Prepared:
+    """`count` rows in one statement, returning each row's id with its place in its chain (in
+    no promised order)."""
+    table = db.consent_decisions
+    values = [
+        {column.name: bindparam(f"{column.name}_{n}", type_=column.type) for column in _COLUMNS}
+        for n in range(count)
+    ]
+    return Prepared(
+        table.insert().values(values).returning(table.c.id, table.c.release_id, table.c.seq)
+    )
+
+
+def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    return (items[start : start + _ROWS] for start in range(0, len(items), _ROWS))
 
 
 def _append(connection: Connection, batch: list[_Asked]) -> list[Decision | ConsentError]:
     """Each item's decision, or why it was refused, checked and chained in order."""
     _lock(connection, sorted({asked.grant.release_id for asked in batch}))
     owners, tips = {}, {}
-    for delivery_id in sorted({asked.grant.delivery_id for asked in batch}):
-        for release_id, seq, chain in _STATE.rows(connection, {"id": delivery_id}):
+    for ids in _chunks(sorted({asked.grant.delivery_id for asked in batch})):
+        values = {f"id{n}": delivery_id for n, delivery_id in enumerate(ids)}
+        for delivery_id, release_id, seq, chain in _state(len(ids)).rows(connection, values):
             owners[delivery_id] = release_id
             tips[release_id] = (seq, chain) if seq else (0, seed(release_id))
     rows = _Rows(connection, tips)
@@ -402,10 +427,16 @@ class _Rows:
         return self.decision(row)
 
     def insert(self) -> None:
-        """Insert the rows not yet inserted, in order."""
-        for row in self.rows[len(self.ids) :]:
-            ((row_id,),) = _INSERT.rows(self.connection, row)
-            self.ids.append(row_id)
+        """Insert the rows not yet inserted."""
+        for rows in _chunks(self.rows[len(self.ids) :]):
+            values = {
+                f"{name}_{n}": value for n, row in enumerate(rows) for name, value in row.items()
+            }
+            places = {
+                (release_id, seq): row_id
+                for row_id, release_id, seq in _insert(len(rows)).rows(self.connection, values)
+            }
+            self.ids += [places[row["release_id"], row["seq"]] for row in rows]
 
     def decision(self, row: int) -> Decision:
         return _decision({"id": self.ids[row], **self.rows[row]})
