@@ -635,6 +635,40 @@ def tip(repo: Path) -> str:
         return _tip(git_repo, None)[1]
 
 
+_refs_dirs: dict[Path, Path] = {}  # repository path as given -> the folder holding its refs
+
+
+def main_tip(repo: Path) -> str | None:
+    """The commit `main` points at, read from git's own files the way git reads them (the loose
+    ref, else its line in packed-refs): cheap enough to ask on every request, and exact, so
+    that a commit on main is seen by the next one. None when only git can tell (no branch
+    main, a symbolic ref, another ref store): then ask `tip`."""
+    refs = _refs_dirs.get(repo)
+    if refs is None:
+        with _opened(repo) as git_repo:
+            refs = _refs_dirs[repo] = Path(git_repo.common_dir)
+    if (refs / "reftable").exists():
+        return None
+    try:
+        loose = (refs / "refs" / "heads" / MAIN).read_bytes()
+    except FileNotFoundError:
+        loose = None
+    except OSError:
+        return None
+    if loose is not None:
+        found = loose.decode("ascii", "replace").strip()
+        return found if _HEX.match(found) else None
+    try:
+        packed = (refs / "packed-refs").read_bytes()
+    except OSError:
+        return None
+    for line in packed.decode("ascii", "replace").splitlines():
+        found, _, name = line.partition(" ")
+        if name == f"refs/heads/{MAIN}" and _HEX.match(found):
+            return found
+    return None
+
+
 # --- the record of what was published --------------------------------------------------------
 
 
