@@ -17,7 +17,6 @@ import ipaddress
 import json
 import re
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
