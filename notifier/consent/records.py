@@ -479,9 +479,9 @@ def _standing(connection: Connection, delivery_id: int, article: str) -> Decisio
 
 def _decision(row: Any) -> Decision:
     mapping = row if isinstance(row, dict) else row._mapping
-    recorded = mapping["recorded_at"]
-    recorded = recorded.replace(tzinfo=UTC) if recorded.tzinfo is None else recorded
-    return Decision(**{**mapping, "recorded_at": recorded.astimezone(UTC)})
+    recorded = db.utc(mapping["recorded_at"])
+    assert recorded is not None, "recorded_at is NOT NULL"
+    return Decision(**{**mapping, "recorded_at": recorded})
 
 
 @dataclass(frozen=True, slots=True)
@@ -568,7 +568,6 @@ def answers(engine: Engine, release_id: str, articles: Sequence[str]) -> Iterato
         )
         with engine.connect() as connection:
             for row in connection.execution_options(yield_per=5000).execute(query):
-                at = row.recorded_at
                 yield Answer(
                     row.id,
                     row.customer_id,
@@ -577,7 +576,7 @@ def answers(engine: Engine, release_id: str, articles: Sequence[str]) -> Iterato
                     row.locale,
                     article,
                     row.decision,
-                    (at.replace(tzinfo=UTC) if at.tzinfo is None else at) if at else None,
+                    db.utc(row.recorded_at),
                     row.suppressed_reason is not None,
                 )
 
