@@ -97,8 +97,14 @@ def test_a_decision_on_another_text_records_nothing(released: tuple[Settings, li
         _record(settings, ids[0], "agree", current_sha256=other)
     with pytest.raises(ConsentError, match="not one of release"):
         grant = replace(grant_for(settings, ids[0]), release_id="privacy/zh-CN/2018-11-01")
-        records.record(db.engine(settings), grant, decision="agree",
-                       shown_sha256=grant.text_sha256, locale="zh-CN", at=AT)
+        records.record(
+            db.engine(settings),
+            grant,
+            decision="agree",
+            shown_sha256=grant.text_sha256,
+            locale="zh-CN",
+            at=AT,
+        )
     assert _rows(settings) == []
 
 
@@ -126,9 +132,16 @@ def test_the_chain_holds_under_concurrent_writers(released: tuple[Settings, list
     previous = records.seed(RELEASE)
     for row in rows:
         expected = records.chained(
-            previous, seq=row.seq, delivery_id=row.delivery_id, release_id=RELEASE,
-            article=row.article, text_sha256=row.text_sha256, locale=row.locale,
-            decision=row.decision, withdraws_seq=None, recorded_at=row.recorded_at,
+            previous,
+            seq=row.seq,
+            delivery_id=row.delivery_id,
+            release_id=RELEASE,
+            article=row.article,
+            text_sha256=row.text_sha256,
+            locale=row.locale,
+            decision=row.decision,
+            withdraws_seq=None,
+            recorded_at=row.recorded_at,
             client=row.client,
         )
         assert row.chain == expected
@@ -149,7 +162,9 @@ def test_counts_never_take_silence_for_consent(released: tuple[Settings, list[in
         ARTICLE: {"agreed": 1, "declined": 2, "no_answer": 1},
     }
     assert records.counts(engine, RELEASE, ("PIPL 23", ARTICLE)) == {
-        "agreed": 1, "declined": 2, "no_answer": 5,
+        "agreed": 1,
+        "declined": 2,
+        "no_answer": 5,
     }
 
 
@@ -167,10 +182,18 @@ def test_the_record_keeps_no_address(released: tuple[Settings, list[int]]) -> No
     ("configured", "address", "agent", "kept"),
     [
         (False, "203.0.113.77", "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0", None),
-        (True, "203.0.113.77", "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0",
-         "203.0.113.0/24 Mozilla/5.0"),
-        (True, "2001:db8:85a3:8d3:1319:8a2e:370:7348", "curl/8.5.0",
-         "2001:db8:85a3::/48 curl/8.5.0"),
+        (
+            True,
+            "203.0.113.77",
+            "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0",
+            "203.0.113.0/24 Mozilla/5.0",
+        ),
+        (
+            True,
+            "2001:db8:85a3:8d3:1319:8a2e:370:7348",
+            "curl/8.5.0",
+            "2001:db8:85a3::/48 curl/8.5.0",
+        ),
         (True, None, None, None),
         (True, "not an address", "", None),
     ],
@@ -233,9 +256,7 @@ class _Caller(threading.Thread):
             self.error = error
 
 
-def _one_batch(
-    settings: Settings, first: _Caller, batch: list[_Caller]
-) -> None:
+def _one_batch(settings: Settings, first: _Caller, batch: list[_Caller]) -> None:
     """`first` waits for the lock in a batch of its own; `batch` queues, in order, behind it
     and is recorded together once the lock is free."""
     with _writes_held(settings):
@@ -297,7 +318,9 @@ def test_a_refused_withdrawal_fails_alone_in_its_batch(
     assert agreed.result and withdrawn.result and first.result and declined.result
     assert withdrawn.result.withdraws == agreed.result.id
     assert [(row.seq, row.delivery_id, row.decision) for row in _rows(settings)] == [
-        (1, ids[0], "agree"), (2, ids[1], "agree"), (3, ids[1], "withdraw"),
+        (1, ids[0], "agree"),
+        (2, ids[1], "agree"),
+        (3, ids[1], "withdraw"),
         (4, ids[3], "decline"),
     ]
     assert _rows(settings)[1:] == [agreed.result, withdrawn.result, declined.result]
@@ -361,3 +384,26 @@ def test_the_writer_ends_with_its_engine(released: tuple[Settings, list[int]]) -
     assert not writer.thread.is_alive()
     assert db.engine(settings) not in records._Writer._running
     assert _record(settings, ids[0], "decline").seq == 2
+
+
+def test_a_lost_connection_fails_one_batch_and_the_next_reconnects(
+    released: tuple[Settings, list[int]],
+) -> None:
+    """When the database drops the writer's connection between two answers, then the next
+    answer hears why and records nothing, and the one after it is recorded on a new
+    connection in the free place."""
+    settings, ids = released
+    engine = db.engine(settings)
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server to drop a connection")
+    _record(settings, ids[0], "agree")
+    writer = records._Writer._running[engine]
+    assert writer.connection is not None
+    pid = writer.connection.connection.dbapi_connection.info.backend_pid  # type: ignore[union-attr]
+    with engine.connect() as admin:
+        admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+    with pytest.raises(DBAPIError) as lost:
+        _record(settings, ids[1], "agree")
+    assert lost.value.connection_invalidated
+    assert _record(settings, ids[1], "agree").seq == 2
+    assert [row.seq for row in _rows(settings)] == [1, 2]

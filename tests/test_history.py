@@ -19,10 +19,12 @@ from notifier.releases.history import (
     History,
     RewrittenRelease,
     ensure_not_rewritten,
+    main_tip,
     read_history,
     record_path,
     record_releases,
     rewritten,
+    tip,
 )
 from notifier.settings import load_settings
 
@@ -555,3 +557,33 @@ def test_releases_are_hashable(seeded_repo: NoticeRepo) -> None:
     first, again = history_of(seeded_repo).releases[0], history_of(seeded_repo).releases[0]
     assert first == again and {first: 1}[again] == 1
     assert first.notice_doc is first.notice_doc
+
+
+def test_main_tip_is_read_from_the_ref_files_as_git_reads_them(
+    seeded_repo: NoticeRepo, tmp_path: Path
+) -> None:
+    """when main moves as a loose ref, as a packed one, in a linked worktree, or goes away,
+    then main_tip says what `git rev-parse main` says, or None where only git can tell."""
+    project = seeded_repo.path / "legal"  # a subfolder and a worktree find the same refs
+    project.mkdir()
+    worktree = tmp_path / "worktree"
+    seeded_repo.git("worktree", "add", "-q", "--detach", str(worktree))
+
+    def agreed() -> str | None:
+        found = {main_tip(place) for place in (seeded_repo.path, project, worktree)}
+        assert len(found) == 1, found
+        return found.pop()
+
+    assert agreed() == seeded_repo.git("rev-parse", "main") == tip(seeded_repo.path)
+    moved = seeded_repo.commit("Release", "2024-03-01T10:00:00+08:00", {PATH: second_release()})
+    assert agreed() == moved
+    seeded_repo.git("pack-refs", "--all")
+    assert not (seeded_repo.path / ".git" / "refs" / "heads" / "main").exists()
+    assert agreed() == moved
+    seeded_repo.git("checkout", "-q", "--detach")
+    seeded_repo.git("update-ref", "refs/heads/main", "HEAD~1")  # a loose ref beside the packed
+    assert agreed() == seeded_repo.git("rev-parse", "HEAD~1") == tip(seeded_repo.path)
+    seeded_repo.git("branch", "-q", "-D", "main")
+    assert agreed() is None
+    seeded_repo.git("symbolic-ref", "refs/heads/main", "refs/heads/other")
+    assert agreed() is None

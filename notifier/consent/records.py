@@ -11,29 +11,31 @@ and an edited, dropped or reordered row breaks the chain from there on.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import json
 import re
 import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from queue import Empty, SimpleQueue
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, and_, bindparam, event, func, select, text
+from sqlalchemy import Connection, Engine, Integer, and_, bindparam, event, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from notifier.consent.tokens import Grant
 from notifier.errors import ConsentError
 from notifier.storage import db
+from notifier.storage.prepared import Prepared
 
 DECISIONS = ("agree", "decline", "withdraw")
 _ATTEMPTS = 5  # places in the chain taken by another writer before one is free
 _BATCH = 256  # decisions one transaction records at most
 _IDLE = 2.0  # seconds a writer waits for work before it ends (the next decision starts one)
+_T = TypeVar("_T")
 _PRODUCT = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:/[!#$%&'*+.^_`|~0-9A-Za-z-]+)?")
 
 
@@ -89,11 +91,22 @@ def chained(
     """sha256(previous + the decision as a compact JSON array). A withdrawal names the
     agreement by its place in the chain, which a proof shows without the database's ids."""
     fields = [
-        seq, delivery_id, release_id, article, text_sha256, locale, decision,
-        withdraws_seq, _instant(recorded_at), client,
+        seq,
+        delivery_id,
+        release_id,
+        article,
+        text_sha256,
+        locale,
+        decision,
+        withdraws_seq,
+        _instant(recorded_at),
+        client,
     ]
-    canonical = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    canonical = _CANONICAL.encode(fields)
     return hashlib.sha256((previous + canonical).encode("utf-8")).hexdigest()
+
+
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once
 
 
 def _instant(at: datetime) -> str:
@@ -145,16 +158,35 @@ def record(
     return _Writer.submit(engine, _Asked(grant, decision, locale, at.astimezone(UTC), client))
 
 
-@dataclass(frozen=True, slots=True)
+def _held() -> threading.Lock:
+    lock = threading.Lock()
+    lock.acquire()
+    return lock
+
+
+@dataclass(slots=True)
 class _Asked:
-    """One decision waiting for its batch; its caller waits on `answer`."""
+    """One decision waiting for its batch; its caller waits on `ready`, released once
+    `outcome` is known (a bare lock: a Future's condition costs more than the insert)."""
 
     grant: Grant
     decision: str
     locale: str
     at: datetime
     client: str | None
-    answer: Future[Decision] = field(default_factory=Future)
+    ready: threading.Lock = field(default_factory=_held)
+    outcome: Decision | BaseException | None = None
+
+    def answer(self, outcome: Decision | BaseException) -> None:
+        self.outcome = outcome
+        self.ready.release()
+
+    def result(self) -> Decision:
+        self.ready.acquire()
+        if isinstance(self.outcome, Decision):
+            return self.outcome
+        assert self.outcome is not None, "answered"
+        raise self.outcome
 
 
 class _Writer:
@@ -181,7 +213,7 @@ class _Writer:
                     event.listen(engine, "engine_disposed", cls.stop)
                 writer.thread.start()
             writer.pending.put(asked)
-        return asked.answer.result()
+        return asked.result()
 
     @classmethod
     def stop(cls, engine: Engine) -> None:
@@ -245,10 +277,7 @@ class _Writer:
                 _fail(batch, error)
             else:
                 for asked, outcome in zip(batch, outcomes, strict=True):
-                    if isinstance(outcome, Decision):
-                        asked.answer.set_result(outcome)
-                    else:
-                        asked.answer.set_exception(outcome)
+                    asked.answer(outcome)
             return
         releases = ", ".join(sorted({asked.grant.release_id for asked in batch}))
         busy = ConsentError(
@@ -260,7 +289,7 @@ class _Writer:
 
 def _fail(batch: list[_Asked], error: BaseException) -> None:
     for asked in batch:
-        asked.answer.set_exception(error)
+        asked.answer(error)
 
 
 def _lock(connection: Connection, release_ids: list[str]) -> None:
@@ -268,17 +297,12 @@ def _lock(connection: Connection, release_ids: list[str]) -> None:
     PostgreSQL an advisory lock on each release, in order (the unique `seq` is the last
     guard)."""
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        _BEGIN_IMMEDIATE.rows(connection, {})
     elif connection.dialect.name == "postgresql":
         for release_id in release_ids:
             digest = hashlib.sha256(release_id.encode()).digest()[:8]
             key = int.from_bytes(digest, "big", signed=True)
-            connection.execute(_ADVISORY_LOCK, {"key": key})
-
-
-# Built once: decisions are recorded per POST, and building statements costs more than running
-# them on SQLite.
-_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+            _ADVISORY_LOCK.rows(connection, {"key": key})
 
 
 def _tip(column: Any) -> Any:
@@ -293,27 +317,53 @@ def _tip(column: Any) -> Any:
     )
 
 
-# Each delivery's release and the last place and hash of its chain, in one round trip.
-_STATE = select(
-    db.deliveries.c.id,
-    db.deliveries.c.release_id,
-    _tip(db.consent_decisions.c.seq).label("seq"),
-    _tip(db.consent_decisions.c.chain).label("chain"),
-).where(db.deliveries.c.id.in_(bindparam("ids", expanding=True)))
-_INSERT = db.consent_decisions.insert().returning(
-    db.consent_decisions.c.id, sort_by_parameter_order=True
-)
+# Compiled once per number of rows and run on the driver's cursor: a batch runs these per POST,
+# and SQLAlchemy's work around each execution costs more than SQLite's.
+_BEGIN_IMMEDIATE = Prepared(text("BEGIN IMMEDIATE"))
+_ADVISORY_LOCK = Prepared(text("SELECT pg_advisory_xact_lock(:key)"))
+_COLUMNS = [column for column in db.consent_decisions.columns if column.name != "id"]
+_ROWS = 32  # rows one statement reads or inserts at most (one statement per count is kept)
+
+
+@functools.cache
+def _state(count: int) -> Prepared:
+    """Each of `count` deliveries' release, and the last place and hash of that release's
+    chain."""
+    ids = [bindparam(f"id{n}", type_=Integer) for n in range(count)]
+    table = db.deliveries
+    seq, chain = db.consent_decisions.c.seq, db.consent_decisions.c.chain
+    return Prepared(
+        select(table.c.id, table.c.release_id, _tip(seq), _tip(chain)).where(table.c.id.in_(ids))
+    )
+
+
+@functools.cache
+def _insert(count: int) -> Prepared:
+    """`count` rows in one statement, returning each row's id with its place in its chain (in
+    no promised order)."""
+    table = db.consent_decisions
+    values = [
+        {column.name: bindparam(f"{column.name}_{n}", type_=column.type) for column in _COLUMNS}
+        for n in range(count)
+    ]
+    return Prepared(
+        table.insert().values(values).returning(table.c.id, table.c.release_id, table.c.seq)
+    )
+
+
+def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    return (items[start : start + _ROWS] for start in range(0, len(items), _ROWS))
 
 
 def _append(connection: Connection, batch: list[_Asked]) -> list[Decision | ConsentError]:
     """Each item's decision, or why it was refused, checked and chained in order."""
-    releases = sorted({asked.grant.release_id for asked in batch})
-    _lock(connection, releases)
-    ids = sorted({asked.grant.delivery_id for asked in batch})
+    _lock(connection, sorted({asked.grant.release_id for asked in batch}))
     owners, tips = {}, {}
-    for row in connection.execute(_STATE, {"ids": ids}):
-        owners[row.id] = row.release_id
-        tips[row.release_id] = (row.seq, row.chain) if row.seq else (0, seed(row.release_id))
+    for ids in _chunks(sorted({asked.grant.delivery_id for asked in batch})):
+        values = {f"id{n}": delivery_id for n, delivery_id in enumerate(ids)}
+        for delivery_id, release_id, seq, chain in _state(len(ids)).rows(connection, values):
+            owners[delivery_id] = release_id
+            tips[release_id] = (seq, chain) if seq else (0, seed(release_id))
     rows = _Rows(connection, tips)
     outcomes: list[int | ConsentError] = []
     for asked in batch:
@@ -395,10 +445,16 @@ class _Rows:
         return self.decision(row)
 
     def insert(self) -> None:
-        """Insert the rows not yet inserted, in one statement."""
-        waiting = self.rows[len(self.ids) :]
-        if waiting:
-            self.ids += self.connection.execute(_INSERT, waiting).scalars().all()
+        """Insert the rows not yet inserted."""
+        for rows in _chunks(self.rows[len(self.ids) :]):
+            values = {
+                f"{name}_{n}": value for n, row in enumerate(rows) for name, value in row.items()
+            }
+            places = {
+                (release_id, seq): row_id
+                for row_id, release_id, seq in _insert(len(rows)).rows(self.connection, values)
+            }
+            self.ids += [places[row["release_id"], row["seq"]] for row in rows]
 
     def decision(self, row: int) -> Decision:
         return _decision({"id": self.ids[row], **self.rows[row]})
@@ -423,9 +479,9 @@ def _standing(connection: Connection, delivery_id: int, article: str) -> Decisio
 
 def _decision(row: Any) -> Decision:
     mapping = row if isinstance(row, dict) else row._mapping
-    recorded = mapping["recorded_at"]
-    recorded = recorded.replace(tzinfo=UTC) if recorded.tzinfo is None else recorded
-    return Decision(**{**mapping, "recorded_at": recorded.astimezone(UTC)})
+    recorded = db.utc(mapping["recorded_at"])
+    assert recorded is not None, "recorded_at is NOT NULL"
+    return Decision(**{**mapping, "recorded_at": recorded})
 
 
 @dataclass(frozen=True, slots=True)
@@ -512,11 +568,15 @@ def answers(engine: Engine, release_id: str, articles: Sequence[str]) -> Iterato
         )
         with engine.connect() as connection:
             for row in connection.execution_options(yield_per=5000).execute(query):
-                at = row.recorded_at
                 yield Answer(
-                    row.id, row.customer_id, row.email, row.name, row.locale, article,
+                    row.id,
+                    row.customer_id,
+                    row.email,
+                    row.name,
+                    row.locale,
+                    article,
                     row.decision,
-                    (at.replace(tzinfo=UTC) if at.tzinfo is None else at) if at else None,
+                    db.utc(row.recorded_at),
                     row.suppressed_reason is not None,
                 )
 

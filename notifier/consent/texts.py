@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import time
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -24,13 +23,12 @@ from notifier.consent.site import SiteMap, site_map
 from notifier.consent.triggers import TRIGGERS, Trigger, sections_asking, triggers_of
 from notifier.errors import ConsentError, NoticeError
 from notifier.locales import LOCALES, format_date, matching_locale
-from notifier.releases.history import History, Release, read_history, tip
+from notifier.releases.history import History, Release, main_tip, read_history, tip
 from notifier.releases.verdicts import AssessedRelease, assess_release, source_release
 from notifier.settings import Settings
 from notifier.statement.materiality import RuleSet, Verdict, rules_for
 from notifier.statement.notice import Notice, covering
 
-RECHECK_SECONDS = 1.0  # how often a kept text asks git whether main has moved
 _environment = Environment(
     loader=PackageLoader("notifier.consent", "wording"),
     autoescape=False,  # plain text: the page escapes it where it shows it
@@ -159,10 +157,9 @@ def texts_of(
     }
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Kept:
     head: str
-    checked: float
     texts: dict[tuple[str, str], ConsentText]
 
 
@@ -178,7 +175,7 @@ def remember(
     source = source_release(history, release) or release
     texts = texts_of(history, source, rules_for(settings), site)
     with _lock:
-        _kept[settings.repo, source.id] = _Kept(history.head, time.monotonic(), texts)
+        _kept[settings.repo, source.id] = _Kept(history.head, texts)
     return texts
 
 
@@ -206,15 +203,15 @@ def asked(settings: Settings, release_id: str, locale: str) -> tuple[ConsentText
 
 
 def _texts(settings: Settings, release_id: str) -> dict[tuple[str, str], ConsentText]:
+    """The texts of the release at main's current commit: kept ones while main has not moved
+    (read from the ref's file on every call), else read from git again."""
     key = (settings.repo, release_id)
     with _lock:
         kept = _kept.get(key)
-        now = time.monotonic()
-        if kept is not None and now - kept.checked < RECHECK_SECONDS:
+        if kept is not None and kept.head == main_tip(settings.repo):
             return kept.texts
         head = tip(settings.repo)
         if kept is not None and kept.head == head:
-            kept.checked = now
             return kept.texts
         history = read_history(settings.repo, settings)
         try:
@@ -222,5 +219,5 @@ def _texts(settings: Settings, release_id: str) -> dict[tuple[str, str], Consent
         except NoticeError as error:
             raise UnknownConsent(f"no release {release_id!r} on main", hint=error.hint) from None
         texts = texts_of(history, release, rules_for(settings), site_map(settings, history))
-        _kept[key] = _Kept(history.head, now, texts)
+        _kept[key] = _Kept(history.head, texts)
         return texts
