@@ -41,7 +41,7 @@ _METHODS = {
     "withdraw": ("GET", "HEAD", "POST"),
     "reissue": ("POST",),
 }
-_SECURITY = [
+SECURITY_HEADERS = [  # on every answer, and on the server's own (see delivery/serving.py)
     (
         "Content-Security-Policy",
         "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
@@ -150,7 +150,7 @@ class ConsentApp:
         headers = [
             ("Content-Type", response.content_type),
             ("Content-Length", str(len(response.body))),
-            *_SECURITY,
+            *SECURITY_HEADERS,
             *response.headers,
         ]
         start_response(f"{response.status} {HTTPStatus(response.status).phrase}", headers)

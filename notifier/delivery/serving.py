@@ -9,8 +9,7 @@ from collections.abc import Iterable
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from notifier.consent.tokens import Grant
-from notifier.consent.web import _SECURITY as PAGE_HEADERS  # the pages' one policy
-from notifier.consent.web import PREFIX, ConsentApp
+from notifier.consent.web import PREFIX, SECURITY_HEADERS, ConsentApp
 from notifier.delivery import fresh_links, ledger
 from notifier.delivery.events import receiver_for
 from notifier.delivery.events_server import EventsServer, Limits, WebhookApp
@@ -58,5 +57,5 @@ def start(
     webhook = WebhookApp(receiver_for(settings)) if settings.webhook_public_key else None
     pages = ConsentApp(settings, Deliveries(settings))
     return EventsServer(
-        (host, port), Dispatch(pages, webhook), limits or Limits(), headers=PAGE_HEADERS
+        (host, port), Dispatch(pages, webhook), limits or Limits(), headers=SECURITY_HEADERS
     )
