@@ -19,7 +19,7 @@ from support.notify import VERSION
 from support.repos import NoticeRepo
 from support.schedule import postgres_database
 
-from notifier.consent import records
+from notifier.consent import records, report
 from notifier.consent.records import NothingToWithdraw, TextChanged
 from notifier.delivery import notify
 from notifier.errors import ConsentError
@@ -161,7 +161,7 @@ def test_counts_never_take_silence_for_consent(released: tuple[Settings, list[in
         "PIPL 23": {"agreed": 0, "declined": 0, "no_answer": 4},
         ARTICLE: {"agreed": 1, "declined": 2, "no_answer": 1},
     }
-    assert records.counts(engine, RELEASE, ("PIPL 23", ARTICLE)) == {
+    assert report.totals(records.counts_by_article(engine, RELEASE, ("PIPL 23", ARTICLE))) == {
         "agreed": 1,
         "declined": 2,
         "no_answer": 5,

@@ -614,11 +614,3 @@ def counts_by_article(
         tally["no_answer"] = max(0, int(told) - tally["agreed"] - tally["declined"])
     return found
 
-
-def counts(
-    engine: Engine, release_id: str, articles: Sequence[str] | None = None
-) -> dict[str, int]:
-    """`agreed`, `declined` and `no_answer` over every question of the release (a recipient
-    asked two questions counts twice); `articles` are those asked (default: those answered)."""
-    per_article = counts_by_article(engine, release_id, articles or ())
-    return {key: sum(tally[key] for tally in per_article.values()) for key in COUNTED}
