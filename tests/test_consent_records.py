@@ -386,6 +386,7 @@ def test_the_writer_ends_with_its_engine(released: tuple[Settings, list[int]]) -
     assert _record(settings, ids[0], "decline").seq == 2
 
 
+@pytest.mark.parametrize("released", ["postgresql"], indirect=True)  # SQLite has no server
 def test_a_lost_connection_fails_one_batch_and_the_next_reconnects(
     released: tuple[Settings, list[int]],
 ) -> None:
@@ -394,8 +395,6 @@ def test_a_lost_connection_fails_one_batch_and_the_next_reconnects(
     connection in the free place."""
     settings, ids = released
     engine = db.engine(settings)
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no server to drop a connection")
     _record(settings, ids[0], "agree")
     writer = records._Writer._running[engine]
     assert writer.connection is not None
