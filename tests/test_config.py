@@ -393,6 +393,7 @@ def test_a_secret_with_a_comma_is_scrubbed_whole_and_a_key_list_key_by_key() -> 
         ("sqlite:///var/other.db", "var/other.db"),
         ("sqlite+pysqlite:///var/other.db?timeout=5", "var/other.db"),
         ("sqlite:////srv/notices/ledger.db", "/srv/notices/ledger.db"),
+        ("sqlite:///var/my%20ledger.db", "var/my ledger.db"),
         ("sqlite://", None),
         ("sqlite:///:memory:", None),
         ("sqlite:///file:ledger?mode=memory&uri=true", None),

@@ -8,7 +8,7 @@ not even import SQLAlchemy (a fifth of a second).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date
 
 from notifier.releases.history import Release
 from notifier.settings import Settings
@@ -46,7 +46,7 @@ def notified_dates(settings: Settings, releases: Sequence[Release]) -> dict[str,
         sent = first.get(release.id)
         if sent is not None:
             key = (release.notice, release.version)
-            day = _day(sent, settings.timezone)
+            day = db.utc(sent).astimezone(settings.timezone).date()
             by_version[key] = min(day, by_version.get(key, day))
     return {
         release.id: by_version[(release.notice, release.version)]
@@ -54,8 +54,3 @@ def notified_dates(settings: Settings, releases: Sequence[Release]) -> dict[str,
         if (release.notice, release.version) in by_version
     }
 
-
-def _day(moment: datetime, tz: tzinfo) -> date:
-    """SQLite hands back naive datetimes for what was written in UTC."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(tz).date()

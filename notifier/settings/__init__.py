@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from notifier.errors import ConfigError
@@ -107,7 +107,7 @@ class Settings:
     @property
     def database_file(self) -> Path | None:
         """The SQLite database's file; None for PostgreSQL, or SQLite in memory or by URI."""
-        return _sqlite_file(self.database_url)
+        return sqlite_file(self.database_url)
 
     @property
     def outbox_dir(self) -> Path:
@@ -142,16 +142,18 @@ def _database_url(environ: Mapping[str, str], repo: Path) -> str:
     if not scheme.startswith("sqlite"):
         return url
     url = _sqlite_in_repo(url, repo)
-    file = _sqlite_file(url)
+    file = sqlite_file(url)
     if file is not None and file.is_dir():
         raise ConfigError("NOTICES_DATABASE_URL points at a folder, not a database file", hint=hint)
     return url
 
 
-def _sqlite_file(url: str) -> Path | None:
-    """The file of an `sqlite[+driver]:///path` URL (None for sqlite://, in memory)."""
+def sqlite_file(url: str) -> Path | None:
+    """The file an `sqlite[+driver]:///path` URL names, read as SQLAlchemy reads it (escapes
+    decoded, query left out); None for another database, or SQLite in memory or by `file:` URI.
+    Without SQLAlchemy: a site build asks it to learn whether there is a ledger to read."""
     scheme, separator, rest = url.partition(":///")
-    file = rest.partition("?")[0]
+    file = unquote(rest.partition("?")[0])
     if not (separator and scheme.startswith("sqlite")) or file in ("", ":memory:"):
         return None
     return None if file.startswith("file:") else Path(file)

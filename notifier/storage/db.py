@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import (
     CheckConstraint,
@@ -40,7 +40,7 @@ from sqlalchemy.exc import OperationalError
 from notifier.errors import DatabaseError
 from notifier.files import make_folders
 from notifier.logs import mask_url
-from notifier.settings import Settings
+from notifier.settings import Settings, sqlite_file
 from notifier.storage import schema
 
 log = logging.getLogger(__name__)
@@ -179,10 +179,8 @@ _lock = threading.Lock()
 def _sqlite_file(url: str) -> Path | None:
     """The database file itself, symlinks and `..` resolved: locks named from it exclude each
     other whichever path the URL took to the file."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return None
-    return None if parsed.database == ":memory:" else Path(parsed.database).resolve()
+    file = sqlite_file(url)
+    return None if file is None else file.resolve()
 
 
 def _writable(path: Path) -> bool:
@@ -377,6 +375,10 @@ def dispose_all() -> None:
         _engines.clear()
 
 
+@overload
+def utc(value: datetime) -> datetime: ...
+@overload
+def utc(value: None) -> None: ...
 def utc(value: datetime | None) -> datetime | None:
     """A moment as our rows hold it, in UTC: SQLite hands datetimes back without their zone,
     and a naive one read from our tables was written in UTC."""
