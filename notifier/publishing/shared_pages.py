@@ -21,7 +21,6 @@ import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import Files
@@ -44,7 +43,6 @@ class Converted:
     """What converting a page leaves on it (see `Page.render`), and what was logged meanwhile."""
 
     markdown: str
-    meta: dict[str, Any]
     content: str
     toc: TableOfContents
     title: str | None
@@ -56,8 +54,7 @@ class Converted:
         """Put the conversion on `page` (converted from an empty source); its HTML."""
         for name, level, message in self.logged:
             logging.getLogger(name).log(level, "%s", message)
-        page.markdown, page.toc = self.markdown, self.toc
-        page.meta.update(self.meta)
+        page.markdown, page.toc = self.markdown, self.toc  # page.meta: set in the build too
         page._title_from_render = self.title
         page.present_anchor_ids = self.anchors
         if self.links is not None:
@@ -146,7 +143,6 @@ def _convert(uris: Sequence[str]) -> dict[str, Converted]:
         links = page.links_to_anchors
         done[uri] = Converted(
             markdown=page.markdown,
-            meta=dict(page.meta),
             content=page.content,
             toc=page.toc,
             title=page._title_from_render,

@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -672,15 +671,7 @@ def main_tip(repo: Path) -> str | None:
 
 
 def _read(path: str) -> str:
-    """A small file of git's, read with as few calls as Python allows (a request reads one)."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        content = b""
-        while chunk := os.read(descriptor, 65536):
-            content += chunk
-        return content.decode("ascii", "replace")
-    finally:
-        os.close(descriptor)
+    return Path(path).read_bytes().decode("ascii", "replace")
 
 
 # --- the record of what was published --------------------------------------------------------

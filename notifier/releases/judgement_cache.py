@@ -111,7 +111,10 @@ class JudgementCache:
 
     def inert_body(self, release: Release) -> str:
         """`inert_body` of the release's text in force."""
-        compute = lambda: inert_body(release.parse_with(self.parsed))  # noqa: E731
+
+        def compute() -> str:
+            return inert_body(release.parse_with(self.parsed))
+
         return self._remember(_inert_parts(release), None, compute, str)
 
     def judged(
