@@ -6,6 +6,7 @@ import http.client
 import json
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from support.consent import consent_release, serving_consent
 from support.events import Signer, event, post, sent_release, serving, snapshot
 from support.repos import NoticeRepo
+from waitress import wasyncore
 
 from notifier.delivery import events_server
 from notifier.settings import Settings
@@ -153,3 +155,48 @@ def test_shutdown_is_prompt_and_frees_the_port(sent: tuple[Settings, list[int], 
     assert not thread.is_alive() and stopped < 1.0
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection((host, int(port)), timeout=5).close()
+
+
+def test_the_event_loop_waits_while_workers_send(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When eight clients post at once on kept-alive connections, then the event loop turns
+    about once per request: it does not spin on a connection whose answer a worker is sending
+    (waitress would, holding the interpreter lock the worker needs to finish)."""
+    turns = 0
+    poll = wasyncore.poll2
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal turns
+        turns += 1
+        return poll(*args, **kwargs)
+
+    monkeypatch.setattr(wasyncore, "poll2", counted)
+
+    def hello(environ: Any, start_response: Any) -> list[bytes]:
+        environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
+        return [b"hello"]
+
+    clients, each = 8, 150
+    server = events_server.EventsServer(("127.0.0.1", 0), hello, events_server.Limits())
+    thread = events_server.serve_in_thread(server)
+    host, port = server.url.removeprefix("http://").split(":")
+
+    def client() -> int:
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        answered = 0
+        for _ in range(each):
+            connection.request("POST", "/", body=b"a=b")
+            response = connection.getresponse()
+            answered += response.read() == b"hello"
+        connection.close()
+        return answered
+
+    try:
+        with ThreadPoolExecutor(clients) as pool:
+            answered = sum(pool.map(lambda _: client(), range(clients)))
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert answered == clients * each
+    assert turns < 3 * answered, f"{turns} turns of the event loop for {answered} requests"

@@ -106,6 +106,19 @@ class _JsonErrorTask(ErrorTask):
 class _Channel(HTTPChannel):
     error_task_class = _JsonErrorTask
 
+    def writable(self) -> bool:
+        """Not while a worker holds the output buffer. waitress asks to write whenever output is
+        buffered, but a worker appends its answer and sends it under the buffer's lock (pulling
+        the trigger when it cannot send it all); meanwhile the event loop could not take the
+        lock, poll() would report the socket writable at once, every turn, and the loop would
+        spin, taking the interpreter lock the sending worker needs to finish. Under concurrent
+        clients that spin cost several times the requests' own work."""
+        if self.requests and not (self.will_close or self.close_when_flushed):
+            if not self.outbuf_lock.acquire(blocking=False):
+                return False
+            self.outbuf_lock.release()
+        return bool(super().writable())
+
 
 class _Server(TcpWSGIServer):
     channel_class = _Channel
