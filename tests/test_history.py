@@ -580,6 +580,12 @@ def test_main_tip_is_read_from_the_ref_files_as_git_reads_them(
     seeded_repo.git("pack-refs", "--all")
     assert not (seeded_repo.path / ".git" / "refs" / "heads" / "main").exists()
     assert agreed() == moved
+    for n in range(1300):  # main's line beyond the first 64 KB of packed-refs
+        (seeded_repo.path / ".git" / "refs" / "heads" / f"a{n:04}").write_text(moved + "\n")
+    seeded_repo.git("pack-refs", "--all")
+    packed = (seeded_repo.path / ".git" / "packed-refs").read_text()
+    assert packed.index("refs/heads/main") > 65536
+    assert agreed() == moved
     seeded_repo.git("checkout", "-q", "--detach")
     seeded_repo.git("update-ref", "refs/heads/main", "HEAD~1")  # a loose ref beside the packed
     assert agreed() == seeded_repo.git("rev-parse", "HEAD~1") == tip(seeded_repo.path)
