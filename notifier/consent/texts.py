@@ -206,9 +206,10 @@ def _texts(settings: Settings, release_id: str) -> dict[tuple[str, str], Consent
     """The texts of the release at main's current commit: kept ones while main has not moved
     (read from the ref's file on every call), else read from git again."""
     key = (settings.repo, release_id)
+    main = main_tip(settings.repo)  # read outside the lock: answers in parallel need not queue
     with _lock:
         kept = _kept.get(key)
-        if kept is not None and kept.head == main_tip(settings.repo):
+        if kept is not None and kept.head == main:
             return kept.texts
         head = tip(settings.repo)
         if kept is not None and kept.head == head:

@@ -159,40 +159,39 @@ class ConsentApp:
     def respond(self, environ: WSGIEnvironment) -> Response:
         method = str(environ.get("REQUEST_METHOD", "GET"))
         path = str(environ.get("PATH_INFO", ""))
-        language = self._language(environ)
         rest = path[len(PREFIX) :] if path.startswith(PREFIX) else None
         if rest == STYLESHEET and method in ("GET", "HEAD"):
             return Response(200, stylesheet(), content_type="text/css; charset=utf-8")
         token, _, page = (rest or "").partition("/")
         methods = _METHODS.get(page)
         if not token or methods is None:
-            return self._message(404, "missing", language)
+            return self._refuse(environ, 404, "missing")
         if method not in methods:
             return replace(
-                self._message(405, "missing", language), headers=(("Allow", ", ".join(methods)),)
+                self._refuse(environ, 405, "missing"), headers=(("Allow", ", ".join(methods)),)
             )
         form: Mapping[str, str] = {}
         if method == "POST":
             if not same_origin(environ, self.origin):
                 log.warning("consent answer refused: not from %s", self.origin)
-                return self._message(403, "refused", language)
+                return self._refuse(environ, 403, "refused")
             posted = _form(environ)
             if posted is None:
-                return self._message(400, "forged", language)
+                return self._refuse(environ, 400, "forged")
             form = posted
         try:
             grant = verify(token, self.settings.consent_keys, datetime.now(UTC))
         except ForgedToken as forged:
             log.warning("consent link refused: %s", forged.message)
-            return self._message(400, "forged", language)
+            return self._refuse(environ, 400, "forged")
         except ExpiredToken as expired:
-            return self._expired(method, page, token, expired.grant, language)
+            return self._expired(method, page, token, expired.grant, self._language(environ))
         shown_in = form.get("locale") if method == "POST" and page == "" else None
         if shown_in is not None and shown_in not in LOCALES:
-            return self._message(400, "forged", language)
+            return self._refuse(environ, 400, "forged")
         asked = self._asked(grant, token, shown_in)
         if asked is None:
-            return self._message(404, "missing", language)
+            return self._refuse(environ, 404, "missing")
         if page == "reissue":  # the link still works: back to the question
             return _see(asked.token)
         if page == "done":
@@ -308,6 +307,10 @@ class ConsentApp:
         return Response(
             status, render(name, asked.locale, PREFIX, action=PREFIX + asked.token, **context)
         )
+
+    def _refuse(self, environ: WSGIEnvironment, status: int, kind: str) -> Response:
+        """A message to a visitor we cannot place (no valid link yet): in their language."""
+        return self._message(status, kind, self._language(environ))
 
     def _message(self, status: int, kind: str, locale: str) -> Response:
         return Response(status, render("message.html.j2", locale, PREFIX, kind=kind))
