@@ -38,7 +38,6 @@ from notifier.storage import db  # noqa: E402
 
 TARGET = 2000.0
 ARTICLES = ("PIPL 23", "PIPL 39")
-THREADS = 4  # the server's worker threads, as `notices consent serve` runs them
 
 
 def _repo(folder: Path, port: int) -> NoticeRepo:
@@ -111,7 +110,7 @@ def main(count: int, clients: int) -> None:
                 shown = {"shown": grant.text_sha256, "locale": locale, "decision": answer}
                 form = urllib.parse.urlencode(shown)
                 requests.append((f"/consent/{token}", form.encode("ascii")))
-        limits = events_server.Limits(threads=THREADS)
+        limits = serving.LIMITS  # as `notices consent serve` runs, for the peer too
         server = serving.start(settings, "127.0.0.1", port, limits)
         events_server.serve_in_thread(server)
         try:
@@ -133,7 +132,8 @@ def main(count: int, clients: int) -> None:
             peer_server.server_close()
         assert peer_answered == len(requests)
         rate, peer_rate = recorded / elapsed, peer_answered / peer_elapsed
-        print(f"customers: {count}, decisions: {recorded}, clients: {clients}, threads: {THREADS}")
+        threads = limits.threads
+        print(f"customers: {count}, decisions: {recorded}, clients: {clients}, threads: {threads}")
         print(f"recorded: {rate:,.0f} decisions/s ({elapsed:.2f} s) on SQLite over HTTP")
         print(f"target 2,000 decisions/s: ratio {rate / TARGET:.2f}x")
         print(f"peer (bare hello app, same server and clients): {peer_rate:,.0f} requests/s")
