@@ -184,6 +184,9 @@ def consent_text(settings: Settings, release_id: str, locale: str, article: str)
     when the version has no edition in `locale` (as `content.message_locale` chooses);
     UnknownConsent when the release asks no such question."""
     texts = _texts(settings, release_id)
+    exact = texts.get((locale, article))  # the answer's own locale: nearly always asked in it
+    if exact is not None:
+        return exact
     source_locale = release_id.split("/", 2)[1] if release_id.count("/") >= 2 else ""
     candidates = (locale, matching_locale(locale) or "", source_locale, *LOCALES)
     found = next((texts[c, article] for c in candidates if (c, article) in texts), None)

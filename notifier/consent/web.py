@@ -56,6 +56,9 @@ SECURITY_HEADERS = [  # on every answer, and on the server's own (see delivery/s
 ]
 
 
+_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
+
+
 @dataclass(frozen=True, slots=True)
 class Response:
     status: int
@@ -153,7 +156,7 @@ class ConsentApp:
             *SECURITY_HEADERS,
             *response.headers,
         ]
-        start_response(f"{response.status} {HTTPStatus(response.status).phrase}", headers)
+        start_response(_STATUS_LINES[response.status], headers)
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [response.body]
 
     def respond(self, environ: WSGIEnvironment) -> Response:
