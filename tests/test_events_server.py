@@ -200,3 +200,31 @@ def test_the_event_loop_waits_while_workers_send(monkeypatch: pytest.MonkeyPatch
         thread.join(timeout=5)
     assert answered == clients * each
     assert turns < 3 * answered, f"{turns} turns of the event loop for {answered} requests"
+
+
+def test_a_long_answer_reaches_a_slow_reader_whole() -> None:
+    """When an answer is longer than the server buffers and the client reads slowly, then the
+    event loop sends what the worker could not and the whole answer arrives."""
+    chunk, chunks = b"x" * 65536, 272  # 17.8 MB: past waitress's 16 MB high watermark
+
+    def long(environ: Any, start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Length", str(len(chunk) * chunks))])
+        return (chunk for _ in range(chunks))
+
+    server = events_server.EventsServer(("127.0.0.1", 0), long, events_server.Limits())
+    thread = events_server.serve_in_thread(server)
+    host, port = server.url.removeprefix("http://").split(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=30) as connection:
+            connection.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            time.sleep(0.5)  # the worker fills the socket and the buffer meanwhile
+            response = http.client.HTTPResponse(connection)
+            response.begin()
+            received = 0
+            while piece := response.read(1 << 20):
+                received += len(piece)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert received == len(chunk) * chunks
