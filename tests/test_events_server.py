@@ -204,7 +204,8 @@ def test_the_event_loop_waits_while_workers_send(monkeypatch: pytest.MonkeyPatch
 
 def test_a_long_answer_reaches_a_slow_reader_whole() -> None:
     """When an answer is longer than the server buffers and the client reads slowly, then the
-    event loop sends what the worker could not and the whole answer arrives."""
+    event loop sends what the worker could not and the whole answer arrives; a server shut down
+    with that connection still open leaves no buffer file open."""
     chunk, chunks = b"x" * 65536, 272  # 17.8 MB: past waitress's 16 MB high watermark
 
     def long(environ: Any, start_response: Any) -> Any:
@@ -214,16 +215,14 @@ def test_a_long_answer_reaches_a_slow_reader_whole() -> None:
     server = events_server.EventsServer(("127.0.0.1", 0), long, events_server.Limits())
     thread = events_server.serve_in_thread(server)
     host, port = server.url.removeprefix("http://").split(":")
-    try:
-        with socket.create_connection((host, int(port)), timeout=30) as connection:
-            connection.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            time.sleep(0.5)  # the worker fills the socket and the buffer meanwhile
-            response = http.client.HTTPResponse(connection)
-            response.begin()
-            received = 0
-            while piece := response.read(1 << 20):
-                received += len(piece)
-    finally:
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.5)  # the worker fills the socket and the buffer meanwhile
+        response = http.client.HTTPResponse(connection)
+        response.begin()
+        received = 0
+        while received < len(chunk) * chunks and (piece := response.read(1 << 20)):
+            received += len(piece)
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)

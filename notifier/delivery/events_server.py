@@ -184,6 +184,9 @@ class EventsServer:
     def server_close(self) -> None:
         """Close the listening socket and every connection; let running posts finish."""
         self._server.task_dispatcher.shutdown()
+        for channel in list(self._map.values()):
+            if isinstance(channel, HTTPChannel):  # its buffers too: a long answer spills to a file
+                channel.handle_close()
         wasyncore.close_all(self._map)
 
     def __enter__(self) -> EventsServer:
