@@ -6,7 +6,9 @@ import http.client
 import json
 import socket
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing, contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -28,16 +30,39 @@ def sent(seeded_repo: NoticeRepo) -> tuple[Settings, list[int], Signer]:
     return settings, ids, signer
 
 
-
-
-def _raw(url: str, request: bytes) -> tuple[int, dict[str, Any]]:
-    """Send bytes as they are; the status and JSON body of the answer."""
+def _address(url: str) -> tuple[str, int]:
     host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as connection:
+    return host, int(port)
+
+
+def _exchange(url: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are; the status, headers (names in lower case) and body of the
+    answer."""
+    with socket.create_connection(_address(url), timeout=10) as connection:
         connection.sendall(request)
         response = http.client.HTTPResponse(connection)
         response.begin()
-        return response.status, json.loads(response.read())
+        body = response.read()
+        return response.status, {name.lower(): value for name, value in response.getheaders()}, body
+
+
+def _raw(url: str, request: bytes) -> tuple[int, dict[str, Any]]:
+    """The status and JSON body of the answer to `request`."""
+    status, _, body = _exchange(url, request)
+    return status, json.loads(body)
+
+
+@contextmanager
+def _started(app: Any) -> Iterator[str]:
+    """`app` served on a free port, its URL; shut down and closed on leaving."""
+    server = events_server.EventsServer(("127.0.0.1", 0), app, events_server.Limits())
+    thread = events_server.serve_in_thread(server)
+    try:
+        yield server.url
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 def test_get_and_malformed_requests_are_answered_in_json(
@@ -76,18 +101,18 @@ def test_body_over_the_limit_is_refused_and_changes_nothing(
 
 
 def _answer_headers(url: str, request: bytes) -> tuple[int, dict[str, str]]:
-    """Send bytes as they are; the status and headers (names in lower case) of the answer."""
-    host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as connection:
-        connection.sendall(request)
-        response = http.client.HTTPResponse(connection)
-        response.begin()
-        response.read()
-        return response.status, {name.lower(): value for name, value in response.getheaders()}
+    """The status and headers (names in lower case) of the answer to `request`."""
+    status, headers, _ = _exchange(url, request)
+    return status, headers
 
 
-SECURITY = ("content-security-policy", "referrer-policy", "x-content-type-options",
-            "x-frame-options", "cache-control")
+SECURITY = (
+    "content-security-policy",
+    "referrer-policy",
+    "x-content-type-options",
+    "x-frame-options",
+    "cache-control",
+)
 
 
 def test_the_servers_own_refusals_carry_the_pages_security_headers(
@@ -117,6 +142,7 @@ def test_the_servers_own_refusals_carry_the_pages_security_headers(
     with serving(webhook, events_server.Limits()) as url:
         alone = _answer_headers(url, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n")
     assert alone[0] == 400 and not any(name in alone[1] for name in SECURITY)
+
 
 def test_connections_are_bounded_and_stalled_ones_time_out(
     sent: tuple[Settings, list[int], Signer],
@@ -177,12 +203,9 @@ def test_the_event_loop_waits_while_workers_send(monkeypatch: pytest.MonkeyPatch
         return [b"hello"]
 
     clients, each = 8, 150
-    server = events_server.EventsServer(("127.0.0.1", 0), hello, events_server.Limits())
-    thread = events_server.serve_in_thread(server)
-    host, port = server.url.removeprefix("http://").split(":")
 
-    def client() -> int:
-        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    def client(url: str) -> int:
+        connection = http.client.HTTPConnection(*_address(url), timeout=30)
         answered = 0
         for _ in range(each):
             connection.request("POST", "/", body=b"a=b")
@@ -191,13 +214,8 @@ def test_the_event_loop_waits_while_workers_send(monkeypatch: pytest.MonkeyPatch
         connection.close()
         return answered
 
-    try:
-        with ThreadPoolExecutor(clients) as pool:
-            answered = sum(pool.map(lambda _: client(), range(clients)))
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with _started(hello) as url, ThreadPoolExecutor(clients) as pool:
+        answered = sum(pool.map(client, [url] * clients))
     assert answered == clients * each
     assert turns < 3 * answered, f"{turns} turns of the event loop for {answered} requests"
 
@@ -212,10 +230,10 @@ def test_a_long_answer_reaches_a_slow_reader_whole() -> None:
         start_response("200 OK", [("Content-Length", str(len(chunk) * chunks))])
         return (chunk for _ in range(chunks))
 
-    server = events_server.EventsServer(("127.0.0.1", 0), long, events_server.Limits())
-    thread = events_server.serve_in_thread(server)
-    host, port = server.url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=30) as connection:
+    # the server is left (shut down) with the connection still open
+    with closing(socket.socket()) as connection, _started(long) as url:
+        connection.settimeout(30)
+        connection.connect(_address(url))
         connection.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         time.sleep(0.5)  # the worker fills the socket and the buffer meanwhile
         response = http.client.HTTPResponse(connection)
@@ -223,7 +241,4 @@ def test_a_long_answer_reaches_a_slow_reader_whole() -> None:
         received = 0
         while received < len(chunk) * chunks and (piece := response.read(1 << 20)):
             received += len(piece)
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
     assert received == len(chunk) * chunks
