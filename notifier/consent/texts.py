@@ -183,7 +183,19 @@ def consent_text(settings: Settings, release_id: str, locale: str, article: str)
     """The current text of one question in `locale`, or in the locale its mail was written in
     when the version has no edition in `locale` (as `content.message_locale` chooses);
     UnknownConsent when the release asks no such question."""
+    return _in_locale(_texts(settings, release_id), release_id, locale, article)
+
+
+def asked(settings: Settings, release_id: str, locale: str) -> tuple[ConsentText, ...]:
+    """Every question the release asks, in `locale` as `consent_text` chooses it."""
     texts = _texts(settings, release_id)
+    articles = dict.fromkeys(article for _, article in texts)
+    return tuple(_in_locale(texts, release_id, locale, article) for article in articles)
+
+
+def _in_locale(
+    texts: dict[tuple[str, str], ConsentText], release_id: str, locale: str, article: str
+) -> ConsentText:
     exact = texts.get((locale, article))  # the answer's own locale: nearly always asked in it
     if exact is not None:
         return exact
@@ -199,22 +211,15 @@ def consent_text(settings: Settings, release_id: str, locale: str, article: str)
     return found
 
 
-def asked(settings: Settings, release_id: str, locale: str) -> tuple[ConsentText, ...]:
-    """Every question the release asks, in `locale` as `consent_text` chooses it."""
-    articles = dict.fromkeys(article for _, article in _texts(settings, release_id))
-    return tuple(consent_text(settings, release_id, locale, article) for article in articles)
-
-
 def _texts(settings: Settings, release_id: str) -> dict[tuple[str, str], ConsentText]:
     """The texts of the release at main's current commit: kept ones while main has not moved
-    (read from the ref's file on every call), else read from git again."""
+    (its ref read on every call), else read from git again."""
     key = (settings.repo, release_id)
-    main = main_tip(settings.repo)  # read outside the lock: answers in parallel need not queue
+    # outside the lock, so that answers in parallel need not queue; git is asked only where
+    # its files cannot tell (no branch main, a symbolic ref)
+    head = main_tip(settings.repo) or tip(settings.repo)
     with _lock:
         kept = _kept.get(key)
-        if kept is not None and kept.head == main:
-            return kept.texts
-        head = tip(settings.repo)
         if kept is not None and kept.head == head:
             return kept.texts
         history = read_history(settings.repo, settings)
