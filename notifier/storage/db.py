@@ -12,7 +12,7 @@ import fcntl
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -234,16 +234,13 @@ def _busy_seconds(url: str) -> float:
     return seconds
 
 
-def _sqlite_pragmas(busy_seconds: float) -> Callable[[Any, Any], None]:
-    def pragmas(connection: Any, _record: Any) -> None:
-        cursor = connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={round(busy_seconds * 1000)}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    return pragmas
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    """WAL and foreign keys on every connection (the busy timeout is sqlite3's `timeout`)."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
 
 
 def _build(url: str) -> Engine:
@@ -251,10 +248,9 @@ def _build(url: str) -> Engine:
     # hide_parameters: an unexpected error must never print a batch of customer addresses
     if sqlite_file is None:
         return create_engine(url, pool_pre_ping=True, hide_parameters=True)
-    busy = _busy_seconds(url)
     _prepare_sqlite_file(sqlite_file)
-    built = create_engine(url, connect_args={"timeout": busy}, hide_parameters=True)
-    event.listen(built, "connect", _sqlite_pragmas(busy))
+    built = create_engine(url, connect_args={"timeout": _busy_seconds(url)}, hide_parameters=True)
+    event.listen(built, "connect", _sqlite_pragmas)
     return built
 
 

@@ -30,10 +30,10 @@ class _Compiled:
 
 class Prepared:
     """One statement with plain (not list) parameters, compiled once for each dialect that
-    runs it; an INSERT names the `columns` it is given values for."""
+    runs it."""
 
-    def __init__(self, statement: ClauseElement, columns: Sequence[str] | None = None) -> None:
-        self.statement, self.columns = statement, columns
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
         self._compiled: dict[tuple[type, str], _Compiled] = {}  # by dialect and paramstyle
         self._lock = threading.Lock()
 
@@ -65,7 +65,10 @@ class Prepared:
         if found is not None:
             return found
         with self._lock:
-            compiled = self.statement.compile(dialect=dialect, column_keys=self.columns)
+            found = self._compiled.get(key)  # compiled by another thread meanwhile
+            if found is not None:
+                return found
+            compiled = self.statement.compile(dialect=dialect)
             assert isinstance(compiled, SQLCompiler), "a statement, not DDL"
             binds = compiled.binds.items()
             assert not any(bind.expanding for _, bind in binds), "no list parameters"
