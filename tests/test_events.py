@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from sqlalchemy import func, select
 from support import sendgrid_standin
 from support.events import KEY, RELEASE, Signer, event, post, sent_release, serving, snapshot
-from support.notify import API_KEY, VERSION, standin
+from support.notify import VERSION, sendgrid_env, standin
 from support.repos import NoticeRepo, run_notices
 from support.schedule import postgres_database
 
@@ -178,8 +178,7 @@ def test_a_burst_of_10000_events(
 ) -> None:
     """When 10,000 events arrive shuffled over concurrent posts, then each is applied once."""
     # mailed through the SendGrid stand-in: two requests, not 2,000 files written to the outbox
-    mailed = {"SENDGRID_API_KEY": API_KEY, "SENDGRID_API_HOST": standin.url}
-    settings, ids = sent_release(seeded_repo, 2000, signer, mailed)
+    settings, ids = sent_release(seeded_repo, 2000, signer, sendgrid_env(standin, seeded_repo))
     assert standin.recipient_count == 2000
     now = int(time.time())
     kinds = ("processed", "deferred", "deferred", "delivered", "unsubscribe")

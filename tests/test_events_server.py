@@ -71,8 +71,7 @@ def test_get_and_malformed_requests_are_answered_in_json(
     """When a GET or a request with a broken Content-Length arrives, then the answer is 405 or
     400 in JSON, like every other answer of the webhook."""
     settings, _, _ = sent
-    webhook = replace(settings, webhook_public_key=Signer.new().public)
-    with serving(webhook, events_server.Limits()) as url:
+    with serving(settings, events_server.Limits()) as url:
         got = _raw(url, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         broken = _raw(url, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n")
     assert got == (405, {"error": "POST SendGrid events here"})
@@ -100,12 +99,6 @@ def test_body_over_the_limit_is_refused_and_changes_nothing(
     assert taken[0] == 200 and taken[1]["applied"] == 1
 
 
-def _answer_headers(url: str, request: bytes) -> tuple[int, dict[str, str]]:
-    """The status and headers (names in lower case) of the answer to `request`."""
-    status, headers, _ = _exchange(url, request)
-    return status, headers
-
-
 SECURITY = (
     "content-security-policy",
     "referrer-policy",
@@ -124,15 +117,15 @@ def test_the_servers_own_refusals_carry_the_pages_security_headers(
     settings, _ = consent_release(seeded_repo, 1)
     limits = events_server.Limits(max_body=100)
     with serving_consent(settings, limits) as origin:
-        page = _answer_headers(origin, b"GET /consent/ HTTP/1.1\r\nHost: x\r\n\r\n")
-        broken = _answer_headers(
+        page = _exchange(origin, b"GET /consent/ HTTP/1.1\r\nHost: x\r\n\r\n")
+        broken = _exchange(
             origin, b"POST /consent/x HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n"
         )
-        large = _answer_headers(
+        large = _exchange(
             origin, b"POST /consent/x HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n"
         )
     assert page[0] == 404 and all(name in page[1] for name in SECURITY)
-    for status, (code, headers) in ((400, broken), (413, large)):
+    for status, (code, headers, _) in ((400, broken), (413, large)):
         assert code == status
         assert {name: headers.get(name) for name in SECURITY} == {
             name: page[1][name] for name in SECURITY
@@ -140,7 +133,7 @@ def test_the_servers_own_refusals_carry_the_pages_security_headers(
         assert headers["content-type"] == "application/json"
     webhook = replace(settings, webhook_public_key=Signer.new().public)
     with serving(webhook, events_server.Limits()) as url:
-        alone = _answer_headers(url, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n")
+        alone = _exchange(url, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n")
     assert alone[0] == 400 and not any(name in alone[1] for name in SECURITY)
 
 
