@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from notifier.processes import may_fork, usable_cores
 from notifier.releases.history import History, Release
 from notifier.releases.judgement_cache import JudgementCache
-from notifier.releases.verdicts import judged, source_release
+from notifier.releases.verdicts import judged, verdict_source
 from notifier.statement.materiality import RuleSet
 from notifier.statement.wording import load_dictionary
 
@@ -42,10 +42,12 @@ def judge_ahead(
     """Compute the entries `stored` lacks for every release's verdict against the one before
     it, its text made inert and for `comparisons` (old, new), on every core; how many were
     computed."""
+    if usable_cores() < 2 or not may_fork():
+        return 0  # the build computes them itself, as it always can
     tasks = _missing(history, rules, stored, comparisons)
     workers = min(usable_cores(), len(tasks) // PER_WORKER)
-    if workers < 2 or not may_fork():
-        return 0  # the build computes them itself, as it always can
+    if workers < 2:
+        return 0
     load_dictionary()  # once here, shared by the workers
     size = len(tasks)
     runs = [tasks[n * size // workers : (n + 1) * size // workers] for n in range(workers)]
@@ -78,7 +80,7 @@ def _missing(
         if previous is None:
             continue
         pair = (place[previous.id], place[release.id])
-        if source_release(history, release) is None:  # judged on its own, not a translation's
+        if verdict_source(history, release) is None:  # judged on its own
             if not stored.has_judged(previous, release, rules):
                 tasks.add((JUDGED, *pair))
         elif not stored.has_compared(previous, release):

@@ -46,11 +46,9 @@ def assess_release(
     previous = history.previous(release)
     if previous is None:
         return AssessedRelease(release, None, None)
-    source = source_release(history, release)
-    verdict = None
-    if source is not None:
-        verdict = _verdict_of(history, source, rules, verdicts, stored)
-    if verdict is None:  # no source version, or it is the source's first release
+    source = verdict_source(history, release)
+    verdict = None if source is None else _verdict_of(history, source, rules, verdicts, stored)
+    if verdict is None:
         own = judged(previous, release, rules, stored)
         return AssessedRelease(release, previous, own.verdict, own.comparison)
     if stored is None:
@@ -78,6 +76,13 @@ def judged(
         return Judged(comparison, verdict)
 
     return judge() if stored is None else stored.judged(previous, release, rules, judge)
+
+
+def verdict_source(history: History, release: Release) -> Release | None:
+    """The source release whose verdict a translation takes; None when the release is judged
+    on its own (not a translation, or its source is its locale's first release: no verdict)."""
+    source = source_release(history, release)
+    return None if source is None or history.previous(source) is None else source
 
 
 def source_release(history: History, release: Release) -> Release | None:
