@@ -641,9 +641,10 @@ _ref_files: dict[Path, tuple[str, str]] = {}  # repository path as given -> main
 
 def main_tip(repo: Path) -> str | None:
     """The commit `main` points at, read from git's own files the way git reads them (the loose
-    ref, else its line in packed-refs): cheap enough to ask on every request, and exact, so
-    that a commit on main is seen by the next one. None when only git can tell (no branch
-    main, a symbolic ref, another ref store): then ask `tip`."""
+    ref, else its line in packed-refs): cheap enough to ask on every request (a loose ref is
+    three system calls), and exact, so that a commit on main is seen by the next one. None
+    when only git can tell (no branch main, a symbolic ref, another ref store): then ask
+    `tip`."""
     files = _ref_files.get(repo)
     if files is None:
         with _opened(repo) as git_repo:
