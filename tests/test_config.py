@@ -398,6 +398,7 @@ def test_a_secret_with_a_comma_is_scrubbed_whole_and_a_key_list_key_by_key() -> 
         ("sqlite:///:memory:", None),
         ("sqlite:///file:ledger?mode=memory&uri=true", None),
         ("postgresql+psycopg://postgres@127.0.0.1/test", None),
+        ("postgresql:///test", None),  # a local socket: no file, and no path in the repository
     ],
 )
 def test_database_file(tmp_path: Path, url: str | None, file: str | None) -> None:
@@ -405,3 +406,5 @@ def test_database_file(tmp_path: Path, url: str | None, file: str | None) -> Non
     repository); otherwise there is no file to name."""
     settings = load_settings(tmp_path, {"NOTICES_DATABASE_URL": url} if url else {})
     assert settings.database_file == (None if file is None else tmp_path / file)
+    if url is not None and file is None:
+        assert settings.database_url == url

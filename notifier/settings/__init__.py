@@ -162,11 +162,11 @@ def sqlite_file(url: str) -> Path | None:
 def _sqlite_in_repo(url: str, repo: Path) -> str:
     """A relative `sqlite:///var/x.db` is the repository's file, wherever the command runs:
     resolved against the current folder it would be another, empty database."""
-    head, separator, rest = url.partition(":///")
-    file, question, query = rest.partition("?")
-    kept = file in ("", ":memory:") or file.startswith("file:") or Path(file).is_absolute()
-    if not separator or kept:
+    named = sqlite_file(url)
+    if named is None or named.is_absolute():
         return url
+    head, _, rest = url.partition(":///")  # the path as written: escapes stay as they are
+    file, question, query = rest.partition("?")
     return f"{head}:///{(repo.absolute() / file).as_posix()}{question}{query}"
 
 
