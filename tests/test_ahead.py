@@ -3,16 +3,15 @@ before it asks, are exactly what the build would compute, and then it computes n
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from support.repos import NoticeRepo
-from support.site import add_synthetic_releases
+from support.site import add_synthetic_releases, another_thread
 
+from notifier.processes import usable_cores
 from notifier.publishing.model import compared_pairs
 from notifier.releases.ahead import PER_WORKER, judge_ahead
 from notifier.releases.history import History, Release, read_history
@@ -27,7 +26,7 @@ RELEASES = 2 * PER_WORKER + 4  # enough for two workers
 TODAY = date(2019, 6, 1)  # 2019-05-31 is in effect: archived versions before it, upcoming after
 
 pytestmark = pytest.mark.skipif(
-    len(os.sched_getaffinity(0)) < 2, reason="judging ahead needs two cores"
+    usable_cores() < 2, reason="judging ahead needs two cores"
 )
 
 
@@ -90,12 +89,8 @@ def test_nothing_is_judged_again(long_repo: NoticeRepo, tmp_path: Path) -> None:
 
 @pytest.fixture
 def other_thread() -> Iterator[None]:
-    stop = threading.Event()
-    thread = threading.Thread(target=stop.wait)
-    thread.start()
-    yield
-    stop.set()
-    thread.join()
+    with another_thread():
+        yield
 
 
 @pytest.mark.usefixtures("other_thread")

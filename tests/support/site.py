@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -124,3 +127,16 @@ def add_synthetic_releases(repo: NoticeRepo, count: int, text: str | None = None
         published = date.fromisoformat(version) - timedelta(days=5)
         repo.commit(f"Release {version}", f"{published.isoformat()}T10:00:00+08:00", {NOTICE: text})
     return version
+
+
+@contextmanager
+def another_thread() -> Iterator[None]:
+    """A thread besides the main one, as the scheduler and the preview have: nothing is forked."""
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
