@@ -11,13 +11,13 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from contextlib import closing
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from support.repos import NoticeRepo, run_notices
-from support.schedule import database, material_text, release, settings_for
+from support.schedule import QUICK_RESYNC, database, due_release, settings_for
 
 from notifier.delivery.customers import import_csv
 
@@ -25,7 +25,6 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Seconds between committing the release and its notice falling due: the release is committed
 # once the scheduler runs, so this covers one re-sync, not its start-up.
 LEAD = 6.0
-QUICK_RESYNC = "0.02"  # minutes (1.2 s): the first scheduler reads the new release soon
 CUSTOMERS = (
     ("wang.fang@example.cn", "王芳", "zh-CN"),
     ("li.wei@example.cn", "李伟", "zh-CN"),
@@ -87,13 +86,7 @@ def test_missed_notice_runs_exactly_once_after_sigkill(
     first = start(seeded_repo.path, environ, log, QUICK_RESYNC)
     try:
         wait_for(lambda: "scheduler running" in log.read_text("utf-8"), 60, "start-up")
-        # Published LEAD seconds from now, less than 30 days before it takes effect: the notice
-        # is due at once on publication, i.e. in LEAD seconds.
-        due = datetime.now(SHANGHAI).replace(microsecond=0) + timedelta(seconds=LEAD)
-        effective = (due + timedelta(days=10)).date().isoformat()
-        version = due.date().isoformat()
-        release(seeded_repo, material_text(version, effective), due.isoformat())
-        job = f"privacy/zh-CN/{version}:notify"
+        job, due = due_release(seeded_repo, LEAD)
         wait_for(lambda: f"sync: added {job}" in log.read_text("utf-8"), LEAD, "the plan")
     finally:
         first.send_signal(signal.SIGKILL)

@@ -12,7 +12,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 from support import sendgrid_standin
 from support.notify import API_KEY, standin, write_customers
 from support.repos import NoticeRepo, run_notices
-from support.schedule import material_text, postgres_database, release
+from support.schedule import QUICK_RESYNC, due_release, postgres_database
 
 __all__ = ["standin"]
 pytestmark = pytest.mark.slow
@@ -31,7 +31,6 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Seconds from committing a release to its notice falling due. The release is committed once
 # the schedulers are up, so this covers one re-sync of the active scheduler, not start-ups.
 LEAD = 10.0
-QUICK_RESYNC = "0.02"  # minutes (1.2 s): the first scheduler reads new releases soon
 CUSTOMERS = 300
 BATCH = 50
 ACTIVE = "is now the active scheduler"
@@ -105,15 +104,6 @@ def run_record(env: Mapping[str, str], job: str) -> tuple[str, int] | None:
     return (str(row[0]), int(row[1])) if row else None
 
 
-def due_release(repo: NoticeRepo, lead: float = LEAD) -> tuple[str, datetime]:
-    """A material release whose notice falls due `lead` seconds from now: its notify job id."""
-    due = datetime.now(SHANGHAI).replace(microsecond=0) + timedelta(seconds=lead)
-    version = due.date().isoformat()
-    effective = (due + timedelta(days=10)).date().isoformat()
-    release(repo, material_text(version, effective), due.isoformat())
-    return f"privacy/zh-CN/{version}:notify", due
-
-
 def schedulers(
     repo: NoticeRepo, env: Mapping[str, str], folder: Path, count: int,
     first_resync: str | None = None,
@@ -141,7 +131,7 @@ def test_a_standby_takes_over_a_killed_leader_and_the_notice_goes_once(
     assert not running[0].says("standing by")
     assert all(not s.says(ACTIVE) for s in running[1:])
     # committed now that all are up: how slowly they started cannot eat into the lead
-    job, due = due_release(seeded_repo)
+    job, due = due_release(seeded_repo, LEAD)
     wait_for(lambda: running[0].says(f"sync: added {job}"), LEAD, "the leader to plan it")
     assert datetime.now(SHANGHAI) < due, "the leader took the whole lead to re-sync"
 

@@ -7,7 +7,9 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -43,6 +45,20 @@ def quiet_text(version: str, effective: str) -> str:
 def release(repo: NoticeRepo, text: str, when: str) -> str:
     """Commit a release of the notice at `when` (its publish time); return the commit sha."""
     return repo.commit(f"Release at {when}", when, {NOTICE: text})
+
+
+# minutes (1.2 s): a scheduler started before a release is committed reads it soon
+QUICK_RESYNC = "0.02"
+
+
+def due_release(repo: NoticeRepo, lead: float) -> tuple[str, datetime]:
+    """A material release published now whose notice falls due `lead` seconds from now (less
+    than 30 days before it takes effect, so due on publication): its notify job id and time."""
+    due = datetime.now(ZoneInfo("Asia/Shanghai")).replace(microsecond=0) + timedelta(seconds=lead)
+    version = due.date().isoformat()
+    effective = (due + timedelta(days=10)).date().isoformat()
+    release(repo, material_text(version, effective), due.isoformat())
+    return f"privacy/zh-CN/{version}:notify", due
 
 
 def settings_for(
