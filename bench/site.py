@@ -38,13 +38,12 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 sys.path.insert(0, str(PROJECT / "tests"))
 
-from support.repos import NoticeRepo  # noqa: E402
-from support.site import NOTICE, add_synthetic_releases  # noqa: E402
+from support.repos import NoticeRepo, seed_text  # noqa: E402
+from support.site import NOTICE, add_synthetic_releases, install_site  # noqa: E402
 
 from notifier.publishing.mkdocs_plugin import STYLESHEET, THEME  # noqa: E402
 from notifier.releases.judgement_cache import FOLDER as CACHE  # noqa: E402
 
-SEED = PROJECT / "notices" / "privacy" / "zh-CN.md"
 BIN = Path(sys.executable).parent
 
 
@@ -55,10 +54,8 @@ def make_repo(root: Path, releases: int) -> date:
     repo = NoticeRepo(root)
     repo.git("init", "-q", "-b", "main")
     shutil.copy2(PROJECT / "notices.toml", root / "notices.toml")
-    shutil.copy2(PROJECT / "mkdocs.yml", root / "mkdocs.yml")
-    shutil.copytree(PROJECT / "site", root / "site")
-    repo.git("add", "-A")
-    repo.commit("seed", "2018-12-01T10:00:00+08:00", {NOTICE: SEED.read_text(encoding="utf-8")})
+    install_site(repo)
+    repo.commit("seed", "2018-12-01T10:00:00+08:00", {NOTICE: seed_text()})
     version = add_synthetic_releases(repo, releases - 1)
     return date.fromisoformat(version) - timedelta(days=1)
 

@@ -26,7 +26,6 @@ def _long_repo(repo: NoticeRepo, text: str | None = None) -> NoticeRepo:
     repo.path.mkdir()
     repo.git("init", "-q", "-b", "main")
     install_site(repo)
-    repo.git("add", "-A")
     repo.commit("Site", "2018-12-01T10:00:00+08:00")
     add_synthetic_releases(repo, RELEASES, text)
     return repo

@@ -96,15 +96,7 @@ def synthetic_release(text: str, number: int) -> tuple[str, str]:
     """The `number`-th synthetic release of `text` and its version: new version and dates, a
     number changed in one section and a sentence added to (or taken from) another."""
     version = (FIRST_SYNTHETIC + SYNTHETIC_STEP * number).isoformat()
-    y, m, d = (int(part) for part in version.split("-"))
-    text = re.sub(r"^version: .*$", f"version: {version}", text, count=1, flags=re.M)
-    text = re.sub(r"^last_updated: .*$", f"last_updated: {version}", text, count=1, flags=re.M)
-    text = re.sub(r"^effective: .*$", f"effective: {version}", text, count=1, flags=re.M)
-    text = re.sub(r"^published: .*\n", "", text, flags=re.M)
-    text = re.sub(r"^summary: .*$", f"summary: 第 {number} 次修订", text, count=1, flags=re.M)
-    text = re.sub(
-        r"最后更新时间：\d+ 年 \d+ 月 \d+ 日", f"最后更新时间：{y} 年 {m} 月 {d} 日", text
-    )
+    text = release_text(text, version, summary=f"第 {number} 次修订")
     text = re.sub(r"身份后 \d+ 天内", f"身份后 {15 + number % 20} 天内", text)
     paragraphs = text.split("\n\n")
     body = [i for i, p in enumerate(paragraphs) if p and not p.startswith(("#", "---", "-"))]
