@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -13,7 +16,7 @@ from support.repos import NoticeRepo
 from support.schedule import postgres_database
 
 from notifier.errors import DatabaseError
-from notifier.settings import load_settings
+from notifier.settings import load_settings, sqlite_file
 from notifier.storage import db
 
 
@@ -134,3 +137,31 @@ def test_a_timeout_that_is_no_number_of_seconds_is_refused(
     said = f"the SQLite URL's timeout='{timeout}' is not a number of seconds"
     assert raised.value.message == said
     assert "?timeout=30" in (raised.value.hint or "")
+
+
+def test_opening_an_engine_keeps_the_locks_of_open_connections(seeded_repo: NoticeRepo) -> None:
+    """When an engine on the SQLite file is opened while a connection of this process is open,
+    and another process then opens and closes the file, then what that connection writes
+    afterwards is still read by everyone: the new engine must not drop the connection's locks
+    (closing any descriptor of the file would), or the other process, seeing no other user,
+    deletes the WAL that the connection goes on writing into."""
+    settings = load_settings(seeded_repo.path, {})
+    file = sqlite_file(settings.database_url)
+    assert file is not None
+    kept = db.engine(settings).connect()
+    try:
+        kept.exec_driver_sql("CREATE TABLE notes (said TEXT)")
+        kept.exec_driver_sql("INSERT INTO notes VALUES ('before')")
+        kept.commit()
+        db.dispose_all()  # `kept` stays open: the next engine is built beside it
+        db.engine(settings)
+        other = f"c = sqlite3.connect({str(file)!r}); c.execute('SELECT * FROM notes'); c.close()"
+        subprocess.run([sys.executable, "-c", "import sqlite3; " + other], check=True)
+        kept.exec_driver_sql("INSERT INTO notes VALUES ('after')")
+        kept.commit()
+        reader = sqlite3.connect(file)
+        assert reader.execute("SELECT said FROM notes").fetchall() == [("before",), ("after",)]
+        reader.close()
+    finally:
+        kept.close()
+        db.dispose_all()

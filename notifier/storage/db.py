@@ -8,6 +8,7 @@ metadata is its latest revision.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -207,11 +208,15 @@ def _refuse_read_only(path: Path) -> None:
 
 
 def _prepare_sqlite_file(path: Path) -> None:
-    """Create the database file readable by its owner only: it holds customer addresses."""
+    """Create the database file readable by its owner only: it holds customer addresses.
+
+    An existing file is never opened here: closing any descriptor of a file drops every POSIX
+    lock this process holds on it, SQLite's included, and another connection could then take
+    the WAL for unused and delete it under a writer of ours."""
     _refuse_read_only(path)
     make_folders(path.parent)
-    descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(descriptor)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
     os.chmod(path, 0o600)
 
 
