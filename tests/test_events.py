@@ -222,6 +222,26 @@ def test_events_on_postgresql(seeded_repo: NoticeRepo, signer: Signer) -> None:
         db.dispose_all()
 
 
+def test_a_post_waits_while_another_server_applies_one(
+    seeded_repo: NoticeRepo, signer: Signer, database_env: dict[str, str]
+) -> None:
+    """When another process serving the webhook is applying a post (it holds the posts' lock in
+    its transaction), then a post here waits for it rather than fold the same deliveries at
+    once, and is applied as soon as the other commits: one post at a time across processes."""
+    settings, ids = sent_release(seeded_repo, 1, signer, database_env)
+    body = json.dumps([event(ids[0], "delivered", int(time.time()), "held")]).encode()
+    engine = db.engine(settings)
+    with serving(settings) as url, ThreadPoolExecutor(1) as pool, engine.connect() as other:
+        with other.begin():
+            db.exclusive(other, ["webhook posts"])
+            answer = pool.submit(post, url, body, signer.headers(body))
+            time.sleep(0.5)
+            assert not answer.done()
+        status, counts = answer.result(timeout=30)
+    assert (status, counts["applied"]) == (200, 1)
+    assert _deliveries(settings)[ids[0]] == ("sent", "delivered", True)
+
+
 def test_proof_carries_states_and_a_hash_chain(seeded_repo: NoticeRepo, signer: Signer) -> None:
     """When a proof row is edited or dropped later, then verify-proof names the row, exit 1."""
     settings, ids = sent_release(seeded_repo, 5, signer)

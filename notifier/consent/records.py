@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from queue import Empty, SimpleQueue
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Integer, and_, bindparam, event, func, select, text
+from sqlalchemy import Connection, Engine, Integer, and_, bindparam, event, func, select
 from sqlalchemy.exc import IntegrityError
 
 from notifier.consent.tokens import Grant
@@ -292,19 +292,6 @@ def _fail(batch: list[_Asked], error: BaseException) -> None:
         asked.answer(error)
 
 
-def _lock(connection: Connection, release_ids: list[str]) -> None:
-    """One writer per release's chain at a time: SQLite takes its write lock at once,
-    PostgreSQL an advisory lock on each release, in order (the unique `seq` is the last
-    guard)."""
-    if connection.dialect.name == "sqlite":
-        _BEGIN_IMMEDIATE.rows(connection, {})
-    elif connection.dialect.name == "postgresql":
-        for release_id in release_ids:
-            digest = hashlib.sha256(release_id.encode()).digest()[:8]
-            key = int.from_bytes(digest, "big", signed=True)
-            _ADVISORY_LOCK.rows(connection, {"key": key})
-
-
 def _tip(column: Any) -> Any:
     """The last place's `column` in the chain of the delivery's release."""
     table = db.consent_decisions
@@ -319,8 +306,6 @@ def _tip(column: Any) -> Any:
 
 # Compiled once per number of rows and run on the driver's cursor: a batch runs these per POST,
 # and SQLAlchemy's work around each execution costs more than SQLite's.
-_BEGIN_IMMEDIATE = Prepared(text("BEGIN IMMEDIATE"))
-_ADVISORY_LOCK = Prepared(text("SELECT pg_advisory_xact_lock(:key)"))
 _COLUMNS = [column for column in db.consent_decisions.columns if column.name != "id"]
 _ROWS = 32  # rows one statement reads or inserts at most (one statement per count is kept)
 
@@ -357,7 +342,7 @@ def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
 
 def _append(connection: Connection, batch: list[_Asked]) -> list[Decision | ConsentError]:
     """Each item's decision, or why it was refused, checked and chained in order."""
-    _lock(connection, sorted({asked.grant.release_id for asked in batch}))
+    db.exclusive(connection, (asked.grant.release_id for asked in batch))  # one writer a chain
     owners, tips = {}, {}
     for ids in _chunks(sorted({asked.grant.delivery_id for asked in batch})):
         values = {f"id{n}": delivery_id for n, delivery_id in enumerate(ids)}

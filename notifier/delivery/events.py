@@ -265,7 +265,8 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
 
 
 class Ingestor:
-    """Folds verified posts into the ledger, one transaction per post, one post at a time."""
+    """Folds verified posts into the ledger, one transaction per post, one post at a time (in
+    every process serving the webhook: a post's changes are read, then written)."""
 
     def __init__(self, engine: Engine, key: bytes, *, max_age: int = MAX_AGE_SECONDS) -> None:
         self._engine, self._key, self._max_age = engine, key, max_age
@@ -274,6 +275,7 @@ class Ingestor:
     def ingest(self, digest: str, raw_events: Sequence[Any]) -> IngestReport:
         now = datetime.now(UTC)
         with self._lock, self._engine.begin() as connection:
+            db.exclusive(connection, ["webhook posts"])
             self._remember(connection, digest, now)
             return self._apply(connection, raw_events, now)
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any, overload
 from sqlalchemy import (
     CheckConstraint,
     Column,
+    Connection,
     DateTime,
     Engine,
     ForeignKey,
@@ -34,6 +36,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -43,6 +46,7 @@ from notifier.files import make_folders
 from notifier.logs import mask_url
 from notifier.settings import Settings, sqlite_file
 from notifier.storage import schema
+from notifier.storage.prepared import Prepared
 
 log = logging.getLogger(__name__)
 metadata = MetaData()
@@ -366,6 +370,22 @@ def sender_lock(settings: Settings) -> Iterator[bool]:
         yield True
     finally:
         os.close(descriptor)  # releases the lock
+
+
+_BEGIN_IMMEDIATE = Prepared(text("BEGIN IMMEDIATE"))
+_ADVISORY_LOCK = Prepared(text("SELECT pg_advisory_xact_lock(:key)"))
+
+
+def exclusive(connection: Connection, names: Iterable[str]) -> None:
+    """Hold each of `names` until the transaction ends, against every process: SQLite takes its
+    one write lock at once (this must be the transaction's first statement), PostgreSQL an
+    advisory lock on each name, in sorted order so that two holders never wait on each other."""
+    if connection.dialect.name == "sqlite":
+        _BEGIN_IMMEDIATE.rows(connection, {})
+    elif connection.dialect.name == "postgresql":
+        for name in sorted(set(names)):
+            digest = hashlib.sha256(name.encode()).digest()[:8]
+            _ADVISORY_LOCK.rows(connection, {"key": int.from_bytes(digest, "big", signed=True)})
 
 
 def dispose_all() -> None:
