@@ -12,6 +12,7 @@ NoticeError                 base: message, path, line, row, hint
  ├── ScheduleError          the scheduler or its job store
  ├── DatabaseError          the database cannot be reached or its schema is not current
  ├── ConsentError           a consent question or decision that cannot be asked or recorded
+ ├── ServeError             a server's processes cannot start
  └── SiteError              the site build failed; the previous site is kept
 """
 
@@ -150,6 +151,10 @@ class DatabaseError(NoticeError):
 class ConsentError(NoticeError):
     """A consent question that does not exist, or a decision that cannot be recorded as asked
     (the text changed since it was shown, nothing to withdraw); nothing was recorded."""
+
+
+class ServeError(NoticeError):
+    """A server process ended as it started: starting another would only end the same way."""
 
 
 class SiteError(NoticeError):

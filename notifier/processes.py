@@ -3,7 +3,6 @@ safe here."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import threading
 
@@ -19,4 +18,6 @@ def usable_cores() -> int:
 def may_fork() -> bool:
     """Fork only a process with no other thread (the scheduler's jobs and the site preview run
     in threads, whose locks a child would inherit held): in practice, a command run once."""
+    import multiprocessing  # not on every command's start-up: only forking needs it
+
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1

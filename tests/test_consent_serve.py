@@ -8,10 +8,15 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
-from support.consent import KEYS, Client, consent_release, decisions, link, port_of
+from sqlalchemy import select
+from support.consent import KEYS, Client, consent_release, decisions, grant_for, link, port_of
 from support.events import KEY, Signer, event, post
+from support.notify import VERSION
 from support.repos import NoticeRepo, run_notices
+
+from notifier.storage import db
 
 
 def test_serve_needs_a_consent_url_and_keys(seeded_repo: NoticeRepo) -> None:
@@ -69,3 +74,53 @@ def test_serve_answers_consent_pages_and_webhook_posts_on_one_port(
         if process.stdout is not None:
             process.stdout.close()
     assert [row[7] for row in decisions(settings)] == ["decline"]
+
+
+def test_answers_to_two_processes_are_recorded_once_each_in_one_chain(
+    seeded_repo: NoticeRepo,
+) -> None:
+    """When `notices consent serve --processes 2` takes answers from eight clients at once, then
+    it serves from two processes, every answer is recorded once, the release's chain holds
+    them all (the proof verifies), and SIGTERM ends it, exit 0."""
+    settings, ids = consent_release(seeded_repo, 24)
+    port = port_of(settings)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "notifier", "consent", "serve", "--port", str(port),
+         "--processes", "2"],
+        cwd=seeded_repo.path,
+        env={**os.environ, "NOTICES_CONSENT_KEYS": KEYS},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("serving consent pages on ")
+        client = Client(f"http://127.0.0.1:{port}")
+
+        with db.engine(settings).connect() as connection:
+            found = connection.execute(select(db.deliveries.c.id, db.deliveries.c.locale))
+            locales = {delivery: locale for delivery, locale in found}
+
+        def answer(number: int) -> int:
+            grant = {"locale": locales[ids[number]]}
+            shown = grant_for(settings, ids[number], **grant).text_sha256
+            decision = "agree" if number % 3 else "decline"
+            path = link(settings, ids[number], **grant)
+            return client.post(path, {"shown": shown, "decision": decision}).status
+
+        with ThreadPoolExecutor(8) as pool:
+            assert set(pool.map(answer, range(len(ids)))) == {303}
+        with open(f"/proc/{process.pid}/task/{process.pid}/children", encoding="ascii") as kids:
+            assert len(kids.read().split()) == 2
+    finally:
+        process.terminate()
+        assert process.wait(timeout=30) == 0
+        if process.stdout is not None:
+            process.stdout.close()
+    rows = decisions(settings)
+    assert sorted(row[3] for row in rows) == sorted(ids)
+    proof = run_notices("notify", "proof", VERSION, "--out", "proof.csv", cwd=seeded_repo.path,
+                        env={"NOTICES_CONSENT_KEYS": KEYS})
+    assert proof.out == "wrote 24 row(s) and 24 consent decision(s) to proof.csv\n", proof.err
+    verified = run_notices("notify", "verify-proof", "proof.csv", cwd=seeded_repo.path)
+    assert verified.code == 0, verified.out + verified.err

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import click
 
 from notifier import logs
 from notifier.cli import contracts
 from notifier.cli.app import Context, NoticesGroup, json_option, pass_context, print_json
+from notifier.processes import usable_cores
 
 
 @click.group(cls=NoticesGroup)
@@ -19,15 +18,22 @@ def consent() -> None:
 @consent.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8026, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    default=usable_cores,
+    show_default="the cores this process may use",
+    help="Server processes sharing the port (each runs one thread at a time).",
+)
 @pass_context
-def consent_serve(ctx: Context, host: str, port: int) -> None:
+def consent_serve(ctx: Context, host: str, port: int, processes: int) -> None:
     """Serve the consent pages (and the Event Webhook, when its key is set) until interrupted."""
     from notifier.delivery import serving
 
-    server = serving.start(ctx.settings, host, port)
-    click.echo(f"serving consent pages on {server.url}/consent/ (Ctrl+C to stop)")
-    with contextlib.suppress(KeyboardInterrupt), server:
-        server.serve_forever()
+    def ready(url: str) -> None:
+        click.echo(f"serving consent pages on {url}/consent/ (Ctrl+C to stop)")
+
+    serving.serve(ctx.settings, (host, port), processes, ready)
 
 
 @consent.command("report")

@@ -125,20 +125,33 @@ class _Server(TcpWSGIServer):
     answer_headers: tuple[tuple[str, str], ...] = ()
 
 
+def bind(address: tuple[str, int]) -> socket.socket:
+    """A listening socket on `address` (port 0 picks a free one), to serve from one process or
+    to share among several (see delivery/prefork.py)."""
+    return socket.create_server(address)
+
+
+def url_of(address: tuple[str, int]) -> str:
+    host, port = address
+    return f"http://{host!s}:{port}"
+
+
 class EventsServer:
-    """A WSGI app (the webhook, or the consent pages beside it) on waitress, bound at once
-    (port 0 picks a free one); `serve_forever` runs it until `shutdown` is called from another
-    thread or the process is interrupted. `headers` go on the answers waitress gives itself
-    (the pages' security headers, say), which the app never sees."""
+    """A WSGI app (the webhook, or the consent pages beside it) on waitress, on `listening` or
+    bound at once to an address (port 0 picks a free one); `serve_forever` runs it until
+    `shutdown` is called from another thread or the process is interrupted. `headers` go on
+    the answers waitress gives itself (the pages' security headers, say), which the app never
+    sees."""
 
     def __init__(
         self,
-        address: tuple[str, int],
+        listening: socket.socket | tuple[str, int],
         app: WSGIApplication,
         limits: Limits,
         headers: Sequence[tuple[str, str]] = (),
     ) -> None:
-        listening = socket.create_server(address)
+        if not isinstance(listening, socket.socket):
+            listening = bind(listening)
         self._address: tuple[str, int] = listening.getsockname()[:2]
         self._map: dict[int, Any] = {}
         self._stopping = threading.Event()
@@ -161,11 +174,12 @@ class EventsServer:
             sockinfo=(listening.family, listening.type, listening.proto, listening.getsockname()),
         )
         self._server.answer_headers = tuple(headers)
+        # waitress warns of every request that waits for a free thread: under load, of each one
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
     @property
     def url(self) -> str:
-        host, port = self._address
-        return f"http://{host!s}:{port}"
+        return url_of(self._address)
 
     def serve_forever(self) -> None:
         self._stopped.clear()
@@ -175,10 +189,15 @@ class EventsServer:
         finally:
             self._stopped.set()
 
-    def shutdown(self) -> None:
-        """Stop `serve_forever` (running in another thread) and wait until it has returned."""
+    def stop_soon(self) -> None:
+        """Have `serve_forever` return after its current turn, without waiting for it (as a
+        signal handler in the serving thread must)."""
         self._stopping.set()
         self._server.pull_trigger()
+
+    def shutdown(self) -> None:
+        """Stop `serve_forever` (running in another thread) and wait until it has returned."""
+        self.stop_soon()
         self._stopped.wait()
 
     def server_close(self) -> None:

@@ -1,16 +1,18 @@
 """`notices consent serve`: the consent pages on the webhook's waitress server, and the Event
 Webhook beside them when SendGrid's public key is set, so one process and one port can face
 the internet for both. The pages learn about deliveries, and mail fresh links, through the
-ledger here (`Deliveries`): consent sits below delivery and never reaches up for it."""
+ledger here (`Deliveries`): consent sits below delivery and never reaches up for it. Several
+processes can share the port (delivery/prefork.py): one process runs one thread at a time."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import socket
+from collections.abc import Callable, Iterable
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from notifier.consent.tokens import Grant
 from notifier.consent.web import PREFIX, SECURITY_HEADERS, ConsentApp
-from notifier.delivery import fresh_links, ledger
+from notifier.delivery import fresh_links, ledger, prefork
 from notifier.delivery.events import receiver_for
 from notifier.delivery.events_server import EventsServer, Limits, WebhookApp
 from notifier.settings import Settings
@@ -52,14 +54,33 @@ class Dispatch:
         return self.webhook(environ, start_response)
 
 
-def start(
-    settings: Settings, host: str = "127.0.0.1", port: int = 8026, limits: Limits | None = None
-) -> EventsServer:
-    """Bind the server (port 0 picks a free one); a ConfigError when the consent URL or keys
-    are missing. The server's own refusals (a malformed request, a body over the limit) carry
-    the pages' security headers too."""
+def app(settings: Settings) -> Dispatch:
+    """The consent pages, and the webhook beside them when its key is set; a ConfigError when
+    the consent URL or keys are missing."""
     webhook = WebhookApp(receiver_for(settings)) if settings.webhook_public_key else None
-    pages = ConsentApp(settings, Deliveries(settings))
-    return EventsServer(
-        (host, port), Dispatch(pages, webhook), limits or LIMITS, headers=SECURITY_HEADERS
-    )
+    return Dispatch(ConsentApp(settings, Deliveries(settings)), webhook)
+
+
+def start(
+    settings: Settings,
+    listening: socket.socket | tuple[str, int] = ("127.0.0.1", 8026),
+    limits: Limits | None = None,
+) -> EventsServer:
+    """The server on `listening`, or bound to an address (port 0 picks a free one); a
+    ConfigError when the consent URL or keys are missing. The server's own refusals (a
+    malformed request, a body over the limit) carry the pages' security headers too."""
+    return EventsServer(listening, app(settings), limits or LIMITS, headers=SECURITY_HEADERS)
+
+
+def serve(
+    settings: Settings,
+    address: tuple[str, int],
+    processes: int,
+    ready: Callable[[str], None],
+) -> None:
+    """Serve on `address` until interrupted, from this process or from `processes` forked
+    ones; `ready` hears the server's URL once it is bound. A ConfigError comes before
+    anything is bound or forked."""
+    app(settings)  # refuse missing settings here, once; the schema is made before any child
+    db.dispose_all()  # nothing open is inherited: each process opens its own connections
+    prefork.serve(address, lambda listening: start(settings, listening), processes, ready)

@@ -71,7 +71,7 @@ def port_of(settings: Settings) -> int:
 @contextlib.contextmanager
 def serving_consent(settings: Settings, limits: Limits | None = None) -> Iterator[str]:
     """The consent server at the consent URL's port, in a thread; yields its origin."""
-    server: EventsServer = serving.start(settings, "127.0.0.1", port_of(settings), limits)
+    server: EventsServer = serving.start(settings, ("127.0.0.1", port_of(settings)), limits)
     serve_in_thread(server)
     try:
         yield server.url
