@@ -7,6 +7,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -146,6 +147,25 @@ def test_the_chain_holds_under_concurrent_writers(released: tuple[Settings, list
         )
         assert row.chain == expected
         previous = expected
+
+
+def test_a_writer_waits_its_turn_behind_another_process(seeded_repo: NoticeRepo) -> None:
+    """When another process's consent writer holds the turn at writing the SQLite file, then a
+    decision here waits for it (queued in the kernel, not polling SQLite's lock) and is
+    recorded as soon as the turn is given back."""
+    settings, ids = consent_release(seeded_repo, 1)
+    engine = db.engine(settings)
+    other = db.WriterTurns(engine, "consent-writers")  # another open file: as another process
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            with other:
+                answer = pool.submit(_record, settings, ids[0], "agree")
+                time.sleep(0.5)
+                assert not answer.done()
+            assert answer.result(timeout=30).seq == 1
+    finally:
+        other.close()
+        db.dispose_all()
 
 
 def test_counts_never_take_silence_for_consent(released: tuple[Settings, list[int]]) -> None:

@@ -202,6 +202,7 @@ class _Writer:
         self.pending: SimpleQueue[_Asked | None] = SimpleQueue()  # None: write what came, end
         self.thread = threading.Thread(target=self._run, name="consent-writer", daemon=True)
         self.connection: Connection | None = None  # kept while the writer runs
+        self.turns = db.WriterTurns(engine, "consent-writers")  # with other processes' writers
 
     @classmethod
     def submit(cls, engine: Engine, asked: _Asked) -> Decision:
@@ -232,6 +233,7 @@ class _Writer:
         finally:
             if self.connection is not None:
                 self.connection.close()
+            self.turns.close()
 
     def _serve(self) -> None:
         while True:
@@ -266,7 +268,7 @@ class _Writer:
                 if self.connection is None or self.connection.invalidated:
                     self.connection = self.engine.connect()
                     self.connection.detach()  # its own: closed when the writer ends
-                with self.connection.begin():
+                with self.turns, self.connection.begin():
                     outcomes = _append(self.connection, batch)
             except IntegrityError as error:  # another writer took a place (the lock forbids it)
                 said = str(error.orig)  # PostgreSQL names the constraint, SQLite its columns

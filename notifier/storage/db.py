@@ -388,6 +388,32 @@ def exclusive(connection: Connection, names: Iterable[str]) -> None:
             _ADVISORY_LOCK.rows(connection, {"key": int.from_bytes(digest, "big", signed=True)})
 
 
+class WriterTurns:
+    """Turns at writing an SQLite file for writers in several processes, kept in the kernel's
+    queue: one waiting for SQLite's own lock sleeps a millisecond or more between tries, and a
+    server process's whole batch of answers waits with it. Other databases queue writers
+    themselves: there, nothing is held."""
+
+    def __init__(self, engine: Engine, name: str) -> None:
+        file = _sqlite_file(engine.url.render_as_string(hide_password=False))
+        self._descriptor = (
+            None if file is None else os.open(f"{file}.{name}", os.O_CREAT | os.O_RDWR, 0o600)
+        )
+
+    def __enter__(self) -> None:
+        if self._descriptor is not None:
+            fcntl.flock(self._descriptor, fcntl.LOCK_EX)
+
+    def __exit__(self, *_exception: object) -> None:
+        if self._descriptor is not None:
+            fcntl.flock(self._descriptor, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._descriptor is not None:
+            os.close(self._descriptor)
+            self._descriptor = None
+
+
 def dispose_all() -> None:
     """Close every pooled connection (tests, and before a process forks)."""
     with _lock:
