@@ -641,10 +641,10 @@ _ref_files: dict[Path, tuple[str, str]] = {}  # repository path as given -> main
 
 def main_tip(repo: Path) -> str | None:
     """The commit `main` points at, read from git's own files the way git reads them (the loose
-    ref, else its line in packed-refs): cheap enough to ask on every request (a loose ref is
-    three system calls), and exact, so that a commit on main is seen by the next one. None
-    when only git can tell (no branch main, a symbolic ref, another ref store): then ask
-    `tip`."""
+    ref, else its line in packed-refs): cheap enough to ask on every request (one system call
+    while the loose ref is unchanged), and exact, so that a commit on main is seen by the next
+    one. None when only git can tell (no branch main, a symbolic ref, another ref store): then
+    ask `tip`."""
     files = _ref_files.get(repo)
     if files is None:
         with _opened(repo) as git_repo:
@@ -673,8 +673,15 @@ def main_tip(repo: Path) -> str | None:
 
 
 def _read(path: str) -> str:
-    """A ref file's text in as few system calls as a read can take (open, read, close; pathlib
-    costs six times as much): every consent answer reads main's ref."""
+    """A ref file's text, read again only when the file changed: every consent answer asks for
+    main's ref, and one stat costs a third of opening, reading and closing it. git never edits
+    a ref file in place: it renames a new one over it, so each update brings a new inode (and
+    new times); the text is kept with all of them."""
+    found = os.stat(path)
+    seen = (found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
+    kept = _texts_read.get(path)
+    if kept is not None and kept[0] == seen:
+        return kept[1]
     descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
         chunks = [os.read(descriptor, _CHUNK)]
@@ -682,9 +689,12 @@ def _read(path: str) -> str:
             chunks.append(os.read(descriptor, _CHUNK))
     finally:
         os.close(descriptor)
-    return b"".join(chunks).decode("ascii", "replace")
+    text = b"".join(chunks).decode("ascii", "replace")
+    _texts_read[path] = (seen, text)  # replaced meanwhile? its new stat reads it again
+    return text
 
 
+_texts_read: dict[str, tuple[tuple[int, int, int, int], str]] = {}
 _CHUNK = 65536
 
 
