@@ -7,16 +7,22 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from notifier.delivery.events_server import Limits
+import pytest
+
+from notifier.delivery import prefork
+from notifier.delivery.events_server import EventsServer, Limits
+from notifier.errors import ServeError
 
 PROJECT = Path(__file__).resolve().parents[1]
 SERVER = """
@@ -123,3 +129,24 @@ def test_a_server_that_cannot_start_stops_them_all() -> None:
         said = process.stderr.read()
     assert "RuntimeError: the database is unreachable" in said
     assert "ServeError: a server process ended before it could serve (exit 1)" in said
+
+
+def test_a_process_with_other_threads_does_not_fork() -> None:
+    """When other threads run in the process (their locks would be inherited held), then it
+    refuses to fork servers, before binding anything, and says to serve from one process."""
+    idle = threading.Event()
+    other = threading.Thread(target=idle.wait)
+    other.start()
+    said: list[str] = []
+    try:
+        with pytest.raises(ServeError, match="other threads are running") as refused:
+            prefork.serve(("127.0.0.1", 0), _never_built, 2, said.append)
+    finally:
+        idle.set()
+        other.join()
+    assert refused.value.hint == "serve from one process with --processes 1"
+    assert said == []
+
+
+def _never_built(listening: socket.socket) -> EventsServer:
+    raise AssertionError("no server is built")

@@ -38,13 +38,16 @@ def serve(
     """Serve on `address` until SIGTERM or SIGINT: in this process when `processes` is 1, else
     from that many forked children, each running `build(listening)`; `ready` hears the URL once
     the socket is bound. ServeError when a child ends before it serves."""
+    if processes > 1 and not may_fork():
+        raise ServeError(
+            "cannot fork server processes here: other threads are running",
+            hint="serve from one process with --processes 1",
+        )
     listening = bind(address)
     ready(url_of(listening.getsockname()[:2]))
     if processes == 1:
         _serve(listening, build)
         return
-    if not may_fork():
-        raise RuntimeError("a server can only fork from a process with no other thread")
     try:
         _supervise(listening, build, processes)
     finally:
