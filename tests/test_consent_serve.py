@@ -4,9 +4,6 @@ refusal when what the pages need is not configured."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -14,7 +11,7 @@ from sqlalchemy import select
 from support.consent import KEYS, Client, consent_release, decisions, grant_for, link, port_of
 from support.events import KEY, Signer, event, post
 from support.notify import VERSION
-from support.repos import NoticeRepo, run_notices
+from support.repos import NoticeRepo, notices_server, run_notices
 
 from notifier.storage import db
 
@@ -47,16 +44,11 @@ def test_serve_answers_consent_pages_and_webhook_posts_on_one_port(
         encoding="utf-8",
     )
     port = port_of(settings)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "notifier", "consent", "serve", "--port", str(port)],
-        cwd=seeded_repo.path,
-        env={**os.environ, "NOTICES_CONSENT_KEYS": KEYS, "NOTICES_EVENTS_KEY": KEY},
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
+    env = {"NOTICES_CONSENT_KEYS": KEYS, "NOTICES_EVENTS_KEY": KEY}
+    with notices_server("consent", "serve", "--port", str(port), cwd=seeded_repo.path, env=env) as (
+        _pid,
+        line,
+    ):
         origin = f"http://127.0.0.1:{port}"
         assert line == f"serving consent pages on {origin}/consent/ (Ctrl+C to stop)\n"
         client = Client(origin)
@@ -68,11 +60,6 @@ def test_serve_answers_consent_pages_and_webhook_posts_on_one_port(
         body = json.dumps([event(ids[0], "delivered", int(time.time()), "s1")]).encode()
         status, counts = post(origin, body, signer.headers(body))
         assert (status, counts["received"], counts["applied"]) == (200, 1, 1)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        if process.stdout is not None:
-            process.stdout.close()
     assert [row[7] for row in decisions(settings)] == ["decline"]
 
 
@@ -84,17 +71,10 @@ def test_answers_to_two_processes_are_recorded_once_each_in_one_chain(
     them all (the proof verifies), and SIGTERM ends it, exit 0."""
     settings, ids = consent_release(seeded_repo, 24)
     port = port_of(settings)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "notifier", "consent", "serve", "--port", str(port),
-         "--processes", "2"],
-        cwd=seeded_repo.path,
-        env={**os.environ, "NOTICES_CONSENT_KEYS": KEYS},
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        assert process.stdout.readline().startswith("serving consent pages on ")
+    command = ("consent", "serve", "--port", str(port), "--processes", "2")
+    env = {"NOTICES_CONSENT_KEYS": KEYS}
+    with notices_server(*command, cwd=seeded_repo.path, env=env) as (pid, line):
+        assert line.startswith("serving consent pages on ")
         client = Client(f"http://127.0.0.1:{port}")
 
         with db.engine(settings).connect() as connection:
@@ -110,13 +90,8 @@ def test_answers_to_two_processes_are_recorded_once_each_in_one_chain(
 
         with ThreadPoolExecutor(8) as pool:
             assert set(pool.map(answer, range(len(ids)))) == {303}
-        with open(f"/proc/{process.pid}/task/{process.pid}/children", encoding="ascii") as kids:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as kids:
             assert len(kids.read().split()) == 2
-    finally:
-        process.terminate()
-        assert process.wait(timeout=30) == 0
-        if process.stdout is not None:
-            process.stdout.close()
     rows = decisions(settings)
     assert sorted(row[3] for row in rows) == sorted(ids)
     proof = run_notices("notify", "proof", VERSION, "--out", "proof.csv", cwd=seeded_repo.path,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import csv
 import json
-import os
 import random
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from sqlalchemy import func, select
 from support import sendgrid_standin
 from support.events import KEY, RELEASE, Signer, event, post, sent_release, serving, snapshot
 from support.notify import VERSION, sendgrid_env, standin
-from support.repos import NoticeRepo, run_notices
+from support.repos import NoticeRepo, notices_server, run_notices
 from support.schedule import postgres_database
 
 from notifier.delivery import provenance
@@ -289,26 +288,16 @@ def test_events_serve_command(seeded_repo: NoticeRepo, signer: Signer) -> None:
         toml.read_text(encoding="utf-8") + f'\n[events]\npublic_key = "{signer.public}"\n',
         encoding="utf-8",
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "notifier", "events", "serve", "--host", "127.0.0.1", "--port", "0"],
-        cwd=seeded_repo.path,
-        env={**os.environ, "NOTICES_EVENTS_KEY": KEY},
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
+    command = ("events", "serve", "--host", "127.0.0.1", "--port", "0")
+    with notices_server(*command, cwd=seeded_repo.path, env={"NOTICES_EVENTS_KEY": KEY}) as (
+        _pid,
+        line,
+    ):
         assert line.startswith("listening for SendGrid events on http://127.0.0.1:")
         url = line.split(" on ")[1].split("/ ")[0]
         body = json.dumps([event(ids[0], "delivered", int(time.time()), "c1")]).encode()
         assert post(url, body, signer.headers(body))[0] == 200
         assert post(url, body, {})[0] == 401
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        if process.stdout is not None:
-            process.stdout.close()
     assert _deliveries(settings)[ids[0]] == ("sent", "delivered", True)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -328,10 +327,16 @@ def events() -> None:
 @click.option("--port", default=8025, show_default=True, type=int, help="Port to listen on.")
 @pass_context
 def events_serve(ctx: Context, host: str, port: int) -> None:
-    """Serve the Event Webhook endpoint until interrupted."""
-    from notifier.delivery import events_server
+    """Serve the Event Webhook endpoint until interrupted (Ctrl+C or SIGTERM)."""
+    from notifier.delivery import events_server, prefork
+    from notifier.delivery.events import receiver_for
 
-    server = events_server.start(ctx.settings, host, port)
-    click.echo(f"listening for SendGrid events on {server.url}/ (Ctrl+C to stop)")
-    with contextlib.suppress(KeyboardInterrupt), server:
-        server.serve_forever()
+    app = events_server.WebhookApp(receiver_for(ctx.settings))  # no key: refused before binding
+    limits = events_server.Limits()
+
+    def ready(url: str) -> None:
+        click.echo(f"listening for SendGrid events on {url}/ (Ctrl+C to stop)")
+
+    prefork.serve(
+        (host, port), lambda listening: events_server.EventsServer(listening, app, limits), 1, ready
+    )

@@ -183,6 +183,27 @@ def run_notices(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> 
     return Run(result.exit_code, result.stdout, err)
 
 
+@contextlib.contextmanager
+def notices_server(*args: str, cwd: Path, env: Mapping[str, str]) -> Iterator[tuple[int, str]]:
+    """`notices ARGS` run as an operator runs a server, in its own process: yields its pid and
+    the first line it printed (where it listens); on leaving, SIGTERM must end it, exit 0."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "notifier", *args],
+        cwd=cwd,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    with process.stdout:
+        try:
+            yield process.pid, process.stdout.readline()
+        finally:
+            process.terminate()
+            code = process.wait(timeout=30)
+    assert code == 0, f"the server ended with exit {code}"
+
+
 def run_notices_process(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> Run:
     """Run the real `notices` command in a new Python process: for what only a process shows
     (the entry point, start-up imports, signals, crashes, several processes at once)."""
