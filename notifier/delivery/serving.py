@@ -63,7 +63,7 @@ def app(settings: Settings) -> Dispatch:
 
 def start(
     settings: Settings,
-    listening: socket.socket | tuple[str, int] = ("127.0.0.1", 8026),
+    listening: socket.socket | tuple[str, int],
     limits: Limits | None = None,
 ) -> EventsServer:
     """The server on `listening`, or bound to an address (port 0 picks a free one); a
