@@ -253,7 +253,7 @@ def _queued(settings: Settings, count: int) -> None:
     deadline = time.monotonic() + 10
     while True:
         writer = records._Writer._running.get(db.engine(settings))
-        queued = writer.pending.qsize() if writer else -1
+        queued = len(writer.pending) if writer else -1
         if queued == count:
             return
         assert time.monotonic() < deadline, f"{queued} of {count} answers queued"
@@ -316,6 +316,49 @@ def _after(barrier: threading.Barrier, run: Callable[[], None]) -> Callable[[], 
         run()
 
     return started
+
+
+class _Stranger(_Caller):
+    """A POST whose link names a delivery the release does not have (a database reset since
+    the mail, or a key shared with another one)."""
+
+    def run(self) -> None:
+        grant = replace(grant_for(self.settings, 1), delivery_id=self.delivery_id)
+        try:
+            self.result = records.record(
+                db.engine(self.settings),
+                grant,
+                decision=self.decision,
+                shown_sha256=grant.text_sha256,
+                locale="zh-CN",
+                at=AT,
+            )
+        except BaseException as error:  # noqa: BLE001 - the test reads it
+            self.error = error
+
+
+def test_a_delivery_of_no_such_release_fails_alone_in_its_batch(
+    released: tuple[Settings, list[int]], tmp_path: Path
+) -> None:
+    """When one batch holds answers of two recipients and one on a delivery the release does
+    not have, then only that one is refused, and the others take places 2 and 3."""
+    settings, ids = released
+    first = _Caller(settings, ids[0], "agree")
+    before, stranger, after = batch = [
+        _Caller(settings, ids[1], "agree"),
+        _Stranger(settings, max(ids) + 1000, "agree"),
+        _Caller(settings, ids[2], "decline"),
+    ]
+    _one_batch(settings, first, batch)
+    assert isinstance(stranger.error, ConsentError) and "not one of release" in str(stranger.error)
+    assert [caller.error for caller in (first, before, after)] == [None] * 3
+    assert [(row.seq, row.delivery_id) for row in _rows(settings)] == [
+        (1, ids[0]),
+        (2, ids[1]),
+        (3, ids[2]),
+    ]
+    assert before.result and after.result and after.result.id == before.result.id + 1
+    assert _verified(settings, tmp_path / "proof.csv") == 3
 
 
 def test_a_refused_withdrawal_fails_alone_in_its_batch(
@@ -394,14 +437,15 @@ def test_a_failed_commit_fails_every_caller_of_its_batch(
 
 
 def test_the_writer_ends_with_its_engine(released: tuple[Settings, list[int]]) -> None:
-    """When the engine is disposed, then the writer that recorded on it has ended, and the
-    next decision starts another."""
+    """When the engine is disposed, then the writer that recorded on it has closed its
+    connection, and the next decision starts another."""
     settings, ids = released
     _record(settings, ids[0], "agree")
     writer = records._Writer._running[db.engine(settings)]
-    assert writer.thread.is_alive()
+    kept = writer.connection
+    assert kept is not None and not kept.closed
     db.engine(settings).dispose()
-    assert not writer.thread.is_alive()
+    assert kept.closed and writer.connection is None
     assert db.engine(settings) not in records._Writer._running
     assert _record(settings, ids[0], "decline").seq == 2
 
