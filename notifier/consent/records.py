@@ -214,9 +214,9 @@ class _Writer:
     leads, recording every decision pending (up to `_BATCH`) in one transaction, so that
     concurrent answers share its lock, look-ups, insert and commit; those arriving meanwhile
     wait, and a leader answered hands the lead to the first of them. No thread of its own:
-    handing every batch to one and waiting for it to answer cost a quarter of the CPU of an
-    answer arriving alone (the usual case). A caller is answered once its batch committed; a
-    failed commit fails the whole batch."""
+    handing every batch to one and waiting for its answer cost a quarter of the app's CPU for
+    an answer arriving alone (the usual case). A caller is answered once its batch committed;
+    a failed commit fails the whole batch."""
 
     _running: dict[Engine, _Writer] = {}
     _guard = threading.Lock()  # the pending list, the lead and the writers found under it
