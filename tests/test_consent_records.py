@@ -4,6 +4,7 @@ on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import contextlib
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -434,6 +435,40 @@ def test_a_failed_commit_fails_every_caller_of_its_batch(
     assert [row.seq for row in _rows(settings)] == [1]
     assert _record(settings, ids[3], "agree").seq == 2
     assert _verified(settings, tmp_path / "proof.csv") == 2
+
+
+class _Interrupted(Exception):
+    """Raised in the main thread by a timer while it waits."""
+
+
+def _interrupt(_signal: int, _frame: object) -> None:
+    raise _Interrupted
+
+
+def test_a_caller_interrupted_while_waiting_leaves_the_queue(
+    released: tuple[Settings, list[int]],
+) -> None:
+    """When a caller waiting for its batch is interrupted, then its decision is not written,
+    the batch before it is, and the next decision is recorded in the place after it."""
+    settings, ids = released
+    first = _Caller(settings, ids[0], "agree")
+    previous = signal.signal(signal.SIGALRM, _interrupt)
+    try:
+        with _writes_held(settings):
+            first.start()
+            _queued(settings, 0)
+            time.sleep(0.05)  # `first` leads, and waits for the lock
+            signal.setitimer(signal.ITIMER_REAL, 0.3)
+            with pytest.raises(_Interrupted):
+                _record(settings, ids[1], "agree")
+            assert records._Writer._running[db.engine(settings)].pending == []
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    first.join(timeout=30)
+    assert first.error is None and first.result and first.result.seq == 1
+    assert _record(settings, ids[2], "decline").seq == 2
+    assert [(row.seq, row.delivery_id) for row in _rows(settings)] == [(1, ids[0]), (2, ids[2])]
 
 
 def test_the_writer_ends_with_its_engine(released: tuple[Settings, list[int]]) -> None:

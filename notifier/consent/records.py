@@ -194,7 +194,7 @@ class _Asked:
     ready: threading.Lock = field(default_factory=_held)
     outcome: Decision | BaseException | _Lead | None = None
 
-    def answer(self, outcome: Decision | BaseException | _Lead) -> None:
+    def answer(self, outcome: Decision | BaseException) -> None:
         self.outcome = outcome
         self.ready.release()
 
@@ -241,7 +241,11 @@ class _Writer:
             leads = not writer.leading
             writer.leading = True
         if not leads:
-            asked.ready.acquire()  # answered, or handed the lead
+            try:
+                asked.ready.acquire()  # answered, or handed the lead
+            except BaseException:  # interrupted: its decision is not written
+                writer._give_up(asked)
+                raise
         if not asked.answered:
             writer._lead(asked)
         return asked.result()
@@ -268,16 +272,32 @@ class _Writer:
                     del self.pending[:_BATCH]
                 self._write(batch)
         finally:
-            with self._guard:
-                if not own.answered:  # leaving on an error of its own: nobody writes it now
-                    self.pending = [asked for asked in self.pending if asked is not own]
-                successor = self.pending[0] if self.pending else None
-                self.leading = successor is not None
-                closing = self.disposed and successor is None
+            self._hand_over(own)
+
+    def _give_up(self, asked: _Asked) -> None:
+        """A caller stops waiting: it leaves the queue, and passes on a lead handed to it."""
+        with self._guard:
+            if asked.outcome is not _LEAD:
+                self.pending = [waiting for waiting in self.pending if waiting is not asked]
+                return
+        self._hand_over(asked)
+
+    def _hand_over(self, leaving: _Asked) -> None:
+        """Hand the lead to the first caller waiting, or lay it down; `leaving` leaves the
+        queue if it is still in it (its leader stops on an error). The successor is chosen
+        and told under the guard, so that one giving up waiting knows whether it leads."""
+        with self._guard:
+            if not leaving.answered:
+                self.pending = [asked for asked in self.pending if asked is not leaving]
+            successor = self.pending[0] if self.pending else None
             if successor is not None:
-                successor.answer(_LEAD)
-            if closing:
-                self._close()
+                successor.outcome = _LEAD
+            self.leading = successor is not None
+            closing = self.disposed and successor is None
+        if successor is not None:
+            successor.ready.release()
+        if closing:
+            self._close()
 
     def _close(self) -> None:
         if self.connection is not None:
