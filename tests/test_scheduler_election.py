@@ -187,8 +187,9 @@ def test_a_leader_whose_lock_connection_breaks_stops(
         cut = admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = %s AND application_name = 'notices scheduler' AND pid = ("
-            "  SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted LIMIT 1)",
-            (name,),
+            "  SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            "  AND database = (SELECT oid FROM pg_database WHERE datname = %s) LIMIT 1)",
+            (name, name),
         ).fetchall()
     assert cut == [(True,)]
     assert running[0].process.wait(30) == 1
