@@ -6,7 +6,9 @@ import functools
 import gzip
 import http.server
 import json
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -243,19 +245,49 @@ def _fetch(url: str, deadline: float) -> str:
     return ""
 
 
-def test_serve_previews_the_site(site_repo: NoticeRepo, tmp_path: Path) -> None:
-    """When an editor runs `site serve` and commits a release, then the preview shows it."""
+def _serve(repo: NoticeRepo, tmp_path: Path, *, sigint: bool = True) -> tuple[
+    subprocess.Popen[bytes], str
+]:
+    """`site serve` on a free port, with its own temporary folder (tmp_path/tmp) and its output
+    in tmp_path/serve.log; started with SIGINT ignored unless `sigint`, as a background job
+    of a shell is. The process and the preview's address."""
     port = _free_port()
-    log = (tmp_path / "serve.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "notifier", "site", "serve", "--today", TODAY,
-         "--dev-addr", f"127.0.0.1:{port}"],
-        cwd=site_repo.path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    (tmp_path / "tmp").mkdir()
+    with (tmp_path / "serve.log").open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "notifier", "site", "serve", "--today", TODAY,
+             "--dev-addr", f"127.0.0.1:{port}"],
+            cwd=repo.path,
+            env={**os.environ, "TMPDIR": str(tmp_path / "tmp")},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=None if sigint else functools.partial(
+                signal.signal, signal.SIGINT, signal.SIG_IGN
+            ),
+        )
+    return server, f"http://127.0.0.1:{port}/"
+
+
+def _stopped(server: subprocess.Popen[bytes], tmp_path: Path, number: signal.Signals) -> str:
+    """Send `number`; what the preview logged once it ended (the test fails if it did not)."""
+    server.send_signal(number)
     try:
-        base = f"http://127.0.0.1:{port}/"
+        server.wait(timeout=30)
+    finally:
+        server.kill()
+    return (tmp_path / "serve.log").read_text(encoding="utf-8", errors="replace")
+
+
+def _previews(tmp_path: Path) -> list[Path]:
+    """The preview's temporary sites in the folder `_serve` gave it (others cache words there)."""
+    return list((tmp_path / "tmp").glob("notices-preview-*"))
+
+
+def test_serve_previews_the_site(site_repo: NoticeRepo, tmp_path: Path) -> None:
+    """When an editor runs `site serve` and commits a release, then the preview shows it; when
+    a supervisor sends SIGTERM, then it stops cleanly, its temporary site removed."""
+    server, base = _serve(site_repo, tmp_path)
+    try:
         body = _fetch(base + "upcoming/", time.monotonic() + 60)
         served = (tmp_path / "serve.log").read_text(encoding="utf-8", errors="replace")
         assert "此版本将于 2025 年 1 月 1 日生效，在此之前现行版本仍然有效。" in body, served
@@ -263,10 +295,25 @@ def test_serve_previews_the_site(site_repo: NoticeRepo, tmp_path: Path) -> None:
         site_repo.commit("Release 2025-02-01", "2024-11-20T10:00:00+08:00", {NOTICE: fourth})
         body = _fetch(base + "archive/2025-02-01/", time.monotonic() + 60)
         assert "版本 2025-02-01 · " in body and "此版本将于 2025 年 2 月 1 日生效" in body
+        assert _previews(tmp_path) != []  # the preview is built there
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
+        served = _stopped(server, tmp_path, signal.SIGTERM)
+    assert server.returncode == 0, served
+    assert _previews(tmp_path) == []
+
+
+def test_serve_started_in_the_background_stops_on_sigint(
+    site_repo: NoticeRepo, tmp_path: Path
+) -> None:
+    """When `site serve` was started with SIGINT ignored (a shell's background job) and gets
+    SIGINT, then it stops all the same, its temporary site removed."""
+    server, base = _serve(site_repo, tmp_path, sigint=False)
+    try:
+        assert "此版本将于" in _fetch(base + "upcoming/", time.monotonic() + 60)
+    finally:
+        served = _stopped(server, tmp_path, signal.SIGINT)
+    assert server.returncode == 0, served
+    assert _previews(tmp_path) == []
 
 
 def test_rewritten_history_is_not_published(site_repo: NoticeRepo) -> None:

@@ -13,6 +13,7 @@ import hashlib
 import logging
 import os
 import shutil
+import signal
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from types import FrameType
 
 from notifier.errors import NoticeError, SiteError
 from notifier.locales import LOCALES
@@ -284,7 +286,10 @@ def serve(settings: Settings, *, dev_addr: str, today: date | None = None) -> No
     from mkdocs.livereload import LiveReloadServer
 
     host, _, port = dev_addr.rpartition(":")
-    with tempfile.TemporaryDirectory(prefix="notices-preview-") as folder:
+    with (
+        _interrupted_by_stop_signals(),
+        tempfile.TemporaryDirectory(prefix="notices-preview-") as folder,
+    ):
         site_dir = Path(folder) / "site"
 
         def rebuild() -> None:
@@ -303,6 +308,27 @@ def serve(settings: Settings, *, dev_addr: str, today: date | None = None) -> No
             log.info("preview stopped")
         finally:
             server.shutdown()
+
+
+@contextmanager
+def _interrupted_by_stop_signals() -> Iterator[None]:
+    """SIGTERM (what a supervisor sends) and SIGINT stop the preview as Ctrl+C does, the
+    temporary site removed, whatever this process inherited: a process started in the
+    background ignores SIGINT, and SIGTERM would otherwise end it at once, leaving the site
+    behind. The first signal stops it; later ones wait for the clean-up."""
+    stopping = (signal.SIGTERM, signal.SIGINT)
+
+    def interrupt(_signal: int, _frame: FrameType | None) -> None:
+        for number in stopping:
+            signal.signal(number, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    previous = {number: signal.signal(number, interrupt) for number in stopping}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _watched(settings: Settings) -> list[Path]:
