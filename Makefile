@@ -15,10 +15,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/notices demo
 
+# Three test processes on two cores: a third runs while others wait on timeouts and servers.
+# Byte code compiled first: tests start hundreds of `notices` processes, and where
+# PYTHONDONTWRITEBYTECODE is set each would compile the package again.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m compileall -q notifier
+	$(BIN)/python -m pytest -q -n 3 --dist loadfile
 
 reliability: $(STAMP)
 	$(BIN)/python tests/reliability/report.py
