@@ -4,6 +4,7 @@ never trusted when damaged, and only for the texts and rules they were computed 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,10 @@ from support.notify import add_english
 from support.repos import NoticeRepo, run_notices
 from support.site import TODAY, add_releases, install_site, tree_digest
 
+from notifier.consent.site import site_map
+from notifier.delivery import notify
 from notifier.releases.history import History, read_history
+from notifier.releases.judgement_cache import FOLDER as CACHE
 from notifier.releases.judgement_cache import JudgementCache
 from notifier.releases.verdicts import AssessedRelease, assessed_releases
 from notifier.settings import load_settings
@@ -140,3 +144,48 @@ def test_site_built_from_kept_or_damaged_entries_is_the_same(seeded_repo: Notice
         data = path.read_bytes()
         path.write_bytes(data[:40] + bytes([data[40] ^ 0xFF]) + data[41:])
     assert build() == cold
+
+
+def test_a_plan_judges_its_release_once_for_every_later_command(
+    history_repo: NoticeRepo,
+) -> None:
+    """When a send is planned, then the verdict it planned with is kept where site builds keep
+    theirs; when it is planned again (a restarted send, another worker), then it reads that
+    entry (the file is not rewritten) and plans the same."""
+    settings = load_settings(history_repo.path, {})
+    version, now = "2025-01-01", datetime(2024, 12, 1, tzinfo=settings.timezone)
+    first = notify.plan(settings, version, now=now)
+    history, rules = _read(history_repo)
+    release = history.find(version)
+    previous = history.previous(release)
+    assert previous is not None
+    folder = history_repo.path / "var" / CACHE
+    assert JudgementCache(folder).has_judged(previous, release, rules)
+    kept = {path: path.stat().st_mtime_ns for path in _entries(folder)}
+    again = notify.plan(settings, version, now=now)
+    assert {path: path.stat().st_mtime_ns for path in _entries(folder)} == kept
+    assert (again.verdict, again.due_at, again.editions.keys()) == (
+        first.verdict,
+        first.due_at,
+        first.editions.keys(),
+    )
+
+
+def test_a_sends_site_map_reads_the_builds_entries_and_removes_none(
+    history_repo: NoticeRepo,
+) -> None:
+    """When the site was built and a send then reads the site's addresses, then it rewrites
+    none of the build's entries and removes none, not even one it does not use itself (a
+    build for another day, a preview): a send never costs the next build its cache."""
+    install_site(history_repo)
+    built = run_notices("site", "build", "--today", TODAY, cwd=history_repo.path)
+    assert built.code == 0, built.err
+    folder = history_repo.path / "var" / CACHE
+    unused = folder / "00" / ("0" * 64)
+    unused.parent.mkdir(exist_ok=True)
+    unused.write_bytes(b"an entry only another day's build uses")
+    kept = {path: path.stat().st_mtime_ns for path in _entries(folder)}
+    settings = load_settings(history_repo.path, {})
+    site_map(settings, read_history(history_repo.path, settings))
+    after = {path: path.stat().st_mtime_ns for path in _entries(folder)}
+    assert {path: after.get(path) for path in kept} == kept

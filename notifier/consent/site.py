@@ -39,8 +39,9 @@ class SiteMap:
 
 
 def site_map(settings: Settings, history: History) -> SiteMap:
-    """The site `notices site build` would publish now, as addresses (nothing is written)."""
-    site = generate(Request(settings, strict=False, history=history))
+    """The site `notices site build` would publish now, as addresses (no page is written;
+    what it judges is kept in the build's cache, and what it finds there is not judged again)."""
+    site = generate(Request(settings, strict=False, history=history, stored=True, prune=False))
     root = site.url if site.url.endswith("/") else site.url + "/"
     record = next(asset for asset in site.assets if asset.path == RELEASES_JSON)
     releases = json.loads(record.content)["releases"]

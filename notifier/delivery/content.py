@@ -20,6 +20,7 @@ from notifier.delivery.mail.render import ChangeNote, ConsentNote, NoticeContent
 from notifier.delivery.plan import Plan
 from notifier.locales import LOCALES
 from notifier.releases.history import History, Release
+from notifier.releases.judgement_cache import JudgementCache
 from notifier.releases.verdicts import AssessedRelease, assess_release
 from notifier.statement.diff import Change
 from notifier.statement.materiality import RuleSet
@@ -30,12 +31,15 @@ SENTENCES_PER_SECTION = 6  # more are left to the redline, and the mail says how
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 
 
-def editions(history: History, release: Release, rules: RuleSet) -> dict[str, AssessedRelease]:
-    """The release of the same notice and version in each locale we can mail, assessed."""
+def editions(
+    history: History, release: Release, rules: RuleSet, stored: JudgementCache | None = None
+) -> dict[str, AssessedRelease]:
+    """The release of the same notice and version in each locale we can mail, assessed
+    (through `stored`, when given)."""
     found = {}
     for candidate in history.releases_of_version(release.notice, release.version):
         if candidate.locale in LOCALES or candidate.id == release.id:
-            found[candidate.locale] = assess_release(history, candidate, rules)
+            found[candidate.locale] = assess_release(history, candidate, rules, stored=stored)
     return found
 
 

@@ -48,6 +48,8 @@ from notifier.releases.history import (
     record_path,
     record_releases,
 )
+from notifier.releases.judgement_cache import FOLDER as CACHE
+from notifier.releases.judgement_cache import JudgementCache
 from notifier.releases.verdicts import assess_release, source_release
 from notifier.settings import Settings
 from notifier.statement.materiality import Verdict, rules_for
@@ -122,7 +124,8 @@ def _plan(settings: Settings, history: History, release: Release, current: datet
     # release (each in their own language), so both name the same send and ledger
     release = source_release(history, release) or release
     rules = rules_for(settings)
-    assessed = assess_release(history, release, rules)
+    stored = JudgementCache(settings.var_dir / CACHE)  # the site build's: judged once, not per run
+    assessed = assess_release(history, release, rules, stored=stored)
     verdict = assessed.verdict
     effective_at = release.effective_at(settings.timezone)
     due_at = max(effective_at - settings.notice_period, release.published)
@@ -142,7 +145,7 @@ def _plan(settings: Settings, history: History, release: Release, current: datet
             hint="move the effective date: publish a new version with a later effective date",
         )
     per_locale = ledger.locale_counts(db.engine(settings), services) if needed else {}
-    editions = content.editions(history, release, rules)
+    editions = content.editions(history, release, rules, stored)
     return Plan(
         release, verdict, needed, services, due_at, effective_at, per_locale, editions, history
     )
@@ -213,7 +216,8 @@ def ready(
     early: bool = False,
 ) -> tuple[Plan, bool]:
     """The plan of a send, and whether it is due; refuses a release that needs no notice or
-    whose published text was rewritten."""
+    whose published text was rewritten (before anything is judged)."""
+    ensure_not_rewritten(history, record_path(settings))
     plan_ = _plan(settings, history, history.find(version, notice, locale), current)
     if not plan_.needed:
         raise NotifyError(
@@ -222,11 +226,9 @@ def ready(
             "with `material: true` and a `material_reason:` in its front matter",
         )
     due = early or current >= plan_.due_at
-    if due:  # customers are told of this text: refuse rewritten history, record it as published
+    if due:  # customers are told of this text: record it as published
         _refuse_no_customers(settings)
         record_releases(history, record_path(settings))
-    else:
-        ensure_not_rewritten(history, record_path(settings))
     return plan_, due
 
 

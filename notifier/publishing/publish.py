@@ -64,6 +64,9 @@ class Request:
     strict: bool = True
     history: History | None = None  # read by `build` (which records it once the site is in place)
     stored: bool = False  # keep parsed texts, comparisons and verdicts under var/cache/
+    # and remove the entries this run did not use: a build's or a preview's call, not that of
+    # a send reading the site's addresses, which must not drop what the site build needs
+    prune: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +127,7 @@ def generate(request: Request) -> SitePages:
         notified=notified_dates(settings, history.releases),  # read only, never created
         derived=stored,
     )
-    if stored is not None:
+    if stored is not None and request.prune:
         removed = stored.prune()
         log.info(
             "parsed texts, comparisons and verdicts: %d kept, %d computed, %d unused removed",

@@ -1,11 +1,11 @@
 """Parsed texts, comparisons, verdicts and the texts as the site shows them, kept between site
-builds, addressed by what they were computed from.
+builds and sends, addressed by what they were computed from.
 
 A site is rebuilt on every release and every effective date from a history that only grows, and
-each build parsed, compared, judged and made inert the same texts again. An entry's address is
-the SHA-256 of its texts, the rules in force, the package's version and the source of the code
-that judges (`statement/` and the packaged rules), so it never answers for other texts, rules or
-code.
+each build parsed, compared, judged and made inert the same texts again; so did each `notify`
+command (a send is restarted, resumed, run by several workers). An entry's address is the
+SHA-256 of its texts, the rules in force, the package's version and the source of the code that
+judges (`statement/` and the packaged rules), so it never answers for other texts, rules or code.
 
 Entries live under the repository's `var/cache/` (var/ is not committed), each written
 atomically with the SHA-256 of its content before it: an entry that fails that check or does
