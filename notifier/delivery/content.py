@@ -32,10 +32,10 @@ _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 
 
 def editions(
-    history: History, release: Release, rules: RuleSet, stored: JudgementCache | None = None
+    history: History, release: Release, rules: RuleSet, stored: JudgementCache
 ) -> dict[str, AssessedRelease]:
     """The release of the same notice and version in each locale we can mail, assessed
-    (through `stored`, when given)."""
+    through `stored`."""
     found = {}
     for candidate in history.releases_of_version(release.notice, release.version):
         if candidate.locale in LOCALES or candidate.id == release.id:

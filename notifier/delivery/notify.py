@@ -48,8 +48,7 @@ from notifier.releases.history import (
     record_path,
     record_releases,
 )
-from notifier.releases.judgement_cache import FOLDER as CACHE
-from notifier.releases.judgement_cache import JudgementCache
+from notifier.releases.judgement_cache import of_repository
 from notifier.releases.verdicts import assess_release, source_release
 from notifier.settings import Settings
 from notifier.statement.materiality import Verdict, rules_for
@@ -124,7 +123,7 @@ def _plan(settings: Settings, history: History, release: Release, current: datet
     # release (each in their own language), so both name the same send and ledger
     release = source_release(history, release) or release
     rules = rules_for(settings)
-    stored = JudgementCache(settings.var_dir / CACHE)  # the site build's: judged once, not per run
+    stored = of_repository(settings)  # the site build's: judged once, not on every run
     assessed = assess_release(history, release, rules, stored=stored)
     verdict = assessed.verdict
     effective_at = release.effective_at(settings.timezone)

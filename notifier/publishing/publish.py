@@ -44,8 +44,7 @@ from notifier.releases.history import (
     record_path,
     record_releases,
 )
-from notifier.releases.judgement_cache import FOLDER as CACHE
-from notifier.releases.judgement_cache import JudgementCache
+from notifier.releases.judgement_cache import of_repository
 from notifier.releases.verdicts import assessed_releases
 from notifier.settings import Settings
 from notifier.statement.materiality import rules_for
@@ -115,7 +114,7 @@ def generate(request: Request) -> SitePages:
     }
     rules = rules_for(settings)
     today = request.today or today_in(settings)
-    stored = JudgementCache(settings.var_dir / CACHE) if request.stored else None
+    stored = of_repository(settings) if request.stored else None
     if stored is not None:  # what is not stored yet, computed on every core first
         judge_ahead(history, rules, stored, _comparisons(history, today))
     site = build_site(

@@ -31,6 +31,7 @@ from typing import TypeVar
 
 from notifier.files import make_folders
 from notifier.releases.history import Release
+from notifier.settings import Settings
 from notifier.statement.diff import Comparison, compare
 from notifier.statement.materiality import RuleSet, Verdict
 from notifier.statement.notice import Notice, parse_notice
@@ -228,6 +229,12 @@ class JudgementCache:
             log.debug("cache entry %s not written: %s", path.name, error)
             if temporary is not None:
                 Path(temporary).unlink(missing_ok=True)
+
+
+def of_repository(settings: Settings) -> JudgementCache:
+    """The repository's cache (under var/, never committed), shared by its site builds,
+    previews and sends."""
+    return JudgementCache(settings.var_dir / FOLDER)
 
 
 def _inert_parts(release: Release) -> Parts:
