@@ -157,6 +157,58 @@ def test_independent_senders_claim_disjoint_batches(
     )
 
 
+def _waiting_on_a_lock(url: str) -> bool:
+    """Whether a session of this database waits for a lock another transaction holds."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        waiting = connection.execute(text(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )).scalar_one()
+    engine.dispose()
+    return bool(waiting)
+
+
+def test_a_sender_that_runs_out_while_another_claims_counts_that_batch_in_flight(
+    seeded_repo: NoticeRepo, pg_env: dict[str, str], standin: sendgrid_standin.StandIn
+) -> None:
+    """Given a batch planned and another sender in the middle of claiming it (its rows locked,
+    its claim not yet committed), when a send finds nothing it may claim, then it waits for
+    that claim before it counts: the batch is in flight, not unsent, and the send exits 0.
+    (Counted at once, the batch read as planned, and a send that had failed nobody said 100
+    deliveries were not sent while the other sender mailed them.)"""
+    _import(seeded_repo, pg_env, 200)
+    first = run_notices("notify", "send", VERSION, "--early", cwd=seeded_repo.path, env=pg_env)
+    assert first.code == 0, first.err
+    url, table = pg_env["NOTICES_DATABASE_URL"], db.deliveries
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        last = select(table.c.id).order_by(table.c.id.desc()).limit(BATCH).scalar_subquery()
+        connection.execute(
+            update(table).where(table.c.id.in_(last))
+            .values(status="planned", batch_id=None, claimed_by=None, message_id=None)
+        )
+    before = len(standin.recipients())
+    with engine.connect() as other, other.begin():
+        claiming = other.execute(
+            select(table.c.id).where(table.c.status == "planned").with_for_update()
+        ).scalars().all()
+        process = _start(seeded_repo, pg_env)
+        _wait_for(lambda: process.poll() is not None or _waiting_on_a_lock(url))
+        other.execute(
+            update(table).where(table.c.id.in_(claiming))
+            .values(status="sending", claimed_by="elsewhere.example:4242",
+                    claimed_at=text("now()"), batch_id="theirs")
+        )
+    engine.dispose()
+    code, out, err = _finish(process)
+    assert code == 0, err
+    report = json.loads(out)
+    assert (len(claiming), report["sent"], report["failed"]) == (BATCH, 0, 0)
+    assert (report["in_flight"], report["counts"]["planned"]) == (BATCH, 0)
+    assert len(standin.recipients()) == before
+
+
 def test_a_worker_killed_mid_batch_is_taken_over(
     seeded_repo: NoticeRepo, pg_env: dict[str, str], standin: sendgrid_standin.StandIn
 ) -> None:

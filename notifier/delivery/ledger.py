@@ -19,6 +19,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Engine,
     Integer,
     and_,
@@ -399,13 +400,34 @@ def delivery(engine: Engine, delivery_id: int) -> tuple[str, Delivery] | None:
 
 
 def counts(engine: Engine, release_id: str) -> dict[str, int]:
+    with engine.begin() as connection:
+        return _counts(connection, release_id)
+
+
+def settled_counts(engine: Engine, release_id: str) -> dict[str, int]:
+    """The counts once every claim in progress has ended: what a sender reports when it finds
+    nothing more to claim. A batch another worker is claiming this instant (its rows locked,
+    its claim not yet committed) is still `planned` to everyone else, and would read as not
+    sent while it is being mailed; waiting for those row locks (on PostgreSQL: SQLite has one
+    writer, whose claims never overlap a count) makes it count as in flight."""
     table = db.deliveries
     with engine.begin() as connection:
-        rows = connection.execute(
-            select(table.c.status, func.count())
-            .where(table.c.release_id == release_id)
-            .group_by(table.c.status)
-        ).all()
+        if engine.dialect.name == "postgresql":
+            connection.execute(
+                select(table.c.id)
+                .where(table.c.release_id == release_id, table.c.status == "planned")
+                .with_for_update(key_share=True)
+            )
+        return _counts(connection, release_id)
+
+
+def _counts(connection: Connection, release_id: str) -> dict[str, int]:
+    table = db.deliveries
+    rows = connection.execute(
+        select(table.c.status, func.count())
+        .where(table.c.release_id == release_id)
+        .group_by(table.c.status)
+    ).all()
     found = {status: int(count) for status, count in rows}
     return {status: found.get(status, 0) for status in STATUSES}
 

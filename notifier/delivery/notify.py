@@ -282,7 +282,7 @@ def send(
         _warn_reclaimed(reclaimed)
         bounced = ledger.withdraw_suppressed(engine, release.id)
         sent, failed, batches, taken_back = _send_batches(settings, plan_, transport, progress)
-    counts = ledger.counts(engine, release.id)
+    counts = ledger.settled_counts(engine, release.id)
     return SendReport(
         release.id,
         sent,
@@ -351,7 +351,7 @@ def _send_batches(
                 if progress:
                     progress(sent + failed, total)
         reclaimed = ledger.reclaim(engine, release.id, stale_before(settings, alone=False))
-        if endpoint.batches and ledger.counts(engine, release.id)["planned"]:
+        if endpoint.batches and ledger.settled_counts(engine, release.id)["planned"]:
             # batches put back unspent are not sent: never a quiet end
             raise _given_up(settings, release, endpoint, transport.name)
         if not reclaimed:
