@@ -33,18 +33,19 @@ _MONTH_NUMBERS = {name.lower(): number for number, name in enumerate(MONTHS, sta
 # A language tag as CRMs export them: `en`, `en-US`, `zh_Hans_CN` (BCP 47, `_` tolerated).
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
 _TRADITIONAL = {"hant", "tw", "hk", "mo"}  # Chinese we have no text for (traditional script)
+_BY_LOWER_CASE = {code.lower(): code for code in LOCALES}
 
 
 def matching_locale(tag: str) -> str | None:
     """The supported locale a language tag asks for (BCP 47 lookup: `en-GB` → `en`; `zh`,
     `zh-Hans`, `zh-Hans-CN` → `zh-CN`), or None when we have no text in its language."""
-    parts = tag.replace("_", "-").lower().split("-")
-    exact = {code.lower(): code for code in LOCALES}
-    if "-".join(parts) in exact:
-        return exact["-".join(parts)]
+    normal = tag.replace("_", "-").lower()
+    if normal in _BY_LOWER_CASE:
+        return _BY_LOWER_CASE[normal]
+    parts = normal.split("-")
     if parts[0] == "zh":
         return None if _TRADITIONAL & set(parts[1:]) else ZH_CN.code
-    return exact.get(parts[0])
+    return _BY_LOWER_CASE.get(parts[0])
 
 
 def ui_locale(code: str) -> Locale:
