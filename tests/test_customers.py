@@ -63,6 +63,38 @@ def test_missing_column(notice_repo: NoticeRepo) -> None:
     assert "c.csv: row 1: missing column(s): locale, services" in result.err
 
 
+def test_a_column_named_twice_is_refused(notice_repo: NoticeRepo) -> None:
+    """When the header names a column twice, then the import is refused at the header: which
+    of the two holds the address would be a guess."""
+    (notice_repo.path / "c.csv").write_text(
+        "email,name,locale,services,email\na@example.com,甲,zh-CN,azure,b@example.com\n",
+        encoding="utf-8",
+    )
+    result = run_notices("customers", "import", "c.csv", cwd=notice_repo.path)
+    assert result.code == 1
+    assert "c.csv: row 1: column(s) named twice: email" in result.err
+
+
+def test_rows_are_numbered_as_a_spreadsheet_shows_them(notice_repo: NoticeRepo) -> None:
+    """Given columns in another order, one more column, an empty row and a short row, then the
+    empty row is skipped but counted, so each error names the row a spreadsheet shows."""
+    rows = [
+        "services,email,notes,name,locale",
+        "azure,a@example.com,VIP,甲,zh-CN",
+        "",
+        "azure,not-an-address,,乙,zh-CN",
+        "",
+        "",
+        "azure",
+    ]
+    (notice_repo.path / "c.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = run_notices("customers", "import", "c.csv", "--skip-invalid", cwd=notice_repo.path)
+    assert result.code == 0, result.err
+    assert [line.split(": ")[2] for line in result.err.splitlines()] == ["row 4", "row 7"]
+    assert "row 7: invalid email (empty)" in result.err
+    assert result.out.endswith("imported 1 customer(s), skipped 2 row(s)\n")
+
+
 def test_gbk_csv(notice_repo: NoticeRepo) -> None:
     """When the CSV is GBK, then the error says to save it as UTF-8."""
     data = (HEADER + "a@example.com,王伟,zh-CN,azure\n").encode("gbk")

@@ -10,13 +10,14 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import operator
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -38,7 +39,6 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Control characters (NUL, ESC, NEL, …) and Unicode line/paragraph separators: a name is mailed
 # as written, and PostgreSQL refuses NUL with an error quoting the whole batch of addresses.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # Unicode's Cc, Zl and Zp
-_EXTRA = "\x00extra"  # where DictReader puts fields beyond the header's
 Progress = Callable[[int, int], None]
 
 
@@ -67,17 +67,17 @@ def _row_error(path: Path, row: int, message: str, hint: str | None = None) -> N
     return NoticeError(message, path=path, row=row, hint=hint)
 
 
-def _validated(
-    record: dict[str, str], row: int, path: Path, settings: Settings
-) -> Customer | NoticeError:
-    if _EXTRA in record:
-        return _row_error(
-            path,
-            row,
-            "more fields than the header has",
-            'quote a field that holds a comma, e.g. "王伟, 李娜"',
-        )
-    raw_email = (record.get("email") or "").strip()
+class _Record(NamedTuple):
+    """A row's cells under the header's columns (empty where the row is short)."""
+
+    email: str
+    name: str
+    locale: str
+    services: str
+
+
+def _validated(record: _Record, row: int, path: Path, settings: Settings) -> Customer | NoticeError:
+    raw_email = record.email.strip()
     if raw_email.startswith(_FORMULA_START):
         return _row_error(
             path,
@@ -90,7 +90,7 @@ def _validated(
     except ValueError as error:  # email-validator's EmailNotValidError
         shown = mask_email(raw_email) if raw_email else "(empty)"
         return _row_error(path, row, f"invalid email {shown}: {error}")
-    name = (record.get("name") or "").strip()
+    name = record.name.strip()
     if name.startswith(_FORMULA_START) or "\n" in name or "\r" in name:
         return _row_error(
             path,
@@ -108,7 +108,7 @@ def _validated(
         )
     if len(name) > MAX_NAME:
         return _row_error(path, row, f"the name is longer than {MAX_NAME} characters")
-    tag = (record.get("locale") or "").strip() or settings.default_locale
+    tag = record.locale.strip() or settings.default_locale
     if not LANGUAGE_TAG.match(tag):
         return _row_error(
             path,
@@ -117,7 +117,7 @@ def _validated(
             f"write a tag such as {', '.join(LOCALES)} or en-US",
         )
     locale = matching_locale(tag)
-    services = tuple(s.strip() for s in (record.get("services") or "").split(";") if s.strip())
+    services = tuple(filter(None, map(str.strip, record.services.split(";"))))
     if not services:
         return _row_error(path, row, "no services", "list services separated by ';'")
     unknown = [s for s in services if s not in settings.services]
@@ -142,16 +142,30 @@ def _lines(handle: BinaryIO, encoding: str) -> Iterator[str]:
         yield raw.decode(encoding)
 
 
-def _header(reader: csv.DictReader[str], path: Path) -> None:
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
+def _columns(header: list[str], path: Path) -> Callable[[list[str]], _Record]:
+    """What takes a row's cells under COLUMNS, wherever the header puts them (other columns
+    are ignored; a short row's missing cells are empty)."""
+    missing = [c for c in COLUMNS if c not in header]
+    twice = sorted({c for c in header if c in COLUMNS and header.count(c) > 1})
+    if missing or twice:
         problem = _row_error(
             path,
             1,
-            f"missing column(s): {', '.join(missing)}",
+            f"missing column(s): {', '.join(missing)}"
+            if missing
+            else f"column(s) named twice: {', '.join(twice)}",
             f"the header must be {','.join(COLUMNS)}",
         )
         raise CustomerImportError(path, [problem])
+    width, where = len(header), [header.index(c) for c in COLUMNS]
+    cells = operator.itemgetter(*where)
+
+    def record(fields: list[str]) -> _Record:
+        if len(fields) < width:
+            fields = fields + [""] * (width - len(fields))
+        return _Record._make(cells(fields))
+
+    return record
 
 
 def read_csv(
@@ -162,6 +176,7 @@ def read_csv(
     encoding: str | None = None,
 ) -> Iterator[Customer | NoticeError]:
     """Stream validated rows (row 1 is the header); duplicates within the file are errors.
+    Rows are numbered as a spreadsheet shows them: an empty row is skipped but counted.
 
     The file is read in `encoding`, or as UTF-8 if all of it is (see `csv_encoding.choose`).
     Memory stays flat but for an 8-byte digest per address, which finds duplicates.
@@ -174,12 +189,23 @@ def read_csv(
         size = path.stat().st_size
         with path.open("rb") as handle:
             # strict: an unclosed quote is an error, not the rest of the file in one field
-            reader = csv.DictReader(_lines(handle, chosen), restkey=_EXTRA, strict=True)
-            _header(reader, path)
-            for row, record in enumerate(reader, start=2):
+            reader = csv.reader(_lines(handle, chosen), strict=True)
+            header = next(reader, [])
+            record = _columns(header, path)
+            for row, fields in enumerate(reader, start=2):
                 if progress and row % CHUNK == 0:
                     progress(handle.tell(), size)
-                found = _validated(record, row, path, settings)
+                if not fields:
+                    continue
+                if len(fields) > len(header):
+                    yield _row_error(
+                        path,
+                        row,
+                        "more fields than the header has",
+                        'quote a field that holds a comma, e.g. "王伟, 李娜"',
+                    )
+                    continue
+                found = _validated(record(fields), row, path, settings)
                 if isinstance(found, Customer):
                     digest = hashlib.blake2b(found.email.encode(), digest_size=8).digest()
                     key = int.from_bytes(digest, "big")
@@ -209,6 +235,7 @@ def read_csv(
 
 
 def _upsert(connection: Connection, rows: Sequence[Customer]) -> None:
+    table = db.customers
     now = datetime.now(UTC)
     values = [
         {
@@ -221,9 +248,9 @@ def _upsert(connection: Connection, rows: Sequence[Customer]) -> None:
         for c in rows
     ]
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(db.customers)
+    statement = dialect.insert(table)
     statement = statement.on_conflict_do_update(
-        index_elements=[db.customers.c.email],
+        index_elements=[table.c.email],
         set_={key: statement.excluded[key] for key in ("name", "locale", "services", "updated_at")},
     )
     connection.execute(statement, values)
