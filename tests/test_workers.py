@@ -27,6 +27,7 @@ from support.schedule import postgres_database
 from notifier.storage import db
 
 __all__ = ["standin"]
+pytestmark = pytest.mark.slow  # several `notices` processes mailing thousands each
 BATCH = 100
 
 
