@@ -3,7 +3,7 @@
 Four pairs: the seed statement against an edited copy (a deleted 不, a changed number, a moved
 sentence, a punctuation fix); a statement 20× the seed (its sections repeated with unique ids,
 about 150,000 characters) with 40 edits scattered through it; and two consecutive pairs of the
-GitHub Privacy Statement in ../shared/corpus: the largest one, and the one that changed most.
+GitHub Privacy Statement in tests/data/corpus: the largest one, and the one that changed most.
 Ours: `compare` on parsed notices, in process, with the normalisation cache cleared before every
 run (parsing is not timed). Peers: difflib's character-level
 `SequenceMatcher(None, a, b).get_opcodes()` on the same two texts, and
@@ -34,7 +34,7 @@ from notifier.statement.notice import parse_text
 
 PROJECT = Path(__file__).resolve().parents[1]
 SEED = PROJECT / "notices" / "privacy" / "zh-CN.md"
-GITHUB = PROJECT.parent / "shared" / "corpus" / "github-site-policy"
+GITHUB = PROJECT / "tests" / "data" / "corpus" / "github-site-policy"
 ENV = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
 
 
