@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import operator
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -117,7 +116,7 @@ def _validated(record: _Record, row: int, path: Path, settings: Settings) -> Cus
             f"write a tag such as {', '.join(LOCALES)} or en-US",
         )
     locale = matching_locale(tag)
-    services = tuple(filter(None, map(str.strip, record.services.split(";"))))
+    services = tuple(s.strip() for s in record.services.split(";") if s.strip())
     if not services:
         return _row_error(path, row, "no services", "list services separated by ';'")
     unknown = [s for s in services if s not in settings.services]
@@ -142,9 +141,8 @@ def _lines(handle: BinaryIO, encoding: str) -> Iterator[str]:
         yield raw.decode(encoding)
 
 
-def _columns(header: list[str], path: Path) -> Callable[[list[str]], _Record]:
-    """What takes a row's cells under COLUMNS, wherever the header puts them (other columns
-    are ignored; a short row's missing cells are empty)."""
+def _columns(header: list[str], path: Path) -> tuple[int, ...]:
+    """Where the header puts each of COLUMNS (in any order; other columns are ignored)."""
     missing = [c for c in COLUMNS if c not in header]
     twice = sorted({c for c in header if c in COLUMNS and header.count(c) > 1})
     if missing or twice:
@@ -157,15 +155,11 @@ def _columns(header: list[str], path: Path) -> Callable[[list[str]], _Record]:
             f"the header must be {','.join(COLUMNS)}",
         )
         raise CustomerImportError(path, [problem])
-    width, where = len(header), [header.index(c) for c in COLUMNS]
-    cells = operator.itemgetter(*where)
+    return tuple(header.index(c) for c in COLUMNS)
 
-    def record(fields: list[str]) -> _Record:
-        if len(fields) < width:
-            fields = fields + [""] * (width - len(fields))
-        return _Record._make(cells(fields))
 
-    return record
+def _record(fields: list[str], columns: tuple[int, ...]) -> _Record:
+    return _Record(*(fields[i] if i < len(fields) else "" for i in columns))
 
 
 def read_csv(
@@ -191,7 +185,7 @@ def read_csv(
             # strict: an unclosed quote is an error, not the rest of the file in one field
             reader = csv.reader(_lines(handle, chosen), strict=True)
             header = next(reader, [])
-            record = _columns(header, path)
+            columns = _columns(header, path)
             for row, fields in enumerate(reader, start=2):
                 if progress and row % CHUNK == 0:
                     progress(handle.tell(), size)
@@ -205,7 +199,7 @@ def read_csv(
                         'quote a field that holds a comma, e.g. "王伟, 李娜"',
                     )
                     continue
-                found = _validated(record(fields), row, path, settings)
+                found = _validated(_record(fields, columns), row, path, settings)
                 if isinstance(found, Customer):
                     digest = hashlib.blake2b(found.email.encode(), digest_size=8).digest()
                     key = int.from_bytes(digest, "big")
@@ -235,7 +229,6 @@ def read_csv(
 
 
 def _upsert(connection: Connection, rows: Sequence[Customer]) -> None:
-    table = db.customers
     now = datetime.now(UTC)
     values = [
         {
@@ -248,9 +241,9 @@ def _upsert(connection: Connection, rows: Sequence[Customer]) -> None:
         for c in rows
     ]
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
+    statement = dialect.insert(db.customers)
     statement = statement.on_conflict_do_update(
-        index_elements=[table.c.email],
+        index_elements=[db.customers.c.email],
         set_={key: statement.excluded[key] for key in ("name", "locale", "services", "updated_at")},
     )
     connection.execute(statement, values)
