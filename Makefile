@@ -16,7 +16,7 @@ demo: $(STAMP)
 	$(BIN)/notices demo
 
 # Three test processes on two cores: a third runs while others wait on timeouts and servers.
-# Byte code compiled first: tests start hundreds of `notices` processes, and where
+# Byte code compiled first: tests start dozens of `notices` processes, and where
 # PYTHONDONTWRITEBYTECODE is set each would compile the package again.
 test: $(STAMP)
 	$(BIN)/ruff check .
